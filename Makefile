@@ -1,0 +1,48 @@
+# The README's two commands are `make dev` and `make test`; each does its own set-up first.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+ENV := source scripts/env.sh &&
+SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
+WASM := build/index_bg.wasm
+
+.PHONY: setup build dev test lint test-native test-wasm size deploy clean
+
+setup:
+	@scripts/setup.sh
+
+build: build/index.js
+
+build/index.js: $(SOURCES)
+	@$(ENV) worker-build --release
+	@$(MAKE) --no-print-directory size
+
+# Serves on 127.0.0.1:8787 with local D1/KV/R2/DO state in .wrangler/state (kept across restarts).
+dev: setup build
+	@$(ENV) wrangler d1 migrations apply DB --local
+	@$(ENV) wrangler dev --ip 127.0.0.1 --port 8787 --var DEV_AUTH:on --var ENVIRONMENT:development
+
+test: setup build lint test-native test-wasm
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+# Unit and property tests of the pure code, then the end-to-end suites against workerd.
+test-native:
+	@$(ENV) cargo test
+
+# The same domain tests on wasm32, in Node through wasm-bindgen-test-runner.
+test-wasm:
+	@$(ENV) cargo test --target wasm32-unknown-unknown --lib
+
+size:
+	@raw=$$(stat -c %s $(WASM)); gz=$$(gzip -9c $(WASM) | wc -c); \
+	  printf 'wasm size: %s bytes raw, %s bytes gzip (%s KiB)\n' "$$raw" "$$gz" "$$((gz / 1024))"
+
+deploy: setup build
+	@$(ENV) wrangler d1 migrations apply DB --remote
+	@$(ENV) wrangler deploy
+
+clean:
+	rm -rf build target/wasm32-unknown-unknown

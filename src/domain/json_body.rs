@@ -1,0 +1,165 @@
+//! JSON request bodies, parsed once at the edge into typed values. Body types use
+//! `#[serde(deny_unknown_fields)]` and newtypes whose `Deserialize` validates, so a value that
+//! exists past this point is valid; every failure names the offending field.
+
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, ErrorKind};
+
+/// The largest JSON body the API accepts.
+pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+
+/// Parses `bytes` as `T`, turning every serde failure into a `400` that names its field.
+pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.len() > MAX_JSON_BODY_BYTES {
+        return Err(body_too_large());
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("a JSON body is required"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
+    deserializer
+        .end()
+        .map_err(|_| ApiError::bad_request("malformed JSON: trailing characters after the value"))?;
+    Ok(value)
+}
+
+pub fn body_too_large() -> ApiError {
+    ApiError::new(
+        ErrorKind::PayloadTooLarge,
+        format!("the body is larger than {MAX_JSON_BODY_BYTES} bytes"),
+    )
+}
+
+fn describe(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = error.path().to_string();
+    let inner = error.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::bad_request(format!("malformed JSON: {}", without_position(inner)));
+    }
+    let problem = without_position(inner);
+    // serde_path_to_error puts an unknown field in the path, but a missing one only at its parent.
+    if problem.starts_with("unknown field `") {
+        return ApiError::invalid_field(path, "unknown field");
+    }
+    if let Some(name) = problem
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return ApiError::invalid_field(join(&path, name), "is required");
+    }
+    if path == "." {
+        return ApiError::bad_request(format!("invalid body: {problem}"));
+    }
+    ApiError::invalid_field(path, problem)
+}
+
+fn join(parent: &str, field: &str) -> String {
+    if parent == "." {
+        field.to_owned()
+    } else {
+        format!("{parent}.{field}")
+    }
+}
+
+/// serde_json appends " at line L column C", which says nothing useful to an API client.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Reminder {
+        title: String,
+        minutes: u8,
+        #[serde(default)]
+        repeat: Option<Repeat>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Repeat {
+        every_days: u16,
+    }
+
+    fn field_error(body: &str) -> (String, String) {
+        let error = parse_json_body::<Reminder>(body.as_bytes()).expect_err("must fail");
+        assert_eq!(error.status(), 400, "{error}");
+        let fields = error.fields.expect("fields");
+        assert_eq!(fields.len(), 1);
+        fields.into_iter().next().expect("one field")
+    }
+
+    #[test]
+    fn a_valid_body_parses() {
+        let reminder: Reminder =
+            parse_json_body(br#"{"title":"stretch","minutes":5}"#).expect("valid");
+        assert_eq!(reminder.minutes, 5);
+        assert_eq!(reminder.repeat, None);
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let (field, problem) = field_error(r#"{"title":"a","minutes":1,"owner":"me"}"#);
+        assert_eq!((field.as_str(), problem.as_str()), ("owner", "unknown field"));
+    }
+
+    #[test]
+    fn an_unknown_nested_field_is_named_with_its_path() {
+        let (field, _) = field_error(r#"{"title":"a","minutes":1,"repeat":{"every_days":1,"x":2}}"#);
+        assert_eq!(field, "repeat.x");
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let (field, problem) = field_error(r#"{"title":"a"}"#);
+        assert_eq!((field.as_str(), problem.as_str()), ("minutes", "is required"));
+    }
+
+    #[test]
+    fn a_wrong_type_or_range_is_named() {
+        let (field, problem) = field_error(r#"{"title":"a","minutes":"five"}"#);
+        assert_eq!(field, "minutes");
+        assert!(problem.starts_with("invalid type"), "{problem}");
+        let (field, _) = field_error(r#"{"title":"a","minutes":300}"#);
+        assert_eq!(field, "minutes");
+        assert!(!problem.contains("line"), "position leaked: {problem}");
+    }
+
+    #[test]
+    fn malformed_json_empty_bodies_and_trailing_garbage_are_bad_requests() {
+        for body in ["{", "", "   ", r#"{"title":"a","minutes":1} x"#, "nope"] {
+            let error = parse_json_body::<Reminder>(body.as_bytes()).expect_err(body);
+            assert_eq!(error.status(), 400, "{body:?}");
+            assert!(error.fields.is_none(), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_shape_is_a_bad_request() {
+        let error = parse_json_body::<Reminder>(b"[1,2]").expect_err("array");
+        assert_eq!(error.status(), 400);
+    }
+
+    #[test]
+    fn a_body_over_64_kib_is_too_large() {
+        let title = "a".repeat(MAX_JSON_BODY_BYTES);
+        let body = format!(r#"{{"title":"{title}","minutes":1}}"#);
+        let error = parse_json_body::<Reminder>(body.as_bytes()).expect_err("too large");
+        assert_eq!(error.status(), 413);
+    }
+}

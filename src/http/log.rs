@@ -1,0 +1,82 @@
+//! One JSON log line per request, and one per panic. Only the path is logged, never the query,
+//! headers, cookies or bodies, so tokens and OAuth codes cannot leak into logs.
+
+use std::cell::RefCell;
+
+use serde::Serialize;
+
+thread_local! {
+    /// The request being served, for the panic hook: a panic aborts the instance, so the hook is
+    /// the last chance to tie it to a request id.
+    static CURRENT_REQUEST_ID: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+#[derive(Serialize)]
+pub struct RequestLine<'a> {
+    pub time: String,
+    pub level: &'static str,
+    pub request_id: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub status: u16,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+}
+
+pub fn now_rfc3339() -> String {
+    String::from(js_sys::Date::new_0().to_iso_string())
+}
+
+pub fn set_current_request(request_id: &str) {
+    CURRENT_REQUEST_ID.with(|current| {
+        if let Ok(mut current) = current.try_borrow_mut() {
+            current.clear();
+            current.push_str(request_id);
+        }
+    });
+}
+
+pub fn write(line: &RequestLine<'_>) {
+    if let Ok(text) = serde_json::to_string(line) {
+        if line.status >= 500 {
+            worker::console_error!("{text}");
+        } else {
+            worker::console_log!("{text}");
+        }
+    }
+}
+
+pub fn level_of(status: u16) -> &'static str {
+    match status {
+        500.. => "error",
+        400..=499 => "warn",
+        _ => "info",
+    }
+}
+
+/// Logs panics as JSON with the request id; the runtime then answers the request with a 500.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        #[derive(Serialize)]
+        struct PanicLine<'a> {
+            time: String,
+            level: &'static str,
+            request_id: &'a str,
+            panic: String,
+        }
+        let request_id = CURRENT_REQUEST_ID
+            .with(|current| current.try_borrow().map(|id| id.clone()).unwrap_or_default());
+        let line = PanicLine {
+            time: now_rfc3339(),
+            level: "error",
+            request_id: &request_id,
+            panic: info.to_string(),
+        };
+        if let Ok(text) = serde_json::to_string(&line) {
+            worker::console_error!("{text}");
+        }
+    }));
+}

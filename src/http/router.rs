@@ -1,0 +1,115 @@
+//! The route table: paths matched by `matchit` (the matcher `worker::Router` uses), then the
+//! method. An unknown path is `404`, a known path with another method `405` with `Allow`, both in
+//! the API's envelope, which `worker::Router`'s plain-text answers are not.
+
+use std::{future::Future, pin::Pin, rc::Rc};
+
+use worker::{Method, Response};
+
+use super::context::RequestContext;
+use crate::domain::error::{ApiError, ApiResult, ErrorKind};
+
+type HandlerFuture = Pin<Box<dyn Future<Output = ApiResult<Response>>>>;
+pub type Handler = Rc<dyn Fn(RequestContext) -> HandlerFuture>;
+
+#[derive(Default)]
+pub struct Routes {
+    table: matchit::Router<Vec<(Method, Handler)>>,
+    /// matchit inserts a path once; the method list grows per path.
+    paths: Vec<String>,
+}
+
+/// What the table says about one request.
+pub enum RouteMatch {
+    Found {
+        handler: Handler,
+        params: Vec<(String, String)>,
+    },
+    MethodNotAllowed {
+        allow: String,
+    },
+    NotFound,
+}
+
+impl Routes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get<F, Fut>(self, path: &str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = ApiResult<Response>> + 'static,
+    {
+        self.add(Method::Get, path, handler)
+    }
+
+    pub fn post<F, Fut>(self, path: &str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = ApiResult<Response>> + 'static,
+    {
+        self.add(Method::Post, path, handler)
+    }
+
+    pub fn add<F, Fut>(mut self, method: Method, path: &str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = ApiResult<Response>> + 'static,
+    {
+        let handler: Handler = Rc::new(move |cx| Box::pin(handler(cx)) as HandlerFuture);
+        if !self.paths.iter().any(|known| known == path) {
+            // Paths are literals in this crate; a conflict is a programming error caught by the
+            // end-to-end tests, so it is logged rather than allowed to abort the isolate.
+            if let Err(conflict) = self.table.insert(path, Vec::new()) {
+                worker::console_error!("route {path} not added: {conflict}");
+                return self;
+            }
+            self.paths.push(path.to_owned());
+        }
+        if let Ok(methods) = self.table.at_mut(path) {
+            methods.value.push((method, handler));
+        }
+        self
+    }
+
+    pub fn find(&self, method: &Method, path: &str) -> RouteMatch {
+        let Ok(matched) = self.table.at(path) else {
+            return RouteMatch::NotFound;
+        };
+        let handler = matched
+            .value
+            .iter()
+            .find(|(allowed, _)| allowed == method)
+            .map(|(_, handler)| Rc::clone(handler));
+        match handler {
+            Some(handler) => RouteMatch::Found {
+                handler,
+                params: matched
+                    .params
+                    .iter()
+                    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                    .collect(),
+            },
+            None => RouteMatch::MethodNotAllowed {
+                allow: matched
+                    .value
+                    .iter()
+                    .map(|(method, _)| method.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        }
+    }
+}
+
+pub fn no_route(path: &str) -> ApiError {
+    ApiError::new(ErrorKind::NotFound, format!("no route for {path}"))
+}
+
+pub fn method_not_allowed(method: &Method, allow: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::MethodNotAllowed,
+        format!("{method} is not allowed here; allowed: {allow}"),
+    )
+}

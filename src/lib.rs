@@ -1,0 +1,40 @@
+//! Passion Edge: the backend of Passion OS as a Cloudflare Worker.
+//!
+//! `domain` is pure Rust and builds everywhere; the edge modules (HTTP glue, routes, stores, the
+//! Durable Object) exist only on wasm32, so the rules cannot depend on the runtime by accident.
+
+pub mod domain;
+
+#[cfg(target_arch = "wasm32")]
+mod http;
+#[cfg(target_arch = "wasm32")]
+mod progress;
+#[cfg(target_arch = "wasm32")]
+mod routes;
+#[cfg(target_arch = "wasm32")]
+mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod entry {
+    use std::rc::Rc;
+
+    use worker::{Context, Env, Request, Response, Result, event};
+
+    use crate::{http, routes};
+
+    thread_local! {
+        static ROUTES: Rc<http::Routes> = Rc::new(routes::table());
+    }
+
+    #[event(start)]
+    fn start() {
+        http::log::install_panic_hook();
+    }
+
+    #[event(fetch)]
+    async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+        // The table is built once per isolate and shared by the requests it serves.
+        let routes = ROUTES.with(Rc::clone);
+        Ok(http::serve::serve(request, env, &routes).await)
+    }
+}

@@ -1,0 +1,33 @@
+//! `GET /api/health`: the build's version and whether D1 has every migration the code expects.
+
+use serde::Serialize;
+use worker::Response;
+
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::schema::{SchemaStatus, VERSION};
+use crate::http::{RequestContext, ok};
+use crate::store;
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    schema: SchemaStatus,
+}
+
+pub async fn get(cx: RequestContext) -> ApiResult<Response> {
+    let applied = store::schema::applied_migrations(&cx.db()?).await?;
+    let schema = SchemaStatus::of_this_build(applied.iter().map(String::as_str));
+    if !schema.is_current() {
+        return Err(ApiError::unavailable(format!(
+            "the database schema is behind the code: {} of {} migrations applied; \
+             run `wrangler d1 migrations apply`",
+            schema.applied, schema.expected
+        )));
+    }
+    ok(&Health {
+        status: "ok",
+        version: VERSION,
+        schema,
+    })
+}

@@ -1,0 +1,4 @@
+//! D1, KV and R2 access: the only code that writes SQL. Every user-owned query is scoped by
+//! `user_id`.
+
+pub mod schema;

@@ -1,0 +1,29 @@
+//! Which migrations wrangler has applied, from the `d1_migrations` table it keeps in D1.
+
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::domain::error::ApiResult;
+
+pub async fn applied_migrations(db: &D1Database) -> ApiResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        name: String,
+    }
+    // A database no migration has touched has no `d1_migrations` table yet, and reading a missing
+    // table is an error, so ask the catalog first.
+    let tracked = db
+        .prepare("select count(*) as n from sqlite_master where type = 'table' and name = 'd1_migrations'")
+        .first::<u32>(Some("n"))
+        .await?
+        .unwrap_or(0);
+    if tracked == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .prepare("select name from d1_migrations order by id")
+        .all()
+        .await?
+        .results::<Row>()?;
+    Ok(rows.into_iter().map(|row| row.name).collect())
+}
