@@ -2,12 +2,28 @@
 
 use uuid::Builder;
 
+use super::error::{ApiError, ApiResult};
+
 /// A UUIDv7 from a Unix time in milliseconds and 10 random bytes supplied by the caller.
 pub fn uuid_v7(unix_ms: u64, random: [u8; 10]) -> String {
     Builder::from_unix_timestamp_millis(unix_ms, &random)
         .into_uuid()
         .hyphenated()
         .to_string()
+}
+
+/// A path id: a hyphenated UUID, checked before any lookup so a bad one is `400`, not `404`.
+pub fn parse_path_id(text: &str) -> ApiResult<&str> {
+    let is_uuid = text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if is_uuid {
+        Ok(text)
+    } else {
+        Err(ApiError::bad_request(format!("{text:?} is not a UUID")))
+    }
 }
 
 #[cfg(test)]
@@ -24,5 +40,13 @@ mod tests {
         assert_eq!(earlier.len(), 36);
         assert_eq!(&earlier[14..15], "7");
         assert!(earlier < later);
+    }
+
+    #[test]
+    fn path_ids_must_be_uuids() {
+        assert!(parse_path_id("01900000-0000-7000-8000-000000000000").is_ok());
+        for bad in ["", "01900000-0000-7000-8000-00000000000", "0190000000-00-7000-8000-000000000000", "zz900000-0000-7000-8000-000000000000"] {
+            assert_eq!(parse_path_id(bad).map_err(|e| e.status()), Err(400), "{bad:?}");
+        }
     }
 }

@@ -4,4 +4,10 @@
 pub mod error;
 pub mod id;
 pub mod json_body;
+pub mod oidc;
+pub mod origin;
 pub mod schema;
+pub mod secret;
+pub mod session;
+pub mod time;
+pub mod user;

@@ -1,0 +1,176 @@
+//! Users as the API shows them, and the values a sign-in supplies, parsed once.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role a sign-in grants: admin for addresses listed in `ADMIN_EMAILS`.
+    pub fn at_sign_in(email: &Email, admin_emails: &str) -> Role {
+        let listed = admin_emails
+            .split(',')
+            .map(str::trim)
+            .any(|admin| !admin.is_empty() && admin.eq_ignore_ascii_case(email.as_str()));
+        if listed { Role::Admin } else { Role::User }
+    }
+}
+
+/// `User` of API.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+/// An e-mail address, trimmed and lower-cased; shape checked, not deliverability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(text: &str) -> Result<Email, String> {
+        let email = text.trim().to_lowercase();
+        let Some((local, domain)) = email.split_once('@') else {
+            return Err("must be an e-mail address".into());
+        };
+        let valid = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        if valid {
+            Ok(Email(email))
+        } else {
+            Err("must be an e-mail address".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part before `@`, as a fallback display name.
+    pub fn local_part(&self) -> &str {
+        self.0.split('@').next().unwrap_or(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Email {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Email::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A display name: 1–100 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(text: &str) -> Result<DisplayName, String> {
+        let name = text.trim();
+        let length = name.chars().count();
+        if length == 0 || length > Self::MAX_CHARS {
+            return Err(format!("must be 1 to {} characters", Self::MAX_CHARS));
+        }
+        if name.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(DisplayName(name.to_owned()))
+    }
+
+    /// A provider's name claim, or the e-mail's local part when it is missing or unusable.
+    pub fn or_from_email(name: Option<&str>, email: &Email) -> DisplayName {
+        name.and_then(|n| DisplayName::parse(n).ok())
+            .or_else(|| DisplayName::parse(email.local_part()).ok())
+            .unwrap_or_else(|| DisplayName("user".into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for DisplayName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DisplayName::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `POST /api/auth/dev/signin`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevSignIn {
+    pub email: Email,
+    #[serde(default)]
+    pub name: Option<DisplayName>,
+}
+
+impl DevSignIn {
+    pub fn display_name(&self) -> DisplayName {
+        self.name
+            .clone()
+            .unwrap_or_else(|| DisplayName::or_from_email(None, &self.email))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        let email = Email::parse("  Ada@Example.ORG ").expect("valid");
+        assert_eq!(email.as_str(), "ada@example.org");
+        assert_eq!(email.local_part(), "ada");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in ["", "ada", "ada@", "@example.org", "ada@example", "a b@example.org", "a@@b.org", "a@b.org."] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Email::parse(&format!("{}@example.org", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn admin_emails_grant_the_admin_role_case_insensitively() {
+        let email = Email::parse("boss@example.org").expect("valid");
+        assert_eq!(Role::at_sign_in(&email, "x@y.org, BOSS@example.org"), Role::Admin);
+        assert_eq!(Role::at_sign_in(&email, ""), Role::User);
+        assert_eq!(Role::at_sign_in(&email, "boss@example.org.evil"), Role::User);
+    }
+
+    #[test]
+    fn display_names_are_bounded_and_fall_back_to_the_email() {
+        assert!(DisplayName::parse(" ").is_err());
+        assert!(DisplayName::parse(&"n".repeat(101)).is_err());
+        assert!(DisplayName::parse("tab\there").is_err());
+        let email = Email::parse("grace@example.org").expect("valid");
+        assert_eq!(DisplayName::or_from_email(None, &email).as_str(), "grace");
+        assert_eq!(DisplayName::or_from_email(Some("  "), &email).as_str(), "grace");
+        assert_eq!(DisplayName::or_from_email(Some("Grace H"), &email).as_str(), "Grace H");
+    }
+}
