@@ -25,7 +25,9 @@ fn main() {
     println!("cargo:rerun-if-changed=openapi.yaml");
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     match openapi_json(Path::new("openapi.yaml")) {
-        Ok(json) => fs::write(Path::new(&out_dir).join("openapi.json"), json).expect("write openapi.json"),
+        Ok(json) => {
+            fs::write(Path::new(&out_dir).join("openapi.json"), json).expect("write openapi.json")
+        }
         Err(problem) => {
             println!("cargo:error=openapi.yaml: {problem}");
             std::process::exit(1);

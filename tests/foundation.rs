@@ -71,7 +71,11 @@ fn responses_carry_the_security_headers() {
 fn the_openapi_document_is_served_and_equals_the_source() {
     let reply = worker().client().get("/api/openapi.json");
     assert_eq!(reply.status, 200);
-    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/json")));
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/json"))
+    );
     let served = reply.json();
     let source = std::fs::read_to_string(support::root().join("openapi.yaml")).expect("yaml");
     let source: Value = serde_yaml::from_str(&source).expect("openapi.yaml parses");
@@ -94,7 +98,11 @@ fn every_documented_operation_is_routed() {
                     && reply.json()["error"]["message"]
                         .as_str()
                         .is_some_and(|m| m.starts_with("no route")));
-            assert!(!unrouted, "{method} {path} is documented but not routed: {}", reply.text);
+            assert!(
+                !unrouted,
+                "{method} {path} is documented but not routed: {}",
+                reply.text
+            );
         }
     }
 }

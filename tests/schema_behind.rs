@@ -17,7 +17,9 @@ fn health_is_503_while_a_migration_is_unapplied() {
     let reply = worker.client().get("/api/health");
     let error = reply.expect_error(503, "unavailable");
     assert!(
-        error["message"].as_str().is_some_and(|m| m.contains("0 of")),
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("0 of")),
         "{error}"
     );
 }

@@ -78,6 +78,8 @@ pub struct ApiError {
     pub fields: Option<BTreeMap<String, String>>,
     /// Seconds for `Retry-After` (429 and 503).
     pub retry_after: Option<u32>,
+    /// The request budget that was exhausted, for `X-RateLimit-Limit` (429).
+    pub rate_limit: Option<u32>,
     /// Logged with the request id, never sent.
     pub internal_detail: Option<String>,
 }
@@ -91,7 +93,20 @@ impl ApiError {
             message: message.into(),
             fields: None,
             retry_after: None,
+            rate_limit: None,
             internal_detail: None,
+        }
+    }
+
+    /// `429`: the budget of `limit` requests per `period_seconds` is spent.
+    pub fn rate_limited(limit: u32, period_seconds: u32) -> Self {
+        ApiError {
+            retry_after: Some(period_seconds),
+            rate_limit: Some(limit),
+            ..Self::new(
+                ErrorKind::RateLimited,
+                format!("too many requests: at most {limit} per {period_seconds} seconds"),
+            )
         }
     }
 
@@ -135,7 +150,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.kind.code(), self.status(), self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.kind.code(),
+            self.status(),
+            self.message
+        )
     }
 }
 

@@ -19,9 +19,9 @@ pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError>
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
-    deserializer
-        .end()
-        .map_err(|_| ApiError::bad_request("malformed JSON: trailing characters after the value"))?;
+    deserializer.end().map_err(|_| {
+        ApiError::bad_request("malformed JSON: trailing characters after the value")
+    })?;
     Ok(value)
 }
 
@@ -115,19 +115,26 @@ mod tests {
     #[test]
     fn an_unknown_field_is_named() {
         let (field, problem) = field_error(r#"{"title":"a","minutes":1,"owner":"me"}"#);
-        assert_eq!((field.as_str(), problem.as_str()), ("owner", "unknown field"));
+        assert_eq!(
+            (field.as_str(), problem.as_str()),
+            ("owner", "unknown field")
+        );
     }
 
     #[test]
     fn an_unknown_nested_field_is_named_with_its_path() {
-        let (field, _) = field_error(r#"{"title":"a","minutes":1,"repeat":{"every_days":1,"x":2}}"#);
+        let (field, _) =
+            field_error(r#"{"title":"a","minutes":1,"repeat":{"every_days":1,"x":2}}"#);
         assert_eq!(field, "repeat.x");
     }
 
     #[test]
     fn a_missing_field_is_named() {
         let (field, problem) = field_error(r#"{"title":"a"}"#);
-        assert_eq!((field.as_str(), problem.as_str()), ("minutes", "is required"));
+        assert_eq!(
+            (field.as_str(), problem.as_str()),
+            ("minutes", "is required")
+        );
     }
 
     #[test]

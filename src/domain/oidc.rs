@@ -85,7 +85,10 @@ enum VerifiedFlag {
     Text(String),
 }
 
-pub fn verify_id_token(id_token: &str, expect: &Expectations<'_>) -> Result<VerifiedIdentity, String> {
+pub fn verify_id_token(
+    id_token: &str,
+    expect: &Expectations<'_>,
+) -> Result<VerifiedIdentity, String> {
     let mut parts = id_token.split('.');
     let (Some(_header), Some(payload), Some(_signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -95,8 +98,8 @@ pub fn verify_id_token(id_token: &str, expect: &Expectations<'_>) -> Result<Veri
     let payload = URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .map_err(|_| "the ID token payload is not base64url")?;
-    let claims: Claims =
-        serde_json::from_slice(&payload).map_err(|e| format!("the ID token claims are invalid: {e}"))?;
+    let claims: Claims = serde_json::from_slice(&payload)
+        .map_err(|e| format!("the ID token claims are invalid: {e}"))?;
 
     check_issuer(&claims, expect.issuer)?;
     let audiences = match &claims.aud {
@@ -113,7 +116,10 @@ pub fn verify_id_token(id_token: &str, expect: &Expectations<'_>) -> Result<Veri
     if claims.exp + (CLOCK_SKEW_SECONDS as f64) <= now {
         return Err("the ID token has expired".into());
     }
-    if claims.iat.is_some_and(|iat| iat > now + CLOCK_SKEW_SECONDS as f64) {
+    if claims
+        .iat
+        .is_some_and(|iat| iat > now + CLOCK_SKEW_SECONDS as f64)
+    {
         return Err("the ID token was issued in the future".into());
     }
     match claims.nonce.as_deref() {
@@ -127,7 +133,10 @@ pub fn verify_id_token(id_token: &str, expect: &Expectations<'_>) -> Result<Veri
     let address = claims
         .email
         .as_deref()
-        .or(claims.preferred_username.as_deref().filter(|u| u.contains('@')))
+        .or(claims
+            .preferred_username
+            .as_deref()
+            .filter(|u| u.contains('@')))
         .ok_or("the provider did not share an e-mail address")?;
     let email = Email::parse(address).map_err(|_| "the provider's e-mail address is malformed")?;
     let email_verified = match claims.email_verified {
@@ -184,7 +193,11 @@ mod tests {
 
     fn jwt(claims: &Value) -> String {
         let encode = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
-        format!("{}.{}.sig", encode(&json!({"alg": "RS256"})), encode(claims))
+        format!(
+            "{}.{}.sig",
+            encode(&json!({"alg": "RS256"})),
+            encode(claims)
+        )
     }
 
     fn google_claims() -> Value {
@@ -196,13 +209,21 @@ mod tests {
     }
 
     fn google() -> IssuerRule {
-        IssuerRule::OneOf(vec!["https://accounts.google.com".into(), "accounts.google.com".into()])
+        IssuerRule::OneOf(vec![
+            "https://accounts.google.com".into(),
+            "accounts.google.com".into(),
+        ])
     }
 
     fn verify(claims: &Value, issuer: &IssuerRule) -> Result<VerifiedIdentity, String> {
         verify_id_token(
             &jwt(claims),
-            &Expectations { issuer, client_id: "client-1", nonce: "n-1", now: NOW },
+            &Expectations {
+                issuer,
+                client_id: "client-1",
+                nonce: "n-1",
+                now: NOW,
+            },
         )
     }
 
@@ -257,20 +278,37 @@ mod tests {
     #[test]
     fn entra_issuers_follow_the_tenant_template() {
         let template = "https://login.microsoftonline.com/{tenantid}/v2.0".to_owned();
-        let any_tenant = IssuerRule::TenantTemplate { template: template.clone(), required_tenant: None };
+        let any_tenant = IssuerRule::TenantTemplate {
+            template: template.clone(),
+            required_tenant: None,
+        };
         let tenant = "9188040d-6c67-4c5b-b112-36a304b66dad";
         let claims = with(google_claims(), "tid", json!(tenant));
-        let claims = with(claims, "iss", json!(format!("https://login.microsoftonline.com/{tenant}/v2.0")));
+        let claims = with(
+            claims,
+            "iss",
+            json!(format!("https://login.microsoftonline.com/{tenant}/v2.0")),
+        );
         assert!(verify(&claims, &any_tenant).is_ok());
 
-        let other_tenant = with(claims.clone(), "tid", json!("00000000-0000-0000-0000-000000000001"));
-        assert!(verify(&other_tenant, &any_tenant).is_err(), "issuer must match the token's own tid");
+        let other_tenant = with(
+            claims.clone(),
+            "tid",
+            json!("00000000-0000-0000-0000-000000000001"),
+        );
+        assert!(
+            verify(&other_tenant, &any_tenant).is_err(),
+            "issuer must match the token's own tid"
+        );
 
         let restricted = IssuerRule::TenantTemplate {
             template,
             required_tenant: Some("00000000-0000-0000-0000-000000000001".into()),
         };
-        assert!(verify(&claims, &restricted).is_err(), "a configured tenant restricts sign-in");
+        assert!(
+            verify(&claims, &restricted).is_err(),
+            "a configured tenant restricts sign-in"
+        );
         let no_tid = with(claims, "tid", Value::Null);
         assert!(verify(&no_tid, &any_tenant).is_err());
     }
@@ -278,7 +316,12 @@ mod tests {
     #[test]
     fn garbage_is_not_a_token() {
         let rule = google();
-        let expect = Expectations { issuer: &rule, client_id: "client-1", nonce: "n-1", now: NOW };
+        let expect = Expectations {
+            issuer: &rule,
+            client_id: "client-1",
+            nonce: "n-1",
+            now: NOW,
+        };
         for token in ["", "a.b", "a.b.c.d", "a.!!!.c", "a.e30.c"] {
             assert!(verify_id_token(token, &expect).is_err(), "{token:?}");
         }

@@ -20,7 +20,9 @@ impl AllowedOrigins {
 
     pub fn allows(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/');
-        self.0.iter().any(|allowed| allowed.eq_ignore_ascii_case(origin))
+        self.0
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(origin))
     }
 }
 
@@ -92,7 +94,10 @@ mod tests {
     #[test]
     fn relative_paths_are_safe_redirects() {
         let own = "https://api.example.org";
-        assert_eq!(parse_redirect_target("/app/today?x=1", &allowed(), own), Ok("/app/today?x=1".into()));
+        assert_eq!(
+            parse_redirect_target("/app/today?x=1", &allowed(), own),
+            Ok("/app/today?x=1".into())
+        );
         assert_eq!(parse_redirect_target("", &allowed(), own), Ok("/".into()));
     }
 
@@ -109,7 +114,10 @@ mod tests {
             "app/relative",
             "/line\nbreak",
         ] {
-            assert!(parse_redirect_target(target, &allowed(), own).is_err(), "{target:?}");
+            assert!(
+                parse_redirect_target(target, &allowed(), own).is_err(),
+                "{target:?}"
+            );
         }
     }
 
@@ -120,7 +128,14 @@ mod tests {
             parse_redirect_target("https://app.example.org/welcome", &allowed(), own),
             Ok("https://app.example.org/welcome".into())
         );
-        assert!(parse_redirect_target("chrome-extension://abcdefghijklmnop/done.html", &allowed(), own).is_ok());
+        assert!(
+            parse_redirect_target(
+                "chrome-extension://abcdefghijklmnop/done.html",
+                &allowed(),
+                own
+            )
+            .is_ok()
+        );
         assert!(parse_redirect_target("https://api.example.org/docs", &allowed(), own).is_ok());
     }
 }

@@ -17,7 +17,10 @@ impl SchemaStatus {
         let applied: Vec<&str> = applied.into_iter().collect();
         SchemaStatus {
             expected: expected.len(),
-            applied: expected.iter().filter(|name| applied.contains(name)).count(),
+            applied: expected
+                .iter()
+                .filter(|name| applied.contains(name))
+                .count(),
         }
     }
 
@@ -42,7 +45,13 @@ mod tests {
     #[test]
     fn a_database_with_every_migration_is_current() {
         let status = SchemaStatus::compare(CODE, ["0001_init.sql", "0002_sessions.sql"]);
-        assert_eq!(status, SchemaStatus { expected: 2, applied: 2 });
+        assert_eq!(
+            status,
+            SchemaStatus {
+                expected: 2,
+                applied: 2
+            }
+        );
         assert!(status.is_current());
     }
 
@@ -56,9 +65,17 @@ mod tests {
 
     #[test]
     fn migrations_unknown_to_the_code_do_not_count() {
-        let status =
-            SchemaStatus::compare(CODE, ["0001_init.sql", "0002_sessions.sql", "0003_next.sql"]);
-        assert_eq!(status, SchemaStatus { expected: 2, applied: 2 });
+        let status = SchemaStatus::compare(
+            CODE,
+            ["0001_init.sql", "0002_sessions.sql", "0003_next.sql"],
+        );
+        assert_eq!(
+            status,
+            SchemaStatus {
+                expected: 2,
+                applied: 2
+            }
+        );
     }
 
     #[test]

@@ -41,7 +41,11 @@ impl SessionPolicy {
                 DEFAULT_INACTIVITY_MINUTES,
                 "SESSION_INACTIVITY_TIMEOUT_MINUTES",
             )?,
-            lifetime_ms: minutes(lifetime, DEFAULT_LIFETIME_MINUTES, "SESSION_LIFETIME_MINUTES")?,
+            lifetime_ms: minutes(
+                lifetime,
+                DEFAULT_LIFETIME_MINUTES,
+                "SESSION_LIFETIME_MINUTES",
+            )?,
         })
     }
 

@@ -116,6 +116,16 @@ impl<'de> Deserialize<'de> for DisplayName {
     }
 }
 
+/// Someone a provider (or the dev sign-in) vouches for, keyed by (issuer, subject).
+pub struct VouchedIdentity<'a> {
+    pub issuer: &'a str,
+    pub subject: &'a str,
+    pub email: &'a Email,
+    /// Only a verified address can earn the admin role from `ADMIN_EMAILS`.
+    pub email_verified: bool,
+    pub name: &'a DisplayName,
+}
+
 /// `POST /api/auth/dev/signin`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,7 +159,16 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ada", "ada@", "@example.org", "ada@example", "a b@example.org", "a@@b.org", "a@b.org."] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.org",
+            "ada@example",
+            "a b@example.org",
+            "a@@b.org",
+            "a@b.org.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Email::parse(&format!("{}@example.org", "a".repeat(250))).is_err());
@@ -158,9 +177,15 @@ mod tests {
     #[test]
     fn admin_emails_grant_the_admin_role_case_insensitively() {
         let email = Email::parse("boss@example.org").expect("valid");
-        assert_eq!(Role::at_sign_in(&email, "x@y.org, BOSS@example.org"), Role::Admin);
+        assert_eq!(
+            Role::at_sign_in(&email, "x@y.org, BOSS@example.org"),
+            Role::Admin
+        );
         assert_eq!(Role::at_sign_in(&email, ""), Role::User);
-        assert_eq!(Role::at_sign_in(&email, "boss@example.org.evil"), Role::User);
+        assert_eq!(
+            Role::at_sign_in(&email, "boss@example.org.evil"),
+            Role::User
+        );
     }
 
     #[test]
@@ -170,7 +195,13 @@ mod tests {
         assert!(DisplayName::parse("tab\there").is_err());
         let email = Email::parse("grace@example.org").expect("valid");
         assert_eq!(DisplayName::or_from_email(None, &email).as_str(), "grace");
-        assert_eq!(DisplayName::or_from_email(Some("  "), &email).as_str(), "grace");
-        assert_eq!(DisplayName::or_from_email(Some("Grace H"), &email).as_str(), "Grace H");
+        assert_eq!(
+            DisplayName::or_from_email(Some("  "), &email).as_str(),
+            "grace"
+        );
+        assert_eq!(
+            DisplayName::or_from_email(Some("Grace H"), &email).as_str(),
+            "Grace H"
+        );
     }
 }

@@ -1,32 +1,68 @@
 //! What a handler receives: the request, the bindings, path parameters and the request id, plus
 //! the one JSON body parser of the API.
 
+use std::{cell::RefCell, rc::Rc};
+
 use serde::de::DeserializeOwned;
-use worker::{D1Database, Env, Request};
+use worker::{D1Database, Date, Env, KvStore, Request};
 
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
+use crate::domain::id::uuid_v7;
 use crate::domain::json_body::{MAX_JSON_BODY_BYTES, body_too_large, parse_json_body};
+use crate::domain::time::Millis;
 
 pub struct RequestContext {
     pub request: Request,
     pub env: Env,
-    pub request_id: String,
     params: Vec<(String, String)>,
+    /// The signed-in user's id, once known, for the request log line.
+    pub log_user: Rc<RefCell<Option<String>>>,
 }
 
 impl RequestContext {
     pub fn new(
         request: Request,
         env: Env,
-        request_id: String,
         params: Vec<(String, String)>,
+        log_user: Rc<RefCell<Option<String>>>,
     ) -> Self {
         RequestContext {
             request,
             env,
-            request_id,
             params,
+            log_user,
         }
+    }
+
+    pub fn now(&self) -> Millis {
+        Millis(Date::now().as_millis())
+    }
+
+    /// A fresh UUIDv7.
+    pub fn new_id(&self) -> ApiResult<String> {
+        Ok(uuid_v7(self.now().0, random_bytes()?))
+    }
+
+    pub fn sessions_kv(&self) -> ApiResult<KvStore> {
+        Ok(self.env.kv("SESSIONS")?)
+    }
+
+    /// A query parameter, `None` when absent.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let url = self.request.url().ok()?;
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+
+    /// `scheme://host[:port]` of this request.
+    pub fn own_origin(&self) -> ApiResult<String> {
+        Ok(self.request.url()?.origin().ascii_serialization())
+    }
+
+    /// A request header, `None` when absent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.request.headers().get(name).ok().flatten()
     }
 
     /// A path parameter of the matched route.
@@ -61,6 +97,14 @@ impl RequestContext {
         let bytes = self.request.bytes().await?;
         parse_json_body(&bytes)
     }
+}
+
+/// Random bytes from the platform's CSPRNG (`crypto.getRandomValues`).
+pub fn random_bytes<const N: usize>() -> ApiResult<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(bytes)
 }
 
 fn is_json_media_type(content_type: &str) -> bool {

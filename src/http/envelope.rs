@@ -24,6 +24,23 @@ fn with_status<T: Serialize>(status: u16, payload: &T) -> ApiResult<Response> {
     Ok(Response::from_json(&Data { data: payload })?.with_status(status))
 }
 
+/// A list payload: `{"items": [...], "next_cursor": ...}`.
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A list that fits in one page.
+    pub fn complete(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next_cursor: None,
+        }
+    }
+}
+
 /// The error envelope for `error`, tagged with the request id.
 pub fn error_response(error: &ApiError, request_id: &str) -> Response {
     #[derive(Serialize)]
@@ -55,6 +72,11 @@ pub fn error_response(error: &ApiError, request_id: &str) -> Response {
     if let Some(seconds) = error.retry_after {
         let _ = headers.set("retry-after", &seconds.to_string());
     }
+    if let (Some(limit), Some(reset)) = (error.rate_limit, error.retry_after) {
+        let _ = headers.set("x-ratelimit-limit", &limit.to_string());
+        let _ = headers.set("x-ratelimit-remaining", "0");
+        let _ = headers.set("x-ratelimit-reset", &reset.to_string());
+    }
     Response::builder()
         .with_status(error.status())
         .with_headers(headers)
@@ -71,7 +93,10 @@ pub fn finish(response: &mut Response, request_id: &str) {
         .is_some_and(|value| value.starts_with("application/json"));
     let _ = headers.set("x-request-id", request_id);
     let _ = headers.set("x-content-type-options", "nosniff");
-    let _ = headers.set("strict-transport-security", "max-age=63072000; includeSubDomains");
+    let _ = headers.set(
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains",
+    );
     let _ = headers.set(
         "content-security-policy",
         "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
@@ -86,5 +111,11 @@ pub fn finish(response: &mut Response, request_id: &str) {
 impl From<worker::Error> for ApiError {
     fn from(error: worker::Error) -> Self {
         ApiError::internal(error.to_string())
+    }
+}
+
+impl From<worker::KvError> for ApiError {
+    fn from(error: worker::KvError) -> Self {
+        ApiError::internal(format!("KV: {error}"))
     }
 }

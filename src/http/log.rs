@@ -67,8 +67,12 @@ pub fn install_panic_hook() {
             request_id: &'a str,
             panic: String,
         }
-        let request_id = CURRENT_REQUEST_ID
-            .with(|current| current.try_borrow().map(|id| id.clone()).unwrap_or_default());
+        let request_id = CURRENT_REQUEST_ID.with(|current| {
+            current
+                .try_borrow()
+                .map(|id| id.clone())
+                .unwrap_or_default()
+        });
         let line = PanicLine {
             time: now_rfc3339(),
             level: "error",

@@ -52,6 +52,14 @@ impl Routes {
         self.add(Method::Post, path, handler)
     }
 
+    pub fn delete<F, Fut>(self, path: &str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = ApiResult<Response>> + 'static,
+    {
+        self.add(Method::Delete, path, handler)
+    }
+
     pub fn add<F, Fut>(mut self, method: Method, path: &str, handler: F) -> Self
     where
         F: Fn(RequestContext) -> Fut + 'static,

@@ -1,7 +1,10 @@
 //! The API's route table: one module per resource, each thin (parse → store/object → respond).
 
+mod auth;
 mod health;
+mod me;
 mod openapi;
+mod tokens;
 
 use crate::http::Routes;
 
@@ -9,4 +12,16 @@ pub fn table() -> Routes {
     Routes::new()
         .get("/api/health", health::get)
         .get("/api/openapi.json", openapi::get)
+        .get("/api/auth/providers", auth::providers)
+        .get("/api/auth/signin/:provider", auth::sign_in)
+        .get("/api/auth/callback/:provider", auth::callback)
+        .post("/api/auth/dev/signin", auth::dev_sign_in)
+        .get("/api/auth/session", auth::session)
+        .post("/api/auth/signout", auth::sign_out)
+        .post("/api/auth/signout-all", auth::sign_out_everywhere)
+        .get("/api/me/sessions", me::list_sessions)
+        .delete("/api/me/sessions/:id", me::end_session)
+        .get("/api/tokens", tokens::list)
+        .post("/api/tokens", tokens::create)
+        .delete("/api/tokens/:id", tokens::revoke)
 }

@@ -1,4 +1,8 @@
 //! D1, KV and R2 access: the only code that writes SQL. Every user-owned query is scoped by
 //! `user_id`.
 
+pub mod api_tokens;
+pub mod oauth_states;
 pub mod schema;
+pub mod sessions;
+pub mod users;

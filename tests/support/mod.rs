@@ -177,7 +177,12 @@ impl Reply {
     pub fn expect_data(&self, status: u16) -> Value {
         assert_eq!(self.status, status, "body: {}", self.text);
         let body = self.json();
-        assert_eq!(body.as_object().map(|o| o.len()), Some(1), "only `data`: {}", self.text);
+        assert_eq!(
+            body.as_object().map(|o| o.len()),
+            Some(1),
+            "only `data`: {}",
+            self.text
+        );
         body["data"].clone()
     }
 }
@@ -254,11 +259,7 @@ impl Client {
         let status = response.status();
         let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for name in response.headers_names() {
-            let values = response
-                .all(&name)
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
+            let values = response.all(&name).into_iter().map(str::to_owned).collect();
             headers.insert(name.to_ascii_lowercase(), values);
         }
         for cookie in headers.get("set-cookie").into_iter().flatten() {
@@ -268,12 +269,16 @@ impl Client {
                 if expired {
                     self.cookies.remove(name.trim());
                 } else {
-                    self.cookies.insert(name.trim().to_owned(), value.to_owned());
+                    self.cookies
+                        .insert(name.trim().to_owned(), value.to_owned());
                 }
             }
         }
         let mut text = String::new();
-        let _ = response.into_reader().take(64 << 20).read_to_string(&mut text);
+        let _ = response
+            .into_reader()
+            .take(64 << 20)
+            .read_to_string(&mut text);
         Reply {
             status,
             headers,

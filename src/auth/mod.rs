@@ -1,0 +1,172 @@
+//! Who is calling: a browser session (cookie, CSRF-checked on writes) or an API token (bearer,
+//! no CSRF), and how a sign-in turns a vouched identity into a user and a session.
+//!
+//! Revocation is immediate everywhere: every request reads its session or token row in D1
+//! together with the user (see `store::sessions`), so sign-out, sign-out-everywhere, token
+//! revocation and disabling a user take effect on the next request whatever KV still caches.
+
+pub mod oauth;
+
+use serde::Serialize;
+use worker::{Method, Response};
+
+use crate::config;
+use crate::domain::cookie::{self, SESSION_COOKIE};
+use crate::domain::error::{ApiError, ApiResult, ErrorKind};
+use crate::domain::secret::{API_TOKEN_PREFIX, constant_time_eq, encode_secret, looks_like_secret};
+use crate::domain::session::{SessionPolicy, SessionRecord};
+use crate::domain::user::{Role, User, VouchedIdentity};
+use crate::http::context::random_bytes;
+use crate::http::{RequestContext, rate_limit};
+use crate::store::{api_tokens, sessions, users};
+
+pub enum Credential {
+    Session {
+        record: SessionRecord,
+        token_hash: String,
+    },
+    ApiToken {
+        id: String,
+    },
+}
+
+/// The authenticated caller of a request.
+pub struct Caller {
+    pub user: User,
+    pub credential: Credential,
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(
+        ErrorKind::Unauthorized,
+        "sign in or present a valid API token",
+    )
+}
+
+/// Authenticates the request, enforces CSRF on cookie writes, and spends the user's budget.
+pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
+    let now = cx.now();
+    let db = cx.db()?;
+    let caller = if let Some(authorization) = cx.header("authorization") {
+        let token = authorization
+            .strip_prefix("Bearer ")
+            .filter(|t| {
+                t.strip_prefix(API_TOKEN_PREFIX)
+                    .is_some_and(looks_like_secret)
+            })
+            .ok_or_else(unauthorized)?;
+        let (id, user) = api_tokens::authenticate(&db, token, now)
+            .await?
+            .ok_or_else(unauthorized)?;
+        Caller {
+            user: user.into_user(),
+            credential: Credential::ApiToken { id },
+        }
+    } else {
+        let token = cx
+            .header("cookie")
+            .and_then(|header| cookie::read(&header, SESSION_COOKIE))
+            .filter(|token| looks_like_secret(token))
+            .ok_or_else(unauthorized)?;
+        let policy = config::session_policy(&cx.env)?;
+        let session = sessions::authenticate(&db, &cx.sessions_kv()?, &token, &policy, now)
+            .await?
+            .ok_or_else(unauthorized)?;
+        if is_write(&cx.request.method()) {
+            let presented = cx.header("x-csrf-token").unwrap_or_default();
+            if !constant_time_eq(&presented, &session.record.csrf_token) {
+                return Err(ApiError::new(
+                    ErrorKind::CsrfFailed,
+                    "cookie-authenticated writes need the session's X-CSRF-Token",
+                ));
+            }
+        }
+        Caller {
+            user: session.user.into_user(),
+            credential: Credential::Session {
+                record: session.record,
+                token_hash: session.token_hash,
+            },
+        }
+    };
+    cx.log_user.replace(Some(caller.user.id.clone()));
+    rate_limit::spend(
+        &cx.env,
+        &rate_limit::PER_USER,
+        format!("user:{}", caller.user.id),
+    )
+    .await?;
+    Ok(caller)
+}
+
+fn is_write(method: &Method) -> bool {
+    matches!(
+        method,
+        Method::Post | Method::Put | Method::Patch | Method::Delete
+    )
+}
+
+/// `GET /api/auth/session`: the user, the CSRF token for writes, and when the session ends.
+#[derive(Serialize)]
+pub struct SessionView {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+impl SessionView {
+    pub fn new(user: User, record: &SessionRecord, policy: &SessionPolicy) -> Self {
+        SessionView {
+            user,
+            csrf_token: record.csrf_token.clone(),
+            expires_at: record.expires_at(policy).to_rfc3339(),
+        }
+    }
+}
+
+/// Finds or creates the user, refuses disabled users, and starts a new session. Returns the
+/// session view and the `Set-Cookie` value carrying the new token.
+pub async fn start_session(
+    cx: &RequestContext,
+    identity: &VouchedIdentity<'_>,
+) -> ApiResult<(SessionView, String)> {
+    let now = cx.now();
+    let db = cx.db()?;
+    let role = if identity.email_verified {
+        Role::at_sign_in(identity.email, &config::admin_emails(&cx.env))
+    } else {
+        Role::User
+    };
+    let user = users::sign_in(&db, identity, role, &cx.new_id()?, now).await?;
+    if user.is_disabled() {
+        return Err(ApiError::new(
+            ErrorKind::Unauthorized,
+            "this account is disabled",
+        ));
+    }
+    let policy = config::session_policy(&cx.env)?;
+    let token = encode_secret(&random_bytes::<32>()?);
+    let record = sessions::create(
+        &db,
+        &cx.sessions_kv()?,
+        &sessions::NewSession {
+            session_id: &cx.new_id()?,
+            token: &token,
+            csrf_token: &encode_secret(&random_bytes::<32>()?),
+            user_id: &user.id,
+            user_agent: &cx.header("user-agent").unwrap_or_default(),
+        },
+        &policy,
+        now,
+    )
+    .await?;
+    cx.log_user.replace(Some(user.id.clone()));
+    let cookie = cookie::set(SESSION_COOKIE, &token, policy.lifetime_ms / 1000);
+    Ok((SessionView::new(user.into_user(), &record, &policy), cookie))
+}
+
+/// Appends a `Set-Cookie` to a response.
+pub fn with_cookie(mut response: Response, set_cookie: &str) -> ApiResult<Response> {
+    response.headers_mut().append("set-cookie", set_cookie)?;
+    Ok(response)
+}

@@ -1,0 +1,38 @@
+//! The worker's configuration, read from vars and secrets into typed values. Read per request:
+//! it costs a few property reads and keeps one source of truth (the environment).
+
+use worker::Env;
+
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::origin::AllowedOrigins;
+use crate::domain::session::SessionPolicy;
+
+/// A var or secret, or `None` when unset or blank.
+pub fn value(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| env.secret(name).map(|s| s.to_string()))
+        .ok()
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty())
+}
+
+pub fn allowed_origins(env: &Env) -> AllowedOrigins {
+    AllowedOrigins::parse(&value(env, "ALLOWED_ORIGINS").unwrap_or_default())
+}
+
+pub fn admin_emails(env: &Env) -> String {
+    value(env, "ADMIN_EMAILS").unwrap_or_default()
+}
+
+pub fn dev_auth_enabled(env: &Env) -> bool {
+    value(env, "DEV_AUTH").is_some_and(|v| v.eq_ignore_ascii_case("on"))
+}
+
+pub fn session_policy(env: &Env) -> ApiResult<SessionPolicy> {
+    SessionPolicy::from_vars(
+        value(env, "SESSION_INACTIVITY_TIMEOUT_MINUTES").as_deref(),
+        value(env, "SESSION_LIFETIME_MINUTES").as_deref(),
+    )
+    .map_err(|problem| ApiError::internal(format!("configuration: {problem}")))
+}

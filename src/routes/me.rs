@@ -1,0 +1,47 @@
+//! `/api/me/sessions`: the signed-in user's browser sessions, and ending one of them.
+
+use serde::Serialize;
+use worker::Response;
+
+use crate::auth::{self, Credential};
+use crate::config;
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::id::parse_path_id;
+use crate::http::{RequestContext, ok};
+use crate::store::sessions::{self, SessionSummary};
+
+#[derive(Serialize)]
+struct SessionItem {
+    #[serde(flatten)]
+    summary: SessionSummary,
+    current: bool,
+}
+
+pub async fn list_sessions(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let current = match &caller.credential {
+        Credential::Session { record, .. } => Some(record.session_id.as_str()),
+        Credential::ApiToken { .. } => None,
+    };
+    let policy = config::session_policy(&cx.env)?;
+    let items: Vec<SessionItem> = sessions::list(&cx.db()?, &caller.user.id, &policy, cx.now())
+        .await?
+        .into_iter()
+        .map(|summary| SessionItem {
+            current: current == Some(summary.id.as_str()),
+            summary,
+        })
+        .collect();
+    ok(&crate::http::envelope::Page::complete(items))
+}
+
+pub async fn end_session(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let id = parse_path_id(cx.param("id").unwrap_or_default())?;
+    let ended =
+        sessions::end_by_id(&cx.db()?, &cx.sessions_kv()?, &caller.user.id, id, cx.now()).await?;
+    if !ended {
+        return Err(ApiError::not_found("session"));
+    }
+    Ok(Response::empty()?.with_status(204))
+}

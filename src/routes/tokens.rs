@@ -1,0 +1,57 @@
+//! `/api/tokens`: personal access tokens (`pat_…`), shown once at creation.
+
+use serde::Serialize;
+use worker::Response;
+
+use crate::auth;
+use crate::domain::api_token::CreateApiToken;
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::id::parse_path_id;
+use crate::domain::secret::api_token;
+use crate::http::context::random_bytes;
+use crate::http::envelope::Page;
+use crate::http::{RequestContext, created, ok};
+use crate::store::api_tokens;
+
+pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let body: CreateApiToken = cx.json().await?;
+    let token = api_token(&random_bytes::<32>()?);
+    let summary = api_tokens::create(
+        &cx.db()?,
+        &cx.new_id()?,
+        &caller.user.id,
+        body.name.as_str(),
+        &token,
+        cx.now(),
+    )
+    .await?;
+    #[derive(Serialize)]
+    struct Created {
+        id: String,
+        name: String,
+        token: String,
+        created_at: String,
+    }
+    created(&Created {
+        id: summary.id,
+        name: summary.name,
+        token,
+        created_at: summary.created_at,
+    })
+}
+
+pub async fn list(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let tokens = api_tokens::list(&cx.db()?, &caller.user.id).await?;
+    ok(&Page::complete(tokens))
+}
+
+pub async fn revoke(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let id = parse_path_id(cx.param("id").unwrap_or_default())?;
+    if !api_tokens::revoke(&cx.db()?, &caller.user.id, id, cx.now()).await? {
+        return Err(ApiError::not_found("API token"));
+    }
+    Ok(Response::empty()?.with_status(204))
+}

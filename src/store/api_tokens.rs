@@ -1,0 +1,123 @@
+//! API tokens in D1: only the SHA-256 of a token is stored; a revoked token fails from the next
+//! request on, since every bearer request reads its row.
+
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, query};
+
+use crate::domain::api_token::LAST_USED_RESOLUTION_MS;
+use crate::domain::error::ApiResult;
+use crate::domain::secret::sha256_hex;
+use crate::domain::time::Millis;
+
+use super::users::UserRow;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ApiTokenSummary {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+pub async fn create(
+    db: &D1Database,
+    id: &str,
+    user_id: &str,
+    name: &str,
+    token: &str,
+    now: Millis,
+) -> ApiResult<ApiTokenSummary> {
+    let created_at = now.to_rfc3339();
+    query!(
+        db,
+        "insert into api_tokens (id, user_id, name, token_hash, created_at) values (?1, ?2, ?3, ?4, ?5)",
+        id,
+        user_id,
+        name,
+        sha256_hex(token),
+        &created_at
+    )?
+    .run()
+    .await?;
+    Ok(ApiTokenSummary {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        created_at,
+        last_used_at: None,
+    })
+}
+
+pub async fn list(db: &D1Database, user_id: &str) -> ApiResult<Vec<ApiTokenSummary>> {
+    Ok(query!(
+        db,
+        "select id, name, created_at, last_used_at from api_tokens
+          where user_id = ?1 and revoked_at is null order by created_at desc limit 200",
+        user_id
+    )?
+    .all()
+    .await?
+    .results::<ApiTokenSummary>()?)
+}
+
+/// Revokes one of the user's tokens; false when the user has no such live token.
+pub async fn revoke(db: &D1Database, user_id: &str, id: &str, now: Millis) -> ApiResult<bool> {
+    let revoked = query!(
+        db,
+        "update api_tokens set revoked_at = ?3 where id = ?1 and user_id = ?2 and revoked_at is null
+         returning id",
+        id,
+        user_id,
+        now.to_rfc3339()
+    )?
+    .first::<String>(Some("id"))
+    .await?;
+    Ok(revoked.is_some())
+}
+
+/// The live token `token` and its (enabled) user; records use at most once a minute.
+pub async fn authenticate(
+    db: &D1Database,
+    token: &str,
+    now: Millis,
+) -> ApiResult<Option<(String, UserRow)>> {
+    #[derive(Deserialize)]
+    struct TokenState {
+        token_id: String,
+        last_used_at: Option<String>,
+    }
+    let result = query!(
+        db,
+        "select t.id as token_id, t.last_used_at, u.id, u.email, u.name, u.role, u.disabled, u.created_at
+           from api_tokens t join users u on u.id = t.user_id
+          where t.token_hash = ?1 and t.revoked_at is null",
+        sha256_hex(token)
+    )?
+    .all()
+    .await?;
+    // One row, read twice: as the token's state and as its user.
+    let (Some(token), Some(user)) = (
+        result.results::<TokenState>()?.pop(),
+        result.results::<UserRow>()?.pop(),
+    ) else {
+        return Ok(None);
+    };
+    if user.is_disabled() {
+        return Ok(None);
+    }
+    let stale = token
+        .last_used_at
+        .as_deref()
+        .and_then(Millis::parse_rfc3339)
+        .is_none_or(|last| now.0.saturating_sub(last.0) >= LAST_USED_RESOLUTION_MS);
+    if stale {
+        query!(
+            db,
+            "update api_tokens set last_used_at = ?2 where id = ?1",
+            &token.token_id,
+            now.to_rfc3339()
+        )?
+        .run()
+        .await?;
+    }
+    Ok(Some((token.token_id, user)))
+}

@@ -1,0 +1,118 @@
+//! Users and their sign-in identities in D1. A user is found by (issuer, subject), never by
+//! e-mail alone.
+
+use serde::Deserialize;
+use worker::{D1Database, query};
+
+use crate::domain::error::ApiResult;
+use crate::domain::time::Millis;
+use crate::domain::user::{Role, User, VouchedIdentity};
+
+/// A user row as D1 returns it (booleans are integers there).
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub disabled: i64,
+    pub created_at: String,
+}
+
+impl UserRow {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled != 0
+    }
+
+    pub fn into_user(self) -> User {
+        User {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            role: self.role,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Finds the user of an identity, refreshing e-mail and name, or creates both in one batch.
+/// `role` is what this sign-in grants (`ADMIN_EMAILS`); it never demotes an existing admin.
+pub async fn sign_in(
+    db: &D1Database,
+    identity: &VouchedIdentity<'_>,
+    role: Role,
+    new_user_id: &str,
+    now: Millis,
+) -> ApiResult<UserRow> {
+    let now = now.to_rfc3339();
+    if let Some(user) = find_by_identity(db, identity.issuer, identity.subject).await? {
+        let promote = if role == Role::Admin {
+            Role::Admin
+        } else {
+            user.role
+        };
+        let refreshed = query!(
+            db,
+            "update users set email = ?2, name = ?3, role = ?4, updated_at = ?5 where id = ?1
+             returning id, email, name, role, disabled, created_at",
+            &user.id,
+            identity.email.as_str(),
+            identity.name.as_str(),
+            promote.as_str(),
+            &now
+        )?
+        .first::<UserRow>(None)
+        .await?;
+        return Ok(refreshed.unwrap_or(user));
+    }
+    let created = db
+        .batch(vec![
+            query!(
+                db,
+                "insert into users (id, email, name, role, created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?5)",
+                new_user_id,
+                identity.email.as_str(),
+                identity.name.as_str(),
+                role.as_str(),
+                &now
+            )?,
+            query!(
+                db,
+                "insert into user_identities (issuer, subject, user_id, created_at) values (?1, ?2, ?3, ?4)",
+                identity.issuer,
+                identity.subject,
+                new_user_id,
+                &now
+            )?,
+        ])
+        .await;
+    // Two first sign-ins of one identity race: the loser's batch fails on the identity's
+    // primary key and rolls back whole, and the winner's user is the one to use.
+    match (
+        created,
+        find_by_identity(db, identity.issuer, identity.subject).await?,
+    ) {
+        (_, Some(user)) => Ok(user),
+        (Err(error), None) => Err(error.into()),
+        (Ok(_), None) => Err(crate::domain::error::ApiError::internal(
+            "a created identity could not be read back",
+        )),
+    }
+}
+
+async fn find_by_identity(
+    db: &D1Database,
+    issuer: &str,
+    subject: &str,
+) -> ApiResult<Option<UserRow>> {
+    Ok(query!(
+        db,
+        "select u.id, u.email, u.name, u.role, u.disabled, u.created_at
+           from user_identities i join users u on u.id = i.user_id
+          where i.issuer = ?1 and i.subject = ?2",
+        issuer,
+        subject
+    )?
+    .first::<UserRow>(None)
+    .await?)
+}
