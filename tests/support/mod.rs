@@ -21,15 +21,60 @@ use serde_json::Value;
 pub struct Worker {
     pub base: String,
     pub log: PathBuf,
+    /// The local state directory (D1, KV, R2, DO), removed when the process exits.
+    pub state: PathBuf,
     _supervisor: Mutex<Child>,
 }
 
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct WorkerOptions {
     /// Leave the D1 migrations unapplied (the health check must then answer 503).
     pub skip_migrations: bool,
+    /// `DEV_AUTH`, on unless a test checks the production default.
+    pub dev_auth: bool,
     /// Extra `--var NAME:VALUE` pairs.
     pub vars: Vec<(String, String)>,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            skip_migrations: false,
+            dev_auth: true,
+            vars: vec![(
+                "ALLOWED_ORIGINS".into(),
+                format!("{ALLOWED_WEB_ORIGIN},{ALLOWED_EXTENSION_ORIGIN}"),
+            )],
+        }
+    }
+}
+
+pub const ALLOWED_WEB_ORIGIN: &str = "https://app.passion.test";
+pub const ALLOWED_EXTENSION_ORIGIN: &str = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
+
+/// Starts `command` under the supervisor, its output going to `target/e2e-logs/{name}.log`.
+fn supervise(name: &str, remove: Option<&Path>, command: &[&std::ffi::OsStr]) -> (Child, PathBuf) {
+    let logs = root().join("target/e2e-logs");
+    std::fs::create_dir_all(&logs).expect("log dir");
+    let log = logs.join(format!("{name}.log"));
+    let mut supervisor = Command::new("node");
+    supervisor
+        .arg(root().join("tests/support/supervise.mjs"))
+        .arg("--log")
+        .arg(&log);
+    if let Some(dir) = remove {
+        supervisor.arg("--remove").arg(dir);
+    }
+    let child = supervisor
+        .arg("--")
+        .args(command)
+        .env("CI", "1")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("start the supervisor (node)");
+    (child, log)
 }
 
 /// The worker shared by the tests of one binary, with the default test configuration.
@@ -60,10 +105,6 @@ impl Worker {
         let unique = format!("{name}-{}-{port}", std::process::id());
         let state = std::env::temp_dir().join(format!("passion-edge-e2e-{unique}"));
         std::fs::create_dir_all(&state).expect("state dir");
-        let logs = root.join("target/e2e-logs");
-        std::fs::create_dir_all(&logs).expect("log dir");
-        let log = logs.join(format!("{unique}.log"));
-
         if !options.skip_migrations {
             let status = Command::new(wrangler())
                 .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
@@ -78,34 +119,33 @@ impl Worker {
         }
 
         let inspector_port = free_port();
-        let mut command = Command::new("node");
-        command
-            .arg(root.join("tests/support/supervise.mjs"))
-            .arg("--log")
-            .arg(&log)
-            .arg("--remove")
-            .arg(&state)
-            .arg("--")
-            .arg(wrangler())
-            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &inspector_port.to_string()])
-            .args(["--show-interactive-dev-session=false", "--persist-to"])
-            .arg(&state)
-            .args(["--var", "DEV_AUTH:on", "--var", "ENVIRONMENT:test"]);
+        let mut args: Vec<String> = vec![
+            wrangler().display().to_string(),
+            "dev".into(),
+            "--ip".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+            "--inspector-port".into(),
+            inspector_port.to_string(),
+            "--show-interactive-dev-session=false".into(),
+            "--persist-to".into(),
+            state.display().to_string(),
+            "--var".into(),
+            "ENVIRONMENT:test".into(),
+            "--var".into(),
+            format!("DEV_AUTH:{}", if options.dev_auth { "on" } else { "off" }),
+        ];
         for (name, value) in &options.vars {
-            command.args(["--var", &format!("{name}:{value}")]);
+            args.push("--var".into());
+            args.push(format!("{name}:{value}"));
         }
-        let supervisor = command
-            .env("CI", "1")
-            .env("WRANGLER_SEND_METRICS", "false")
-            .current_dir(root)
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("start the supervisor (node)");
-
+        let command: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        let (supervisor, log) = supervise(&unique, Some(&state), &command);
         let worker = Worker {
             base: format!("http://127.0.0.1:{port}"),
             log,
+            state,
             _supervisor: Mutex::new(supervisor),
         };
         worker.wait_until_serving(Duration::from_secs(120));
@@ -129,12 +169,142 @@ impl Worker {
         );
     }
 
+    /// Runs SQL against this worker's local D1, as an operator would with wrangler.
+    pub fn d1_execute(&self, sql: &str) {
+        let status = Command::new(wrangler())
+            .args(["d1", "execute", "DB", "--local", "--persist-to"])
+            .arg(&self.state)
+            .args(["--command", sql])
+            .env("CI", "1")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .status()
+            .expect("run wrangler d1 execute");
+        assert!(status.success(), "d1 execute failed: {sql}");
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// A client of its own (cookie jar, client IP), so its request budget is its own too.
     pub fn client(&self) -> Client {
         Client::new(&self.base)
+    }
+
+    /// A client signed in through the dev sign-in, and its CSRF token.
+    pub fn signed_in(&self, email: &str) -> (Client, String) {
+        let mut client = self.client();
+        let reply = client.post_json(
+            "/api/auth/dev/signin",
+            &serde_json::json!({ "email": email }),
+        );
+        let data = reply.expect_data(200);
+        let csrf = data["csrf_token"].as_str().expect("csrf_token").to_owned();
+        (client, csrf)
+    }
+}
+
+/// A documentation-range IPv6 address of its own for each client.
+pub fn unique_ip() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("2001:db8::{:x}:{:x}", std::process::id() & 0xffff, n)
+}
+
+/// A fresh e-mail address, unique within this test process.
+pub fn unique_email(label: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{label}-{}-{n}@example.org", std::process::id())
+}
+
+/// The local OpenID providers of `tests/support/oidc.mjs`.
+pub struct Oidc {
+    pub google: String,
+    pub azure: String,
+    control: String,
+    _supervisor: Mutex<Child>,
+}
+
+pub const GOOGLE_CLIENT_ID: &str = "google-client-e2e";
+pub const AZURE_CLIENT_ID: &str = "azure-client-e2e";
+
+impl Oidc {
+    pub fn start() -> Oidc {
+        let (google, azure, control) = (free_port(), free_port(), free_port());
+        let ports: Vec<String> = [google, azure, control]
+            .iter()
+            .map(u16::to_string)
+            .collect();
+        let script = root().join("tests/support/oidc.mjs");
+        let mut command: Vec<&std::ffi::OsStr> =
+            vec![std::ffi::OsStr::new("node"), script.as_os_str()];
+        command.extend(ports.iter().map(std::ffi::OsStr::new));
+        let (supervisor, log) = supervise(
+            &format!("oidc-{}-{control}", std::process::id()),
+            None,
+            &command,
+        );
+        let oidc = Oidc {
+            google: format!("http://127.0.0.1:{google}"),
+            azure: format!("http://127.0.0.1:{azure}"),
+            control: format!("http://127.0.0.1:{control}"),
+            _supervisor: Mutex::new(supervisor),
+        };
+        let started = Instant::now();
+        while ureq::get(&format!("{}/ready", oidc.control))
+            .call()
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the OpenID providers did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        oidc
+    }
+
+    /// The worker vars that point both providers at these local servers.
+    pub fn worker_vars(&self) -> Vec<(String, String)> {
+        [
+            ("GOOGLE_OAUTH_CLIENT_ID", GOOGLE_CLIENT_ID.to_owned()),
+            ("GOOGLE_OAUTH_CLIENT_SECRET", "google-secret".to_owned()),
+            (
+                "GOOGLE_OAUTH_AUTHORIZE_URL",
+                format!("{}/authorize", self.google),
+            ),
+            ("GOOGLE_OAUTH_TOKEN_URL", format!("{}/token", self.google)),
+            ("GOOGLE_OAUTH_ISSUER", self.google.clone()),
+            ("AZURE_AD_CLIENT_ID", AZURE_CLIENT_ID.to_owned()),
+            ("AZURE_AD_CLIENT_SECRET", "azure-secret".to_owned()),
+            (
+                "AZURE_AD_AUTHORIZE_URL",
+                format!("{}/authorize", self.azure),
+            ),
+            ("AZURE_AD_TOKEN_URL", format!("{}/token", self.azure)),
+            (
+                "AZURE_AD_ISSUER_TEMPLATE",
+                format!("{}/{{tenantid}}/v2.0", self.azure),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+    }
+
+    /// Plans what the provider says in the sign-in that carries `state`.
+    pub fn plan(&self, state: &str, plan: Value) {
+        let mut plan = plan;
+        plan["state"] = Value::String(state.to_owned());
+        ureq::post(&format!("{}/plan", self.control))
+            .send_json(plan)
+            .expect("plan a sign-in");
     }
 }
 
@@ -192,6 +362,8 @@ pub struct Client {
     base: String,
     agent: ureq::Agent,
     pub cookies: BTreeMap<String, String>,
+    /// Sent with every request; starts with a client IP of its own (`CF-Connecting-IP`).
+    pub default_headers: Vec<(String, String)>,
 }
 
 impl Client {
@@ -203,7 +375,20 @@ impl Client {
                 .redirects(0)
                 .build(),
             cookies: BTreeMap::new(),
+            default_headers: vec![("cf-connecting-ip".into(), unique_ip())],
         }
+    }
+
+    pub fn delete(&mut self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send("DELETE", path, headers, None)
+    }
+
+    /// A JSON POST with extra headers (CSRF token, Origin, ...).
+    pub fn post_json_with(&mut self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+        let text = body.to_string();
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        self.send("POST", path, &all, Some(text.as_bytes()))
     }
 
     pub fn get(&mut self, path: &str) -> Reply {
@@ -240,6 +425,9 @@ impl Client {
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect();
             request = request.set("cookie", &jar.join("; "));
+        }
+        for (name, value) in &self.default_headers {
+            request = request.set(name, value);
         }
         for (name, value) in headers {
             request = request.set(name, value);
