@@ -4,7 +4,7 @@
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::worker;
 
 #[test]
@@ -88,7 +88,18 @@ fn every_documented_operation_is_routed() {
     let document = worker().client().get("/api/openapi.json").json();
     let paths = document["paths"].as_object().expect("paths");
     for (path, operations) in paths {
-        let concrete = path.replace("{id}", "01900000-0000-7000-8000-000000000000");
+        // Every `{parameter}` becomes a well-formed id that names nothing.
+        let concrete: String = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "01900000-0000-7000-8000-000000000000"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
         for method in operations.as_object().expect("operations").keys() {
             let reply = worker()
                 .client()
@@ -105,4 +116,63 @@ fn every_documented_operation_is_routed() {
             );
         }
     }
+}
+
+#[test]
+fn malformed_json_is_a_400() {
+    let mut client = worker().client();
+    for body in ["{", "nope", "", "[1]", "{\"email\": \"a@b.org\"} trailing"] {
+        let reply = client.send(
+            "POST",
+            "/api/auth/dev/signin",
+            &[("content-type", "application/json")],
+            Some(body.as_bytes()),
+        );
+        reply.expect_error(400, "bad_request");
+    }
+}
+
+#[test]
+fn an_unknown_body_field_is_a_400_naming_it() {
+    let reply = worker()
+        .client()
+        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org", "role": "admin"}));
+    let error = reply.expect_error(400, "bad_request");
+    assert_eq!(error["fields"]["role"], "unknown field");
+}
+
+#[test]
+fn invalid_and_missing_fields_are_named() {
+    let cases = [
+        (json!({"email": "not-an-address"}), "email"),
+        (json!({"email": 42}), "email"),
+        (json!({"name": "Ada"}), "email"),
+        (json!({"email": "a@example.org", "name": ""}), "name"),
+        (json!({"email": "a@example.org", "name": "x".repeat(101)}), "name"),
+    ];
+    for (body, field) in cases {
+        let reply = worker().client().post_json("/api/auth/dev/signin", &body);
+        let error = reply.expect_error(400, "bad_request");
+        assert!(error["fields"][field].is_string(), "{body}: {error}");
+    }
+}
+
+#[test]
+fn a_body_over_64_kib_is_a_413() {
+    let name = "n".repeat(70 * 1024);
+    let reply = worker()
+        .client()
+        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org", "name": name}));
+    reply.expect_error(413, "payload_too_large");
+}
+
+#[test]
+fn a_body_that_is_not_json_is_a_415() {
+    let reply = worker().client().send(
+        "POST",
+        "/api/auth/dev/signin",
+        &[("content-type", "text/plain")],
+        Some(br#"{"email":"a@example.org"}"#),
+    );
+    reply.expect_error(415, "unsupported_media_type");
 }

@@ -1,0 +1,35 @@
+//! The worker as `wrangler.toml` ships it: no dev sign-in, no CORS origins, no providers.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use serde_json::json;
+use support::{Worker, WorkerOptions};
+
+#[test]
+fn without_dev_auth_the_dev_sign_in_does_not_exist() {
+    let worker = Worker::start(
+        "production-defaults",
+        WorkerOptions {
+            dev_auth: false,
+            vars: Vec::new(),
+            ..WorkerOptions::default()
+        },
+    );
+    let mut client = worker.client();
+    client
+        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org"}))
+        .expect_error(404, "not_found");
+    let providers = client.get("/api/auth/providers").expect_data(200);
+    assert_eq!(providers["providers"], json!([]));
+    client
+        .get("/api/auth/signin/google")
+        .expect_error(404, "not_found");
+    let foreign = client.send(
+        "GET",
+        "/api/health",
+        &[("origin", "https://app.passion.test")],
+        None,
+    );
+    foreign.expect_error(403, "forbidden");
+}
