@@ -134,9 +134,10 @@ fn malformed_json_is_a_400() {
 
 #[test]
 fn an_unknown_body_field_is_a_400_naming_it() {
-    let reply = worker()
-        .client()
-        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org", "role": "admin"}));
+    let reply = worker().client().post_json(
+        "/api/auth/dev/signin",
+        &json!({"email": "a@example.org", "role": "admin"}),
+    );
     let error = reply.expect_error(400, "bad_request");
     assert_eq!(error["fields"]["role"], "unknown field");
 }
@@ -148,7 +149,10 @@ fn invalid_and_missing_fields_are_named() {
         (json!({"email": 42}), "email"),
         (json!({"name": "Ada"}), "email"),
         (json!({"email": "a@example.org", "name": ""}), "name"),
-        (json!({"email": "a@example.org", "name": "x".repeat(101)}), "name"),
+        (
+            json!({"email": "a@example.org", "name": "x".repeat(101)}),
+            "name",
+        ),
     ];
     for (body, field) in cases {
         let reply = worker().client().post_json("/api/auth/dev/signin", &body);
@@ -160,9 +164,10 @@ fn invalid_and_missing_fields_are_named() {
 #[test]
 fn a_body_over_64_kib_is_a_413() {
     let name = "n".repeat(70 * 1024);
-    let reply = worker()
-        .client()
-        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org", "name": name}));
+    let reply = worker().client().post_json(
+        "/api/auth/dev/signin",
+        &json!({"email": "a@example.org", "name": name}),
+    );
     reply.expect_error(413, "payload_too_large");
 }
 

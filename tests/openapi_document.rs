@@ -34,7 +34,10 @@ fn every_ref_resolves() {
     assert!(!found.is_empty());
     for target in found {
         let pointer = target.strip_prefix('#').expect("local ref");
-        assert!(document.pointer(pointer).is_some(), "dangling $ref {target}");
+        assert!(
+            document.pointer(pointer).is_some(),
+            "dangling $ref {target}"
+        );
     }
 }
 
@@ -44,10 +47,15 @@ fn every_operation_has_a_unique_id_and_responses() {
     let mut ids = Vec::new();
     for (path, operations) in document["paths"].as_object().expect("paths") {
         for (method, operation) in operations.as_object().expect("operations") {
-            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path}"));
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path}"));
             ids.push(id.to_owned());
             let responses = operation["responses"].as_object().expect("responses");
-            assert!(!responses.is_empty(), "{method} {path} documents no responses");
+            assert!(
+                !responses.is_empty(),
+                "{method} {path} documents no responses"
+            );
         }
     }
     let count = ids.len();

@@ -26,7 +26,9 @@ fn a_session_ends_after_the_inactivity_timeout() {
     let (mut browser, _) = worker().signed_in(&unique_email("idle"));
     browser.get("/api/auth/session").expect_data(200);
     sleep(Duration::from_millis(4_000));
-    browser.get("/api/auth/session").expect_error(401, "unauthorized");
+    browser
+        .get("/api/auth/session")
+        .expect_error(401, "unauthorized");
 }
 
 #[test]
