@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod cookie;
+pub mod economy;
 pub mod error;
 pub mod id;
 pub mod json_body;
