@@ -19,9 +19,10 @@ fn env() -> &'static (Oidc, Worker) {
         let oidc = Oidc::start();
         let mut options = WorkerOptions::default();
         options.vars.extend(oidc.worker_vars());
-        options
-            .vars
-            .push(("ADMIN_EMAILS".into(), "boss@example.org".into()));
+        options.vars.push((
+            "ADMIN_EMAILS".into(),
+            "boss@example.org,auth-admin@example.org".into(),
+        ));
         let worker = Worker::start("auth", options);
         (oidc, worker)
     })
@@ -561,9 +562,21 @@ fn a_disabled_user_is_refused_everywhere_at_once() {
         .as_str()
         .expect("token")
         .to_owned();
-    worker().d1_execute(&format!(
-        "update users set disabled = 1 where email = '{email}'"
-    ));
+    let user_id = browser.get("/api/auth/session").expect_data(200)["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (mut admin, admin_csrf) = worker().signed_in("auth-admin@example.org");
+    let disabled = admin.send(
+        "PATCH",
+        &format!("/api/admin/users/{user_id}"),
+        &[
+            ("content-type", "application/json"),
+            ("x-csrf-token", &admin_csrf),
+        ],
+        Some(br#"{"disabled": true}"#),
+    );
+    assert_eq!(disabled.expect_data(200)["disabled"], true);
     browser
         .get("/api/auth/session")
         .expect_error(401, "unauthorized");

@@ -36,6 +36,19 @@ pub struct Caller {
     pub credential: Credential,
 }
 
+impl Caller {
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.user.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorKind::Forbidden,
+                "this needs the admin role",
+            ))
+        }
+    }
+}
+
 fn unauthorized() -> ApiError {
     ApiError::new(
         ErrorKind::Unauthorized,

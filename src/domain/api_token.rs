@@ -1,34 +1,11 @@
 //! Personal access tokens for extensions and scripts: named, shown once, revocable.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// A token's label: 1–100 characters after trimming.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TokenName(String);
+use super::text::Text;
 
-impl TokenName {
-    pub fn parse(text: &str) -> Result<TokenName, String> {
-        let name = text.trim();
-        let length = name.chars().count();
-        if length == 0 || length > 100 {
-            return Err("must be 1 to 100 characters".into());
-        }
-        if name.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(TokenName(name.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for TokenName {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        TokenName::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-    }
-}
+/// A token's label: 1–100 characters.
+pub type TokenName = Text<1, 100>;
 
 /// `POST /api/tokens`.
 #[derive(Debug, Deserialize)]

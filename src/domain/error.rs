@@ -69,6 +69,33 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    const ALL: [ErrorKind; 17] = [
+        ErrorKind::BadRequest,
+        ErrorKind::Unauthorized,
+        ErrorKind::CsrfFailed,
+        ErrorKind::Forbidden,
+        ErrorKind::NotFound,
+        ErrorKind::MethodNotAllowed,
+        ErrorKind::Conflict,
+        ErrorKind::QuestExpired,
+        ErrorKind::InsufficientCoins,
+        ErrorKind::IdempotencyConflict,
+        ErrorKind::FocusSessionActive,
+        ErrorKind::QuotaExceeded,
+        ErrorKind::PayloadTooLarge,
+        ErrorKind::UnsupportedMediaType,
+        ErrorKind::RateLimited,
+        ErrorKind::Internal,
+        ErrorKind::Unavailable,
+    ];
+
+    /// The kind of an envelope `type` (errors cross the Durable Object boundary by code).
+    pub fn from_code(code: &str) -> Option<ErrorKind> {
+        Self::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+}
+
 /// A failure as the client sees it, plus (for internal errors) a detail that only goes to the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -181,6 +208,14 @@ mod tests {
         ] {
             assert_eq!(kind.status(), 409, "{}", kind.code());
         }
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_its_code() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_code(kind.code()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_code("nope"), None);
     }
 
     #[test]

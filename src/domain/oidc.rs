@@ -10,7 +10,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
 use super::time::Millis;
-use super::user::{DisplayName, Email};
+use super::user::{DisplayName, Email, display_name_or_email};
 
 /// Tolerated clock difference with the provider.
 const CLOCK_SKEW_SECONDS: u64 = 120;
@@ -144,7 +144,7 @@ pub fn verify_id_token(
         Some(VerifiedFlag::Text(text)) => text == "true",
         None => false,
     };
-    let name = DisplayName::or_from_email(claims.name.as_deref(), &email);
+    let name = display_name_or_email(claims.name.as_deref(), &email);
     Ok(VerifiedIdentity {
         issuer: claims.iss,
         subject: claims.sub,

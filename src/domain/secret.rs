@@ -18,7 +18,11 @@ pub fn api_token(random: &[u8; 32]) -> String {
 
 /// Lower-case hex SHA-256: the storage key of a token, never the token itself.
 pub fn sha256_hex(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
+    sha256_hex_bytes(text.as_bytes())
+}
+
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for byte in digest {
         hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));

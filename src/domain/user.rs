@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::text::Text;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -78,42 +80,13 @@ impl<'de> Deserialize<'de> for Email {
     }
 }
 
-/// A display name: 1–100 characters after trimming, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DisplayName(String);
+/// A display name: 1–100 characters.
+pub type DisplayName = Text<1, 100>;
 
-impl DisplayName {
-    pub const MAX_CHARS: usize = 100;
-
-    pub fn parse(text: &str) -> Result<DisplayName, String> {
-        let name = text.trim();
-        let length = name.chars().count();
-        if length == 0 || length > Self::MAX_CHARS {
-            return Err(format!("must be 1 to {} characters", Self::MAX_CHARS));
-        }
-        if name.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(DisplayName(name.to_owned()))
-    }
-
-    /// A provider's name claim, or the e-mail's local part when it is missing or unusable.
-    pub fn or_from_email(name: Option<&str>, email: &Email) -> DisplayName {
-        name.and_then(|n| DisplayName::parse(n).ok())
-            .or_else(|| DisplayName::parse(email.local_part()).ok())
-            .unwrap_or_else(|| DisplayName("user".into()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for DisplayName {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        DisplayName::parse(&text).map_err(serde::de::Error::custom)
-    }
+/// A provider's name claim, or the e-mail's local part when it is missing or unusable.
+pub fn display_name_or_email(name: Option<&str>, email: &Email) -> DisplayName {
+    name.and_then(|n| DisplayName::parse(n).ok())
+        .unwrap_or_else(|| DisplayName::parse_or(email.local_part(), "user"))
 }
 
 /// Someone a provider (or the dev sign-in) vouches for, keyed by (issuer, subject).
@@ -139,7 +112,7 @@ impl DevSignIn {
     pub fn display_name(&self) -> DisplayName {
         self.name
             .clone()
-            .unwrap_or_else(|| DisplayName::or_from_email(None, &self.email))
+            .unwrap_or_else(|| display_name_or_email(None, &self.email))
     }
 }
 
@@ -194,14 +167,21 @@ mod tests {
         assert!(DisplayName::parse(&"n".repeat(101)).is_err());
         assert!(DisplayName::parse("tab\there").is_err());
         let email = Email::parse("grace@example.org").expect("valid");
-        assert_eq!(DisplayName::or_from_email(None, &email).as_str(), "grace");
+        assert_eq!(display_name_or_email(None, &email).as_str(), "grace");
+        assert_eq!(display_name_or_email(Some("  "), &email).as_str(), "grace");
         assert_eq!(
-            DisplayName::or_from_email(Some("  "), &email).as_str(),
-            "grace"
-        );
-        assert_eq!(
-            DisplayName::or_from_email(Some("Grace H"), &email).as_str(),
+            display_name_or_email(Some("Grace H"), &email).as_str(),
             "Grace H"
         );
     }
+}
+
+/// `PATCH /api/admin/users/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
 }

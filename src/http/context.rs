@@ -15,6 +15,9 @@ pub struct RequestContext {
     pub request: Request,
     pub env: Env,
     params: Vec<(String, String)>,
+    pub request_id: String,
+    /// The JSON body as read by `json`, for idempotency fingerprints.
+    raw_body: Vec<u8>,
     /// The signed-in user's id, once known, for the request log line.
     pub log_user: Rc<RefCell<Option<String>>>,
 }
@@ -24,14 +27,36 @@ impl RequestContext {
         request: Request,
         env: Env,
         params: Vec<(String, String)>,
+        request_id: String,
         log_user: Rc<RefCell<Option<String>>>,
     ) -> Self {
         RequestContext {
             request,
             env,
             params,
+            request_id,
+            raw_body: Vec::new(),
             log_user,
         }
+    }
+
+    /// The request's `Idempotency-Key` (1–255 printable ASCII) and a fingerprint of the request
+    /// it guards (method, path, body), or `None` without the header. Call after `json`.
+    pub fn idempotency(&self) -> ApiResult<Option<(String, String)>> {
+        let Some(key) = self.header("idempotency-key") else {
+            return Ok(None);
+        };
+        let printable = key.bytes().all(|b| (0x20..0x7f).contains(&b));
+        if key.is_empty() || key.len() > 255 || !printable {
+            return Err(ApiError::bad_request(
+                "Idempotency-Key must be 1 to 255 printable ASCII characters",
+            ));
+        }
+        let mut request =
+            format!("{} {}\n", self.request.method(), self.request.path()).into_bytes();
+        request.extend_from_slice(&self.raw_body);
+        let fingerprint = crate::domain::secret::sha256_hex_bytes(&request);
+        Ok(Some((key, fingerprint)))
     }
 
     pub fn now(&self) -> Millis {
@@ -94,8 +119,8 @@ impl RequestContext {
         if declared_length.is_some_and(|length| length > MAX_JSON_BODY_BYTES) {
             return Err(body_too_large());
         }
-        let bytes = self.request.bytes().await?;
-        parse_json_body(&bytes)
+        self.raw_body = self.request.bytes().await?;
+        parse_json_body(&self.raw_body)
     }
 }
 

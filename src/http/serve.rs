@@ -77,7 +77,13 @@ async fn dispatch(
     }
     match routes.find(&method, &path) {
         RouteMatch::Found { handler, params } => {
-            let cx = RequestContext::new(request, env, params, Rc::clone(log_user));
+            let cx = RequestContext::new(
+                request,
+                env,
+                params,
+                request_id.to_owned(),
+                Rc::clone(log_user),
+            );
             handler(cx).await
         }
         RouteMatch::MethodNotAllowed { allow } => {

@@ -1,20 +1,231 @@
-//! The `UserProgress` Durable Object: one per user, the single writer of that user's XP and coin
-//! ledger. The economy lands here with its issue; until then the class exists so the binding and
-//! its SQLite migration are in place from the first deploy.
+//! The `UserProgress` Durable Object: one per user (`id_from_name(user_id)`), the single writer
+//! of that user's XP and coin ledger, totals, skills, counters, achievements, rewards shop and
+//! idempotency records.
+//!
+//! A Durable Object handles one event at a time between `.await`s, and a command here has no
+//! `.await` after its body is read: every award for a user is serialized without locks. Each
+//! command runs as one SQLite transaction (`store::in_transaction`). Nothing in this module may
+//! panic: a panic in an object leaves its caller hanging, so every failure is a reply.
 
-use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
+pub mod client;
+pub mod protocol;
+mod store;
+
+use worker::{
+    Date, DurableObject, Env, Request, Response, Result, SqlStorage, State, durable_object,
+};
+
+use crate::domain::economy::{self, AwardRequest, EventType, Refusal};
+use crate::domain::error::{ApiError, ApiResult, ErrorKind};
+use crate::domain::time::Millis;
+use protocol::{Command, Failure, Reply, Reward};
+
+/// How long an HTTP `Idempotency-Key` keeps its first reply.
+const REPLY_RETENTION_MS: u64 = 24 * 60 * 60 * 1000;
 
 #[durable_object]
 pub struct UserProgress {
-    _state: State,
+    state: State,
+    sql: SqlStorage,
 }
 
 impl DurableObject for UserProgress {
     fn new(state: State, _env: Env) -> Self {
-        UserProgress { _state: state }
+        let sql = state.storage().sql();
+        if let Err(error) = store::migrate(&sql) {
+            worker::console_error!("UserProgress schema migration failed: {error}");
+        }
+        UserProgress { state, sql }
     }
 
-    async fn fetch(&self, _request: Request) -> Result<Response> {
-        Response::error("unknown progress command", 404)
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
+        let command = match request.json::<Command>().await {
+            Ok(command) => command,
+            Err(error) => return failure(&ApiError::bad_request(format!("bad command: {error}"))),
+        };
+        let sql = self.sql.clone();
+        let now = Millis(Date::now().as_millis());
+        match store::in_transaction(&self.state.storage(), move || execute(&sql, command, now)) {
+            Ok(reply) => Response::from_json(&reply),
+            Err(error) => failure(&error),
+        }
     }
+}
+
+fn failure(error: &ApiError) -> Result<Response> {
+    if let Some(detail) = &error.internal_detail {
+        worker::console_error!("UserProgress: {detail}");
+    }
+    Ok(Response::from_json(&Failure {
+        code: error.kind.code().to_owned(),
+        message: error.message.clone(),
+    })?
+    .with_status(error.status()))
+}
+
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::InsufficientCoins => ApiError::new(
+            ErrorKind::InsufficientCoins,
+            "not enough coins: balances never go below zero",
+        ),
+        Refusal::InsufficientXp => ApiError::new(
+            ErrorKind::Conflict,
+            "not enough XP: balances never go below zero",
+        ),
+    }
+}
+
+fn execute(sql: &SqlStorage, command: Command, now: Millis) -> ApiResult<Reply> {
+    match command {
+        Command::Award { request } => award(sql, &request, now),
+        Command::Reverse { original_key, key } => reverse(sql, &original_key, &key, now),
+        Command::State => Ok(Reply::State {
+            state: store::load_state(sql)?,
+        }),
+        Command::Achievements => Ok(Reply::Achievements {
+            unlocked: store::unlocks(sql)?,
+        }),
+        Command::Ledger {
+            currency,
+            limit,
+            before,
+        } => Ok(Reply::Ledger {
+            entries: store::ledger(sql, currency, limit, before)?,
+        }),
+        Command::Rewards { limit, before } => Ok(Reply::Rewards {
+            rewards: store::rewards(sql, limit, before.as_deref())?,
+        }),
+        Command::CreateReward { id, title, cost } => {
+            let reward = Reward {
+                id,
+                title,
+                cost,
+                times_redeemed: 0,
+                created_at: now.to_rfc3339(),
+            };
+            store::insert_reward(sql, &reward)?;
+            Ok(Reply::Reward { reward })
+        }
+        Command::Redeem { reward_id, key } => redeem(sql, &reward_id, &key, now),
+        Command::Once {
+            key,
+            fingerprint,
+            command,
+        } => once(sql, &key, &fingerprint, *command, now),
+    }
+}
+
+/// Applies an award once per key; a known key returns its first outcome and changes nothing.
+fn award(sql: &SqlStorage, request: &AwardRequest, now: Millis) -> ApiResult<Reply> {
+    if let Some(recorded) = store::find_award(sql, &request.key)? {
+        return Ok(Reply::Award {
+            outcome: recorded.outcome,
+            state: store::load_state(sql)?,
+        });
+    }
+    let effects = economy::apply(&store::load_state(sql)?, request).map_err(refused)?;
+    store::record_award(
+        sql,
+        request,
+        &effects.movements,
+        &effects.state,
+        &effects.outcome,
+        now,
+    )?;
+    Ok(Reply::Award {
+        outcome: effects.outcome,
+        state: effects.state,
+    })
+}
+
+fn reverse(sql: &SqlStorage, original_key: &str, key: &str, now: Millis) -> ApiResult<Reply> {
+    if let Some(recorded) = store::find_award(sql, key)? {
+        return Ok(Reply::Award {
+            outcome: recorded.outcome,
+            state: store::load_state(sql)?,
+        });
+    }
+    let original =
+        store::find_award(sql, original_key)?.ok_or_else(|| ApiError::not_found("award"))?;
+    let effects = economy::reverse(&store::load_state(sql)?, &original.request, key);
+    let record = AwardRequest {
+        key: key.to_owned(),
+        event_type: EventType::Reversal,
+        reason: format!("reversal of {}", original.request.reason),
+        source_id: original.request.source_id.clone(),
+        xp: effects.outcome.xp,
+        coins: effects.outcome.coins,
+        skill: original.request.skill,
+        counters: economy::CounterChange::default(),
+    };
+    store::record_award(
+        sql,
+        &record,
+        &effects.movements,
+        &effects.state,
+        &effects.outcome,
+        now,
+    )?;
+    Ok(Reply::Award {
+        outcome: effects.outcome,
+        state: effects.state,
+    })
+}
+
+/// Spends a reward's cost in coins, refused when the balance is short.
+fn redeem(sql: &SqlStorage, reward_id: &str, key: &str, now: Millis) -> ApiResult<Reply> {
+    let reward =
+        store::find_reward(sql, reward_id)?.ok_or_else(|| ApiError::not_found("reward"))?;
+    if store::find_award(sql, key)?.is_none() {
+        let request = AwardRequest {
+            key: key.to_owned(),
+            event_type: EventType::RewardRedeemed,
+            reason: format!("redeemed: {}", reward.title),
+            source_id: Some(reward.id.clone()),
+            xp: 0,
+            coins: -i64::from(reward.cost),
+            skill: None,
+            counters: economy::CounterChange::default(),
+        };
+        award(sql, &request, now)?;
+        store::count_redemption(sql, reward_id)?;
+    }
+    let coins = store::load_state(sql)?.coins;
+    let reward =
+        store::find_reward(sql, reward_id)?.ok_or_else(|| ApiError::not_found("reward"))?;
+    Ok(Reply::Redeemed { reward, coins })
+}
+
+/// The HTTP `Idempotency-Key` contract, inside the same transaction as the command it guards.
+fn once(
+    sql: &SqlStorage,
+    key: &str,
+    fingerprint: &str,
+    command: Command,
+    now: Millis,
+) -> ApiResult<Reply> {
+    if matches!(command, Command::Once { .. }) {
+        return Err(ApiError::bad_request(
+            "an idempotent command cannot nest another",
+        ));
+    }
+    if let Some(stored) = store::find_reply(sql, key)? {
+        let fresh = now.0.saturating_sub(stored.created_at.0) < REPLY_RETENTION_MS;
+        if fresh && stored.fingerprint == fingerprint {
+            return serde_json::from_str(&stored.reply)
+                .map_err(|e| ApiError::internal(format!("stored reply: {e}")));
+        }
+        if fresh {
+            return Err(ApiError::new(
+                ErrorKind::IdempotencyConflict,
+                "this Idempotency-Key was used with another request",
+            ));
+        }
+    }
+    let reply = execute(sql, command, now)?;
+    let encoded =
+        serde_json::to_string(&reply).map_err(|e| ApiError::internal(format!("encode: {e}")))?;
+    store::store_reply(sql, key, fingerprint, &encoded, now)?;
+    Ok(reply)
 }

@@ -1,9 +1,12 @@
 //! The API's route table: one module per resource, each thin (parse → store/object → respond).
 
+mod admin;
 mod auth;
 mod health;
 mod me;
 mod openapi;
+mod progress;
+mod rewards;
 mod tokens;
 
 use crate::http::Routes;
@@ -24,4 +27,16 @@ pub fn table() -> Routes {
         .get("/api/tokens", tokens::list)
         .post("/api/tokens", tokens::create)
         .delete("/api/tokens/:id", tokens::revoke)
+        .get("/api/progress", progress::get)
+        .get("/api/achievements", progress::achievements)
+        .get("/api/ledger", progress::ledger)
+        .get("/api/rewards", rewards::list)
+        .post("/api/rewards", rewards::create)
+        .post("/api/rewards/:id/redeem", rewards::redeem)
+        .add(
+            worker::Method::Patch,
+            "/api/admin/users/:id",
+            admin::update_user,
+        )
+        .post("/api/admin/users/:id/claim", admin::claim)
 }

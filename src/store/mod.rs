@@ -2,6 +2,7 @@
 //! `user_id`.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod oauth_states;
 pub mod schema;
 pub mod sessions;

@@ -116,3 +116,35 @@ async fn find_by_identity(
     .first::<UserRow>(None)
     .await?)
 }
+
+pub async fn find_by_id(db: &D1Database, id: &str) -> ApiResult<Option<UserRow>> {
+    Ok(query!(
+        db,
+        "select id, email, name, role, disabled, created_at from users where id = ?1",
+        id
+    )?
+    .first::<UserRow>(None)
+    .await?)
+}
+
+/// Sets a user's role and disabled flag; `None` for a user that does not exist.
+pub async fn update(
+    db: &D1Database,
+    id: &str,
+    role: Option<Role>,
+    disabled: Option<bool>,
+    now: Millis,
+) -> ApiResult<Option<UserRow>> {
+    Ok(query!(
+        db,
+        "update users set role = coalesce(?2, role), disabled = coalesce(?3, disabled), updated_at = ?4
+          where id = ?1
+          returning id, email, name, role, disabled, created_at",
+        id,
+        role.map(Role::as_str),
+        disabled.map(i64::from),
+        now.to_rfc3339()
+    )?
+    .first::<UserRow>(None)
+    .await?)
+}

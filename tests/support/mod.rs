@@ -34,11 +34,15 @@ pub struct WorkerOptions {
     pub dev_auth: bool,
     /// Extra `--var NAME:VALUE` pairs.
     pub vars: Vec<(String, String)>,
+    /// Serve this existing state directory and keep it when the worker stops (restart tests);
+    /// by default each worker gets a fresh one, removed when it stops.
+    pub keep_state: Option<PathBuf>,
 }
 
 impl Default for WorkerOptions {
     fn default() -> Self {
         WorkerOptions {
+            keep_state: None,
             skip_migrations: false,
             dev_auth: true,
             vars: vec![(
@@ -103,7 +107,10 @@ impl Worker {
         let root = root();
         let port = free_port();
         let unique = format!("{name}-{}-{port}", std::process::id());
-        let state = std::env::temp_dir().join(format!("passion-edge-e2e-{unique}"));
+        let state = options
+            .keep_state
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("passion-edge-e2e-{unique}")));
         std::fs::create_dir_all(&state).expect("state dir");
         if !options.skip_migrations {
             let status = Command::new(wrangler())
@@ -141,7 +148,8 @@ impl Worker {
             args.push(format!("{name}:{value}"));
         }
         let command: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-        let (supervisor, log) = supervise(&unique, Some(&state), &command);
+        let removal = options.keep_state.is_none().then_some(state.as_path());
+        let (supervisor, log) = supervise(&unique, removal, &command);
         let worker = Worker {
             base: format!("http://127.0.0.1:{port}"),
             log,
@@ -169,19 +177,14 @@ impl Worker {
         );
     }
 
-    /// Runs SQL against this worker's local D1, as an operator would with wrangler.
-    pub fn d1_execute(&self, sql: &str) {
-        let status = Command::new(wrangler())
-            .args(["d1", "execute", "DB", "--local", "--persist-to"])
-            .arg(&self.state)
-            .args(["--command", sql])
-            .env("CI", "1")
-            .env("WRANGLER_SEND_METRICS", "false")
-            .current_dir(root())
-            .stdout(Stdio::null())
-            .status()
-            .expect("run wrangler d1 execute");
-        assert!(status.success(), "d1 execute failed: {sql}");
+    /// Stops the worker and waits until its processes are gone.
+    pub fn stop(self) {
+        let mut supervisor = self
+            ._supervisor
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        drop(supervisor.stdin.take());
+        let _ = supervisor.wait();
     }
 
     pub fn log_text(&self) -> String {
@@ -379,6 +382,16 @@ impl Client {
         }
     }
 
+    /// Another client sharing this one's cookies and client IP (the same browser, another tab).
+    pub fn tab(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            agent: self.agent.clone(),
+            cookies: self.cookies.clone(),
+            default_headers: self.default_headers.clone(),
+        }
+    }
+
     pub fn delete(&mut self, path: &str, headers: &[(&str, &str)]) -> Reply {
         self.send("DELETE", path, headers, None)
     }
@@ -406,6 +419,34 @@ impl Client {
     }
 
     pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        // Under bursts of hundreds of connections, wrangler's local proxy sometimes answers 503
+        // "Your worker restarted mid-request" (Retry-After: 0) without the worker seeing the
+        // request. A client retries that, as a real one would; only requests carrying an
+        // Idempotency-Key, for which a retry is safe by contract, and GETs.
+        let retriable = method == "GET"
+            || headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("idempotency-key"));
+        let mut attempt = 0;
+        loop {
+            let reply = self.send_once(method, path, headers, body);
+            let restarted =
+                reply.status == 503 && reply.text.starts_with("Your worker restarted mid-request");
+            attempt += 1;
+            if !(restarted && retriable && attempt < 5) {
+                return reply;
+            }
+            std::thread::sleep(Duration::from_millis(100 * attempt));
+        }
+    }
+
+    fn send_once(
         &mut self,
         method: &str,
         path: &str,

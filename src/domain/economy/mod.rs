@@ -11,6 +11,7 @@ pub mod achievements;
 pub mod levels;
 pub mod rules;
 pub mod skill;
+pub mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 

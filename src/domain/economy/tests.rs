@@ -129,6 +129,7 @@ fn a_spend_beyond_the_balance_is_refused_and_changes_nothing() {
     assert_eq!(book.state.coins, 5);
     assert!(book.award(&award("d", 0, -5)).is_ok());
     assert_eq!(book.state.coins, 0);
+    assert_eq!(book.sum(Currency::Coins), 0);
 }
 
 #[test]

@@ -1,0 +1,90 @@
+//! List pagination: `?limit=` (1–200, default 50) and an opaque `?cursor=`. A cursor names the
+//! list it belongs to, so one list's cursor is a `400` on another.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+use super::error::{ApiError, ApiResult};
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    /// The decoded position after which the page starts.
+    pub after: Option<String>,
+}
+
+impl PageRequest {
+    pub fn parse(list: &str, limit: Option<&str>, cursor: Option<&str>) -> ApiResult<PageRequest> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "limit",
+                        format!("must be an integer from 1 to {MAX_LIMIT}"),
+                    )
+                })?,
+        };
+        let after = cursor.map(|c| decode_cursor(list, c)).transpose()?;
+        Ok(PageRequest { limit, after })
+    }
+}
+
+pub fn encode_cursor(list: &str, position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{list}:{position}"))
+}
+
+fn decode_cursor(list: &str, cursor: &str) -> ApiResult<String> {
+    let bad = || ApiError::invalid_field("cursor", "is not a cursor of this list");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let position = text
+        .strip_prefix(list)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .ok_or_else(bad)?;
+    if position.is_empty() || position.len() > 200 {
+        return Err(bad());
+    }
+    Ok(position.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn limits_default_and_are_bounded() {
+        assert_eq!(PageRequest::parse("l", None, None).map(|p| p.limit), Ok(50));
+        assert_eq!(
+            PageRequest::parse("l", Some("200"), None).map(|p| p.limit),
+            Ok(200)
+        );
+        for bad in ["0", "201", "-1", "ten", ""] {
+            assert_eq!(
+                PageRequest::parse("l", Some(bad), None).map_err(|e| e.status()),
+                Err(400),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cursor_round_trips_within_its_list_only() {
+        let cursor = encode_cursor("ledger", "42");
+        assert_eq!(
+            PageRequest::parse("ledger", None, Some(&cursor)).map(|p| p.after),
+            Ok(Some("42".into()))
+        );
+        assert!(PageRequest::parse("rewards", None, Some(&cursor)).is_err());
+        assert!(PageRequest::parse("ledger", None, Some("!!")).is_err());
+        assert!(PageRequest::parse("ledger", None, Some(&encode_cursor("ledger", ""))).is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! `/api/rewards`: the user's rewards shop; redeeming spends coins, never below zero.
+
+use serde::Serialize;
+use worker::Response;
+
+use crate::auth;
+use crate::domain::economy::view::CreateReward;
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::id::parse_path_id;
+use crate::domain::page::{PageRequest, encode_cursor};
+use crate::http::envelope::Page;
+use crate::http::{RequestContext, created, ok};
+use crate::progress::client::{ProgressClient, unexpected};
+use crate::progress::protocol::{Command, Reply, Reward};
+
+const REWARDS_LIST: &str = "rewards";
+
+pub async fn list(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let page = PageRequest::parse(
+        REWARDS_LIST,
+        cx.query("limit").as_deref(),
+        cx.query("cursor").as_deref(),
+    )?;
+    let before = page
+        .after
+        .map(|id| parse_path_id(&id).map(str::to_owned))
+        .transpose()
+        .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
+    let command = Command::Rewards {
+        limit: page.limit + 1,
+        before,
+    };
+    let reply = ProgressClient::for_user(&cx.env, &caller.user.id)?
+        .send(&command)
+        .await?;
+    let Reply::Rewards { mut rewards } = reply else {
+        return Err(unexpected(&reply));
+    };
+    let next_cursor = if rewards.len() > page.limit as usize {
+        rewards.truncate(page.limit as usize);
+        rewards
+            .last()
+            .map(|last| encode_cursor(REWARDS_LIST, &last.id))
+    } else {
+        None
+    };
+    ok(&Page {
+        items: rewards,
+        next_cursor,
+    })
+}
+
+pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let body: CreateReward = cx.json().await?;
+    let command = Command::CreateReward {
+        id: cx.new_id()?,
+        title: body.title.into_string(),
+        cost: body.cost.0,
+    };
+    let reply = ProgressClient::for_user(&cx.env, &caller.user.id)?
+        .send_once(cx.idempotency()?, command)
+        .await?;
+    match reply {
+        Reply::Reward { reward } => created(&reward),
+        other => Err(unexpected(&other)),
+    }
+}
+
+#[derive(Serialize)]
+struct Redemption {
+    reward: Reward,
+    coins_spent: u32,
+    coins: u64,
+}
+
+pub async fn redeem(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let reward_id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
+    let command = Command::Redeem {
+        reward_id,
+        key: format!("redeem:{}", cx.new_id()?),
+    };
+    let reply = ProgressClient::for_user(&cx.env, &caller.user.id)?
+        .send_once(cx.idempotency()?, command)
+        .await?;
+    match reply {
+        Reply::Redeemed { reward, coins } => ok(&Redemption {
+            coins_spent: reward.cost,
+            reward,
+            coins,
+        }),
+        other => Err(unexpected(&other)),
+    }
+}
