@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
 WASM := build/index_bg.wasm
 
-.PHONY: setup build dev test lint test-native test-wasm size deploy clean
+.PHONY: setup build dev test lint test-native test-wasm size deploy clean bench-awards
 
 setup:
 	@scripts/setup.sh
@@ -39,6 +39,10 @@ test-wasm:
 size:
 	@raw=$$(stat -c %s $(WASM)); gz=$$(gzip -9c $(WASM) | wc -c); \
 	  printf 'wasm size: %s bytes raw, %s bytes gzip (%s KiB)\n' "$$raw" "$$gz" "$$((gz / 1024))"
+
+# Awards per second through workerd for one user (prints figures; asserts nothing).
+bench-awards: setup build
+	@node bench/awards.mjs
 
 deploy: setup build
 	@$(ENV) wrangler d1 migrations apply DB --remote

@@ -102,7 +102,7 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
             },
         }
     };
-    cx.log_user.replace(Some(caller.user.id.clone()));
+    cx.facts.borrow_mut().user_id = Some(caller.user.id.clone());
     rate_limit::spend(
         &cx.env,
         &rate_limit::PER_USER,
@@ -173,7 +173,7 @@ pub async fn start_session(
         now,
     )
     .await?;
-    cx.log_user.replace(Some(user.id.clone()));
+    cx.facts.borrow_mut().user_id = Some(user.id.clone());
     let cookie = cookie::set(SESSION_COOKIE, &token, policy.lifetime_ms / 1000);
     Ok((SessionView::new(user.into_user(), &record, &policy), cookie))
 }

@@ -10,6 +10,7 @@ use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::id::uuid_v7;
 use crate::domain::json_body::{MAX_JSON_BODY_BYTES, body_too_large, parse_json_body};
 use crate::domain::time::Millis;
+use crate::http::log::RequestFacts;
 
 pub struct RequestContext {
     pub request: Request,
@@ -18,8 +19,8 @@ pub struct RequestContext {
     pub request_id: String,
     /// The JSON body as read by `json`, for idempotency fingerprints.
     raw_body: Vec<u8>,
-    /// The signed-in user's id, once known, for the request log line.
-    pub log_user: Rc<RefCell<Option<String>>>,
+    /// Facts for the request's log line (user, storage rows).
+    pub facts: Rc<RefCell<RequestFacts>>,
 }
 
 impl RequestContext {
@@ -28,7 +29,7 @@ impl RequestContext {
         env: Env,
         params: Vec<(String, String)>,
         request_id: String,
-        log_user: Rc<RefCell<Option<String>>>,
+        facts: Rc<RefCell<RequestFacts>>,
     ) -> Self {
         RequestContext {
             request,
@@ -36,7 +37,7 @@ impl RequestContext {
             params,
             request_id,
             raw_body: Vec::new(),
-            log_user,
+            facts,
         }
     }
 

@@ -11,6 +11,14 @@ thread_local! {
     static CURRENT_REQUEST_ID: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
+/// What a request learns about itself while it runs, for its log line.
+#[derive(Debug, Default)]
+pub struct RequestFacts {
+    pub user_id: Option<String>,
+    /// SQLite rows the user's Durable Object wrote for this request.
+    pub object_rows_written: u64,
+}
+
 #[derive(Serialize)]
 pub struct RequestLine<'a> {
     pub time: String,
@@ -22,8 +30,14 @@ pub struct RequestLine<'a> {
     pub duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub object_rows_written: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub fn now_rfc3339() -> String {

@@ -1,4 +1,4 @@
-//! Request budgets through the Workers rate-limiting binding: per client IP on `/api/auth/*`,
+//! Request budgets through the Workers rate-limiting binding: per client IP on the sign-in routes,
 //! per user everywhere else. The binding's `[[ratelimits]]` entries in wrangler.toml enforce the
 //! numbers; the `RATE_LIMIT_*_PER_MINUTE` vars state the same numbers for `X-RateLimit-Limit`
 //! (tests/config.rs checks that the two agree).

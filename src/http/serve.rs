@@ -9,7 +9,7 @@ use super::{
     context::RequestContext,
     cors::{self, OriginVerdict},
     envelope::{error_response, finish},
-    log::{self, RequestLine},
+    log::{self, RequestFacts, RequestLine},
     rate_limit,
     router::{RouteMatch, Routes, method_not_allowed, no_route},
 };
@@ -24,9 +24,9 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
     let method = request.method();
     let path = request.path();
     let verdict = cors::judge(&request, &config::allowed_origins(&env));
-    let log_user = Rc::new(RefCell::new(None));
+    let facts = Rc::new(RefCell::new(RequestFacts::default()));
 
-    let outcome = dispatch(request, env, routes, &verdict, &request_id, &log_user).await;
+    let outcome = dispatch(request, env, routes, &verdict, &request_id, &facts).await;
     let (mut response, internal_error) = match outcome {
         Ok(response) => (response, None),
         Err(error) => (error_response(&error, &request_id), error.internal_detail),
@@ -37,6 +37,7 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
     finish(&mut response, &request_id);
 
     let status = response.status_code();
+    let facts = facts.borrow();
     log::write(&RequestLine {
         time: log::now_rfc3339(),
         level: log::level_of(status),
@@ -45,7 +46,8 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
         path: &path,
         status,
         duration_ms: Date::now().as_millis().saturating_sub(started_ms),
-        user_id: log_user.borrow().as_deref(),
+        user_id: facts.user_id.as_deref(),
+        object_rows_written: facts.object_rows_written,
         error: internal_error.as_deref(),
     });
     response
@@ -57,7 +59,7 @@ async fn dispatch(
     routes: &Routes,
     verdict: &OriginVerdict,
     request_id: &str,
-    log_user: &Rc<RefCell<Option<String>>>,
+    facts: &Rc<RefCell<RequestFacts>>,
 ) -> ApiResult<Response> {
     if matches!(verdict, OriginVerdict::Refused) {
         return Err(cors::refused());
@@ -67,7 +69,7 @@ async fn dispatch(
     }
     let method = request.method();
     let path = request.path();
-    if path.starts_with("/api/auth/") {
+    if is_sign_in_route(&path) {
         // Cloudflare sets CF-Connecting-IP on every request at the edge; clients cannot forge it.
         let ip = request
             .headers()
@@ -82,7 +84,7 @@ async fn dispatch(
                 env,
                 params,
                 request_id.to_owned(),
-                Rc::clone(log_user),
+                Rc::clone(facts),
             );
             handler(cx).await
         }
@@ -93,6 +95,20 @@ async fn dispatch(
         }
         RouteMatch::NotFound => Err(no_route(&path)),
     }
+}
+
+/// The unauthenticated `/api/auth/*` routes, budgeted per client IP. The authenticated ones
+/// (`session`, `signout`, `signout-all`) spend the user's budget instead, so a household behind
+/// one address is not throttled by its members checking their sessions.
+fn is_sign_in_route(path: &str) -> bool {
+    [
+        "/api/auth/providers",
+        "/api/auth/signin/",
+        "/api/auth/callback/",
+        "/api/auth/dev/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 fn new_request_id(now_ms: u64) -> String {

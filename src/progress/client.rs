@@ -1,27 +1,36 @@
 //! The one way into a user's `UserProgress` object: a typed command, a typed reply, a timeout.
 
-use std::time::Duration;
+use std::{cell::RefCell, rc::Rc, time::Duration};
 
 use futures_util::future::{Either, select};
-use worker::{Delay, Env, Method, Request, RequestInit, Stub};
+use worker::{Delay, Method, Request, RequestInit, Stub};
 
+use super::ROWS_WRITTEN_HEADER;
 use super::protocol::{Command, Failure, Reply};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
+use crate::http::RequestContext;
+use crate::http::log::RequestFacts;
 
 /// A panicking object never answers, so every call is bounded.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct ProgressClient {
     stub: Stub,
+    facts: Rc<RefCell<RequestFacts>>,
 }
 
 impl ProgressClient {
-    pub fn for_user(env: &Env, user_id: &str) -> ApiResult<ProgressClient> {
-        let stub = env
+    /// The client of `user_id`'s object, reporting into `cx`'s request log.
+    pub fn for_user(cx: &RequestContext, user_id: &str) -> ApiResult<ProgressClient> {
+        let stub = cx
+            .env
             .durable_object("PROGRESS")?
             .id_from_name(user_id)?
             .get_stub()?;
-        Ok(ProgressClient { stub })
+        Ok(ProgressClient {
+            stub,
+            facts: Rc::clone(&cx.facts),
+        })
     }
 
     pub async fn send(&self, command: &Command) -> ApiResult<Reply> {
@@ -41,6 +50,12 @@ impl ProgressClient {
                 ));
             }
         };
+        let rows_written = response
+            .headers()
+            .get(ROWS_WRITTEN_HEADER)?
+            .and_then(|rows| rows.parse::<u64>().ok())
+            .unwrap_or(0);
+        self.facts.borrow_mut().object_rows_written += rows_written;
         if response.status_code() == 200 {
             return response
                 .json::<Reply>()

@@ -20,6 +20,9 @@ use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::time::Millis;
 use protocol::{Command, Failure, Reply, Reward};
 
+/// Tells the caller how many SQLite rows a command wrote, for its request log.
+pub const ROWS_WRITTEN_HEADER: &str = "x-rows-written";
+
 /// How long an HTTP `Idempotency-Key` keeps its first reply.
 const REPLY_RETENTION_MS: u64 = 24 * 60 * 60 * 1000;
 
@@ -45,10 +48,17 @@ impl DurableObject for UserProgress {
         };
         let sql = self.sql.clone();
         let now = Millis(Date::now().as_millis());
-        match store::in_transaction(&self.state.storage(), move || execute(&sql, command, now)) {
-            Ok(reply) => Response::from_json(&reply),
-            Err(error) => failure(&error),
-        }
+        store::take_rows_written();
+        let mut response =
+            match store::in_transaction(&self.state.storage(), move || execute(&sql, command, now))
+            {
+                Ok(reply) => Response::from_json(&reply)?,
+                Err(error) => failure(&error)?,
+            };
+        response
+            .headers_mut()
+            .set(ROWS_WRITTEN_HEADER, &store::take_rows_written().to_string())?;
+        Ok(response)
     }
 }
 

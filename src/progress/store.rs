@@ -2,12 +2,15 @@
 //! synchronous; `in_transaction` runs a command's reads and writes as one SQLite transaction,
 //! rolled back whole when it fails, so an award lands completely or not at all.
 
-use std::{cell::RefCell, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::{self, JsCast, JsValue, prelude::*};
-use worker::{SqlStorage, SqlStorageValue, Storage};
+use worker::{SqlCursor, SqlStorage, SqlStorageValue, Storage};
 
 use super::protocol::{LedgerEntry, Reward, Unlock};
 use crate::domain::economy::{AwardOutcome, AwardRequest, Currency, Movement, ProgressState};
@@ -45,7 +48,8 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 pub fn migrate(sql: &SqlStorage) -> ApiResult<()> {
-    sql.exec(
+    exec(
+        sql,
         "create table if not exists schema_version (version integer not null)",
         None,
     )?;
@@ -58,9 +62,10 @@ pub fn migrate(sql: &SqlStorage) -> ApiResult<()> {
         .map_or(0, |v| v.version);
     let current = usize::try_from(current).unwrap_or(0);
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(current) {
-        sql.exec(migration, None)?;
-        sql.exec("delete from schema_version", None)?;
-        sql.exec(
+        exec(sql, migration, None)?;
+        exec(sql, "delete from schema_version", None)?;
+        exec(
+            sql,
             "insert into schema_version (version) values (?)",
             vec![SqlStorageValue::from(
                 i64::try_from(index + 1).unwrap_or(i64::MAX),
@@ -70,12 +75,34 @@ pub fn migrate(sql: &SqlStorage) -> ApiResult<()> {
     Ok(())
 }
 
+thread_local! {
+    /// Rows written by the command being executed (an object runs one at a time).
+    static ROWS_WRITTEN: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Rows written since the last call.
+pub fn take_rows_written() -> u64 {
+    ROWS_WRITTEN.with(|rows| rows.replace(0))
+}
+
+/// Every statement of the object goes through here, so its writes are counted.
+fn exec(
+    sql: &SqlStorage,
+    query: &str,
+    bindings: impl Into<Option<Vec<SqlStorageValue>>>,
+) -> ApiResult<SqlCursor> {
+    let cursor = sql.exec(query, bindings)?;
+    let written = u64::try_from(cursor.rows_written()).unwrap_or(0);
+    ROWS_WRITTEN.with(|rows| rows.set(rows.get() + written));
+    Ok(cursor)
+}
+
 fn rows<T: DeserializeOwned>(
     sql: &SqlStorage,
     query: &str,
     bindings: Vec<SqlStorageValue>,
 ) -> ApiResult<Vec<T>> {
-    Ok(sql.exec(query, bindings)?.to_array::<T>()?)
+    Ok(exec(sql, query, bindings)?.to_array::<T>()?)
 }
 
 fn int(value: u64) -> SqlStorageValue {
@@ -187,7 +214,7 @@ pub fn record_award(
         let mut random = [0u8; 10];
         getrandom::getrandom(&mut random)
             .map_err(|e| ApiError::internal(format!("random: {e}")))?;
-        sql.exec(
+        exec(sql, 
             "insert into ledger (id, currency, amount, balance_after, event_type, reason, source_id, idempotency_key, created_at)
              values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
@@ -203,17 +230,20 @@ pub fn record_award(
             ],
         )?;
     }
-    sql.exec(
+    exec(
+        sql,
         "insert into state (id, body) values (1, ?) on conflict (id) do update set body = excluded.body",
         vec![json(state)?],
     )?;
     for unlocked in &outcome.achievements {
-        sql.exec(
+        exec(
+            sql,
             "insert or ignore into achievements (id, unlocked_at) values (?, ?)",
             vec![text(&unlocked.id), text(&created_at)],
         )?;
     }
-    sql.exec(
+    exec(
+        sql,
         "insert into awards (key, request, outcome, created_at) values (?, ?, ?, ?)",
         vec![
             text(&request.key),
@@ -276,7 +306,8 @@ pub fn find_reward(sql: &SqlStorage, id: &str) -> ApiResult<Option<Reward>> {
 }
 
 pub fn insert_reward(sql: &SqlStorage, reward: &Reward) -> ApiResult<()> {
-    sql.exec(
+    exec(
+        sql,
         "insert into rewards (id, title, cost, created_at) values (?, ?, ?, ?)",
         vec![
             text(&reward.id),
@@ -289,7 +320,8 @@ pub fn insert_reward(sql: &SqlStorage, reward: &Reward) -> ApiResult<()> {
 }
 
 pub fn count_redemption(sql: &SqlStorage, reward_id: &str) -> ApiResult<()> {
-    sql.exec(
+    exec(
+        sql,
         "update rewards set times_redeemed = times_redeemed + 1 where id = ?",
         vec![text(reward_id)],
     )?;
@@ -331,7 +363,8 @@ pub fn store_reply(
     reply: &str,
     now: Millis,
 ) -> ApiResult<()> {
-    sql.exec(
+    exec(
+        sql,
         "insert into replies (key, fingerprint, reply, created_at) values (?, ?, ?, ?)
          on conflict (key) do update set fingerprint = excluded.fingerprint, reply = excluded.reply,
            created_at = excluded.created_at",

@@ -95,7 +95,7 @@ pub async fn claim(mut cx: RequestContext) -> ApiResult<Response> {
         skill: None,
         counters: CounterChange::default(),
     };
-    let reply = ProgressClient::for_user(&cx.env, &user_id)?
+    let reply = ProgressClient::for_user(&cx, &user_id)?
         .send_once(cx.idempotency()?, Command::Award { request })
         .await?;
     let Reply::Award { outcome, state } = reply else {

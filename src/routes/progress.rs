@@ -16,7 +16,7 @@ use crate::progress::protocol::{Command, Reply};
 
 pub async fn get(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    match ProgressClient::for_user(&cx.env, &caller.user.id)?
+    match ProgressClient::for_user(&cx, &caller.user.id)?
         .send(&Command::State)
         .await?
     {
@@ -27,7 +27,7 @@ pub async fn get(cx: RequestContext) -> ApiResult<Response> {
 
 pub async fn achievements(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let reply = ProgressClient::for_user(&cx.env, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
         .send(&Command::Achievements)
         .await?;
     let Reply::Achievements { unlocked } = reply else {
@@ -68,7 +68,7 @@ pub async fn ledger(cx: RequestContext) -> ApiResult<Response> {
         limit: page.limit + 1,
         before,
     };
-    let reply = ProgressClient::for_user(&cx.env, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
         .send(&command)
         .await?;
     let Reply::Ledger { mut entries } = reply else {

@@ -31,7 +31,7 @@ pub async fn list(cx: RequestContext) -> ApiResult<Response> {
         limit: page.limit + 1,
         before,
     };
-    let reply = ProgressClient::for_user(&cx.env, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
         .send(&command)
         .await?;
     let Reply::Rewards { mut rewards } = reply else {
@@ -59,7 +59,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         title: body.title.into_string(),
         cost: body.cost.0,
     };
-    let reply = ProgressClient::for_user(&cx.env, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
         .send_once(cx.idempotency()?, command)
         .await?;
     match reply {
@@ -82,7 +82,7 @@ pub async fn redeem(cx: RequestContext) -> ApiResult<Response> {
         reward_id,
         key: format!("redeem:{}", cx.new_id()?),
     };
-    let reply = ProgressClient::for_user(&cx.env, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
         .send_once(cx.idempotency()?, command)
         .await?;
     match reply {

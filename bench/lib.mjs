@@ -1,0 +1,115 @@
+// Shared by the benchmark scripts: start the built worker in workerd (wrangler dev) on a free
+// loopback port with a fresh state directory, sign users in, and measure request latencies.
+// Benchmarks print figures; they assert nothing about time.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const wrangler = join(root, "node_modules/.bin/wrangler");
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the worker; returns { base, logLines(), stop() }. */
+export async function startWorker(vars = {}) {
+  const state = mkdtempSync(join(tmpdir(), "passion-edge-bench-"));
+  const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
+  spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
+  const port = await freePort();
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
+    "--show-interactive-dev-session=false", "--persist-to", state, "--var", "DEV_AUTH:on"];
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const child = spawn(wrangler, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const lines = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = "";
+    stream.on("data", (chunk) => {
+      const text = rest + chunk;
+      const parts = text.split("\n");
+      rest = parts.pop();
+      lines.push(...parts);
+    });
+  }
+  const stop = () => {
+    try { process.kill(-child.pid, "SIGKILL"); } catch {}
+    rmSync(state, { recursive: true, force: true });
+  };
+  process.on("exit", stop);
+  const base = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  while (Date.now() - started < 120_000) {
+    try {
+      if ((await fetch(`${base}/api/health`)).ok) return { base, lines, stop };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  stop();
+  throw new Error("the worker did not start");
+}
+
+/** Dev sign-in; returns { cookie, csrf, id }. */
+export async function signIn(base, email) {
+  const response = await fetch(`${base}/api/auth/dev/signin`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "cf-connecting-ip": `bench-${email}` },
+    body: JSON.stringify({ email }),
+  });
+  const body = await response.json();
+  const cookie = response.headers.get("set-cookie").split(";")[0];
+  return { cookie, csrf: body.data.csrf_token, id: body.data.user.id };
+}
+
+/** Runs `count` calls of `request(i)` with `concurrency` in flight; returns latency figures. */
+export async function drive(count, concurrency, request) {
+  const latencies = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  async function lane() {
+    while (next < count) {
+      const index = next++;
+      const begun = performance.now();
+      try {
+        const response = await request(index);
+        await response.arrayBuffer();
+        if (!response.ok) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - begun);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return {
+    requests: count,
+    concurrency,
+    seconds: +seconds.toFixed(2),
+    per_second: +(count / seconds).toFixed(1),
+    p50_ms: +at(0.5).toFixed(1),
+    p99_ms: +at(0.99).toFixed(1),
+    max_ms: +latencies[latencies.length - 1].toFixed(1),
+    errors,
+  };
+}
+
+/** The worker's JSON request-log lines for `path` prefix. */
+export function requestLog(lines, pathPrefix) {
+  return lines
+    .filter((line) => line.includes('"request_id"'))
+    .map((line) => {
+      try { return JSON.parse(line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1)); } catch { return null; }
+    })
+    .filter((entry) => entry && entry.path?.startsWith(pathPrefix));
+}
