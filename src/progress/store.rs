@@ -214,7 +214,8 @@ pub fn record_award(
         let mut random = [0u8; 10];
         getrandom::getrandom(&mut random)
             .map_err(|e| ApiError::internal(format!("random: {e}")))?;
-        exec(sql, 
+        exec(
+            sql,
             "insert into ledger (id, currency, amount, balance_after, event_type, reason, source_id, idempotency_key, created_at)
              values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
