@@ -693,6 +693,14 @@ fn sign_in_routes_are_rate_limited_per_ip_with_headers() {
 }
 
 #[test]
+fn session_checks_spend_the_users_budget_not_the_ips() {
+    let (mut browser, _) = worker().signed_in(&unique_email("session-checks"));
+    for _ in 0..40 {
+        browser.get("/api/auth/session").expect_data(200);
+    }
+}
+
+#[test]
 fn each_user_has_a_request_budget() {
     let (mut browser, _) = worker().signed_in(&unique_email("budget"));
     let (limited, passed) = exhaust(&mut browser, "/api/tokens", 600);
