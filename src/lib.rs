@@ -3,6 +3,13 @@
 //! `domain` is pure Rust and builds everywhere; the edge modules (HTTP glue, routes, stores, the
 //! Durable Object) exist only on wasm32, so the rules cannot depend on the runtime by accident.
 
+// A panic aborts the wasm instance (and leaves a Durable Object's caller hanging), so the
+// product code never unwraps; tests may.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod domain;
 
 #[cfg(target_arch = "wasm32")]

@@ -92,7 +92,7 @@ fn the_enabled_providers_are_listed() {
         .client()
         .get("/api/auth/providers")
         .expect_data(200);
-    assert_eq!(data["providers"], json!(["google", "azure", "dev"]));
+    assert_eq!(data["items"], json!(["google", "azure", "dev"]));
 }
 
 #[test]

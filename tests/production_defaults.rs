@@ -21,7 +21,7 @@ fn without_dev_auth_the_dev_sign_in_does_not_exist() {
         .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org"}))
         .expect_error(404, "not_found");
     let providers = client.get("/api/auth/providers").expect_data(200);
-    assert_eq!(providers["providers"], json!([]));
+    assert_eq!(providers["items"], json!([]));
     client
         .get("/api/auth/signin/google")
         .expect_error(404, "not_found");

@@ -35,8 +35,8 @@ const MIGRATIONS: &[&str] = &[
      );
      create index ledger_by_currency on ledger (currency, seq);
      create table state (id integer primary key check (id = 1), body text not null);
-     create table awards (key text primary key, request text not null, outcome text not null, created_at text not null);
-     create table achievements (id text primary key, unlocked_at text not null);
+     create table awards (key text primary key, request text not null, outcome text not null, created_at text not null) without rowid;
+     create table achievements (id text primary key, unlocked_at text not null) without rowid;
      create table rewards (
        id text primary key,
        title text not null,
@@ -44,7 +44,7 @@ const MIGRATIONS: &[&str] = &[
        times_redeemed integer not null default 0,
        created_at text not null
      );
-     create table replies (key text primary key, fingerprint text not null, reply text not null, created_at text not null);",
+     create table replies (key text primary key, fingerprint text not null, reply text not null, created_at text not null) without rowid;",
 ];
 
 pub fn migrate(sql: &SqlStorage) -> ApiResult<()> {

@@ -13,6 +13,7 @@ use crate::domain::origin::parse_redirect_target;
 use crate::domain::secret::{encode_secret, looks_like_secret, sha256_hex};
 use crate::domain::user::{DevSignIn, VouchedIdentity};
 use crate::http::context::random_bytes;
+use crate::http::envelope::Page;
 use crate::http::{RequestContext, ok};
 use crate::store::oauth_states::{self, PENDING_SIGN_IN_SECONDS, PendingSignIn};
 use crate::store::sessions;
@@ -20,11 +21,8 @@ use crate::store::sessions;
 /// The dev sign-in's issuer: its users never collide with a real provider's.
 const DEV_ISSUER: &str = "urn:passion-edge:dev";
 
+/// `GET /api/auth/providers`: the names of the enabled sign-in providers, as a list payload.
 pub async fn providers(cx: RequestContext) -> ApiResult<Response> {
-    #[derive(Serialize)]
-    struct Providers {
-        providers: Vec<&'static str>,
-    }
     let mut enabled: Vec<&'static str> = ProviderId::ALL
         .into_iter()
         .filter(|id| Provider::configured(&cx.env, *id).is_some())
@@ -33,7 +31,7 @@ pub async fn providers(cx: RequestContext) -> ApiResult<Response> {
     if config::dev_auth_enabled(&cx.env) {
         enabled.push("dev");
     }
-    ok(&Providers { providers: enabled })
+    ok(&Page::complete(enabled))
 }
 
 fn provider_of(cx: &RequestContext) -> ApiResult<Provider> {
