@@ -24,6 +24,8 @@ mod progress;
 mod routes;
 #[cfg(target_arch = "wasm32")]
 mod store;
+#[cfg(target_arch = "wasm32")]
+mod zone;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {

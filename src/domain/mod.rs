@@ -13,6 +13,7 @@ pub mod page;
 pub mod schema;
 pub mod secret;
 pub mod session;
+pub mod settings;
 pub mod text;
 pub mod time;
 pub mod user;

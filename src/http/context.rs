@@ -111,7 +111,7 @@ impl RequestContext {
         if !is_json_media_type(&content_type) {
             return Err(ApiError::new(
                 ErrorKind::UnsupportedMediaType,
-                "the body must be application/json",
+                "the body must be application/json (or application/merge-patch+json)",
             ));
         }
         let declared_length = headers
@@ -133,7 +133,9 @@ pub fn random_bytes<const N: usize>() -> ApiResult<[u8; N]> {
     Ok(bytes)
 }
 
+/// `application/json`, or `application/merge-patch+json` (RFC 7396) for settings patches.
 fn is_json_media_type(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
+        || essence.eq_ignore_ascii_case("application/merge-patch+json")
 }

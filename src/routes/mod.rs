@@ -7,6 +7,7 @@ mod me;
 mod openapi;
 mod progress;
 mod rewards;
+mod settings;
 mod tokens;
 
 use crate::http::Routes;
@@ -39,4 +40,6 @@ pub fn table() -> Routes {
             admin::update_user,
         )
         .post("/api/admin/users/:id/claim", admin::claim)
+        .get("/api/settings", settings::get)
+        .add(worker::Method::Patch, "/api/settings", settings::patch)
 }

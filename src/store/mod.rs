@@ -6,4 +6,5 @@ pub mod audit;
 pub mod oauth_states;
 pub mod schema;
 pub mod sessions;
+pub mod settings;
 pub mod users;

@@ -1,0 +1,48 @@
+//! Settings on the user row, each change logged for sync in the same D1 batch.
+
+use serde::Deserialize;
+use worker::{D1Database, query};
+
+use crate::domain::error::ApiResult;
+use crate::domain::time::Millis;
+
+/// The stored settings JSON of a user, `None` before the first change.
+pub async fn load(db: &D1Database, user_id: &str) -> ApiResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        settings: Option<String>,
+    }
+    Ok(
+        query!(db, "select settings from users where id = ?1", user_id)?
+            .first::<Row>(None)
+            .await?
+            .and_then(|row| row.settings),
+    )
+}
+
+pub async fn save(
+    db: &D1Database,
+    user_id: &str,
+    settings_json: &str,
+    now: Millis,
+) -> ApiResult<()> {
+    let now = now.to_rfc3339();
+    db.batch(vec![
+        query!(
+            db,
+            "update users set settings = ?2, updated_at = ?3 where id = ?1",
+            user_id,
+            settings_json,
+            &now
+        )?,
+        query!(
+            db,
+            "insert into change_log (user_id, entity, entity_id, op, created_at)
+             values (?1, 'settings', ?1, 'upsert', ?2)",
+            user_id,
+            &now
+        )?,
+    ])
+    .await?;
+    Ok(())
+}
