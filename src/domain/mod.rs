@@ -2,9 +2,11 @@
 //! random bytes come in as arguments, so everything here is tested natively and on wasm32.
 
 pub mod api_token;
+pub mod calendar;
 pub mod cookie;
 pub mod economy;
 pub mod error;
+pub mod habit;
 pub mod id;
 pub mod json_body;
 pub mod oidc;
