@@ -74,6 +74,20 @@ fn sign_in_via(provider: &str, plan: Value) -> (Client, Reply) {
     (browser, reply)
 }
 
+/// Creates an API token through a signed-in browser and returns the secret.
+fn create_token(browser: &mut Client, csrf: &str) -> String {
+    browser
+        .post_json_with(
+            "/api/tokens",
+            &json!({"name": "cli"}),
+            &[("x-csrf-token", csrf)],
+        )
+        .expect_data(201)["token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
 fn session_cookie(reply: &Reply) -> Option<String> {
     reply
         .headers
@@ -478,16 +492,7 @@ fn sign_out_everywhere_ends_every_session_and_token() {
     let email = unique_email("everywhere");
     let (mut laptop, csrf) = worker().signed_in(&email);
     let (mut phone, _) = worker().signed_in(&email);
-    let token = laptop
-        .post_json_with(
-            "/api/tokens",
-            &json!({"name": "cli"}),
-            &[("x-csrf-token", &csrf)],
-        )
-        .expect_data(201)["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = create_token(&mut laptop, &csrf);
     let sessions = laptop.get("/api/me/sessions").expect_data(200);
     assert_eq!(sessions["items"].as_array().map(Vec::len), Some(2));
 
@@ -552,16 +557,7 @@ fn a_user_can_list_and_end_their_own_sessions_only() {
 fn a_disabled_user_is_refused_everywhere_at_once() {
     let email = unique_email("disabled");
     let (mut browser, csrf) = worker().signed_in(&email);
-    let token = browser
-        .post_json_with(
-            "/api/tokens",
-            &json!({"name": "cli"}),
-            &[("x-csrf-token", &csrf)],
-        )
-        .expect_data(201)["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = create_token(&mut browser, &csrf);
     let user_id = browser.get("/api/auth/session").expect_data(200)["user"]["id"]
         .as_str()
         .expect("id")

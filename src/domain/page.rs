@@ -2,6 +2,7 @@
 //! list it belongs to, so one list's cursor is a `400` on another.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 
@@ -35,12 +36,69 @@ impl PageRequest {
     }
 }
 
+impl PageRequest {
+    /// How many items to fetch: one more than the page, to learn whether another page follows.
+    pub fn fetch_limit(&self) -> u32 {
+        self.limit + 1
+    }
+
+    /// The cursor position parsed as `T`; a position of another shape is a bad cursor.
+    pub fn after_as<T: std::str::FromStr>(&self) -> ApiResult<Option<T>> {
+        self.after
+            .as_deref()
+            .map(|position| position.parse::<T>().map_err(|_| bad_cursor()))
+            .transpose()
+    }
+
+    /// The page of `fetched` (fetched with `fetch_limit`), its next cursor naming the position
+    /// of its last item.
+    pub fn page<T>(
+        &self,
+        list: &str,
+        mut fetched: Vec<T>,
+        position: impl Fn(&T) -> String,
+    ) -> Page<T> {
+        let limit = self.limit as usize;
+        let next_cursor = (fetched.len() > limit).then(|| {
+            fetched.truncate(limit);
+            fetched
+                .last()
+                .map(|last| encode_cursor(list, &position(last)))
+        });
+        Page {
+            items: fetched,
+            next_cursor: next_cursor.flatten(),
+        }
+    }
+}
+
+/// A list payload: `{"items": [...], "next_cursor": ...}`.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A list that fits in one page.
+    pub fn complete(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next_cursor: None,
+        }
+    }
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::invalid_field("cursor", "is not a cursor of this list")
+}
+
 pub fn encode_cursor(list: &str, position: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{list}:{position}"))
 }
 
 fn decode_cursor(list: &str, cursor: &str) -> ApiResult<String> {
-    let bad = || ApiError::invalid_field("cursor", "is not a cursor of this list");
+    let bad = bad_cursor;
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let position = text
@@ -74,6 +132,19 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_page_of_an_overfetch_names_its_last_item() {
+        let request = PageRequest::parse("n", Some("2"), None).expect("valid");
+        let page = request.page("n", vec![9, 8, 7], u32::to_string);
+        assert_eq!(page.items, [9, 8]);
+        let next = PageRequest::parse("n", None, page.next_cursor.as_deref()).expect("cursor");
+        assert_eq!(next.after_as::<u32>(), Ok(Some(8)));
+        let last = request.page("n", vec![1, 2], u32::to_string);
+        assert_eq!(last.next_cursor, None);
+        let junk = PageRequest::parse("n", None, Some(&encode_cursor("n", "x"))).expect("cursor");
+        assert!(junk.after_as::<u32>().is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use worker::{D1Database, Date, Env, KvStore, Request};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::id::uuid_v7;
 use crate::domain::json_body::{MAX_JSON_BODY_BYTES, body_too_large, parse_json_body};
+use crate::domain::page::PageRequest;
 use crate::domain::time::Millis;
 use crate::http::log::RequestFacts;
 
@@ -79,6 +80,15 @@ impl RequestContext {
         url.query_pairs()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.into_owned())
+    }
+
+    /// `?limit=` and `?cursor=` of a request for `list`.
+    pub fn page_request(&self, list: &str) -> ApiResult<PageRequest> {
+        PageRequest::parse(
+            list,
+            self.query("limit").as_deref(),
+            self.query("cursor").as_deref(),
+        )
     }
 
     /// `scheme://host[:port]` of this request.

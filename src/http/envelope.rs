@@ -24,23 +24,6 @@ fn with_status<T: Serialize>(status: u16, payload: &T) -> ApiResult<Response> {
     Ok(Response::from_json(&Data { data: payload })?.with_status(status))
 }
 
-/// A list payload: `{"items": [...], "next_cursor": ...}`.
-#[derive(Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// A list that fits in one page.
-    pub fn complete(items: Vec<T>) -> Self {
-        Page {
-            items,
-            next_cursor: None,
-        }
-    }
-}
-
 /// The error envelope for `error`, tagged with the request id.
 pub fn error_response(error: &ApiError, request_id: &str) -> Response {
     #[derive(Serialize)]

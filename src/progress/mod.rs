@@ -128,50 +128,44 @@ fn execute(sql: &SqlStorage, command: Command, now: Millis) -> ApiResult<Reply> 
 
 /// Applies an award once per key; a known key returns its first outcome and changes nothing.
 fn award(sql: &SqlStorage, request: &AwardRequest, now: Millis) -> ApiResult<Reply> {
-    if let Some(recorded) = store::find_award(sql, &request.key)? {
-        return Ok(Reply::Award {
-            outcome: recorded.outcome,
-            state: store::load_state(sql)?,
-        });
+    if let Some(reply) = replay(sql, &request.key)? {
+        return Ok(reply);
     }
     let effects = economy::apply(&store::load_state(sql)?, request).map_err(refused)?;
-    store::record_award(
-        sql,
-        request,
-        &effects.movements,
-        &effects.state,
-        &effects.outcome,
-        now,
-    )?;
-    Ok(Reply::Award {
-        outcome: effects.outcome,
-        state: effects.state,
-    })
+    commit(sql, request, effects, now)
 }
 
 fn reverse(sql: &SqlStorage, original_key: &str, key: &str, now: Millis) -> ApiResult<Reply> {
-    if let Some(recorded) = store::find_award(sql, key)? {
-        return Ok(Reply::Award {
-            outcome: recorded.outcome,
-            state: store::load_state(sql)?,
-        });
+    if let Some(reply) = replay(sql, key)? {
+        return Ok(reply);
     }
     let original =
         store::find_award(sql, original_key)?.ok_or_else(|| ApiError::not_found("award"))?;
-    let effects = economy::reverse(&store::load_state(sql)?, &original.request, key);
-    let record = AwardRequest {
-        key: key.to_owned(),
-        event_type: EventType::Reversal,
-        reason: format!("reversal of {}", original.request.reason),
-        source_id: original.request.source_id.clone(),
-        xp: effects.outcome.xp,
-        coins: effects.outcome.coins,
-        skill: original.request.skill,
-        counters: economy::CounterChange::default(),
-    };
+    let (reversal, effects) = economy::reverse(&store::load_state(sql)?, &original.request, key);
+    commit(sql, &reversal, effects, now)
+}
+
+/// The first outcome of an award key applied before, with the current state.
+fn replay(sql: &SqlStorage, key: &str) -> ApiResult<Option<Reply>> {
+    Ok(match store::find_award(sql, key)? {
+        Some(recorded) => Some(Reply::Award {
+            outcome: recorded.outcome,
+            state: store::load_state(sql)?,
+        }),
+        None => None,
+    })
+}
+
+/// Records what the economy decided for `request` and replies with it.
+fn commit(
+    sql: &SqlStorage,
+    request: &AwardRequest,
+    effects: economy::Effects,
+    now: Millis,
+) -> ApiResult<Reply> {
     store::record_award(
         sql,
-        &record,
+        request,
         &effects.movements,
         &effects.state,
         &effects.outcome,

@@ -32,7 +32,7 @@ pub async fn list_sessions(cx: RequestContext) -> ApiResult<Response> {
             summary,
         })
         .collect();
-    ok(&crate::http::envelope::Page::complete(items))
+    ok(&crate::domain::page::Page::complete(items))
 }
 
 pub async fn end_session(cx: RequestContext) -> ApiResult<Response> {

@@ -8,8 +8,7 @@ use crate::auth;
 use crate::domain::economy::Currency;
 use crate::domain::economy::view::{ProgressView, achievements_view};
 use crate::domain::error::{ApiError, ApiResult};
-use crate::domain::page::{PageRequest, encode_cursor};
-use crate::http::envelope::Page;
+use crate::domain::page::Page;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::{ProgressClient, unexpected};
 use crate::progress::protocol::{Command, Reply};
@@ -51,44 +50,23 @@ pub async fn ledger(cx: RequestContext) -> ApiResult<Response> {
                 .ok_or_else(|| ApiError::invalid_field("currency", "must be xp or coins"))
         })
         .transpose()?;
-    let page = PageRequest::parse(
-        LEDGER_LIST,
-        cx.query("limit").as_deref(),
-        cx.query("cursor").as_deref(),
-    )?;
-    let before = page
-        .after
-        .map(|seq| {
-            seq.parse::<u64>()
-                .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))
-        })
-        .transpose()?;
+    let page = cx.page_request(LEDGER_LIST)?;
     let command = Command::Ledger {
         currency,
-        limit: page.limit + 1,
-        before,
+        limit: page.fetch_limit(),
+        before: page.after_as::<u64>()?,
     };
     let reply = ProgressClient::for_user(&cx, &caller.user.id)?
         .send(&command)
         .await?;
-    let Reply::Ledger { mut entries } = reply else {
+    let Reply::Ledger { entries } = reply else {
         return Err(unexpected(&reply));
     };
-    // One row more than the page tells whether another page exists.
-    let next_cursor = if entries.len() > page.limit as usize {
-        entries.truncate(page.limit as usize);
-        entries
-            .last()
-            .and_then(|last| last.seq)
-            .map(|seq| encode_cursor(LEDGER_LIST, &seq.to_string()))
-    } else {
-        None
-    };
-    for entry in &mut entries {
+    let mut page = page.page(LEDGER_LIST, entries, |entry| {
+        entry.seq.map(|seq| seq.to_string()).unwrap_or_default()
+    });
+    for entry in &mut page.items {
         entry.seq = None;
     }
-    ok(&Page {
-        items: entries,
-        next_cursor,
-    })
+    ok(&page)
 }

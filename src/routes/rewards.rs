@@ -7,8 +7,6 @@ use crate::auth;
 use crate::domain::economy::view::CreateReward;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::parse_path_id;
-use crate::domain::page::{PageRequest, encode_cursor};
-use crate::http::envelope::Page;
 use crate::http::{RequestContext, created, ok};
 use crate::progress::client::{ProgressClient, unexpected};
 use crate::progress::protocol::{Command, Reply, Reward};
@@ -17,38 +15,23 @@ const REWARDS_LIST: &str = "rewards";
 
 pub async fn list(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let page = PageRequest::parse(
-        REWARDS_LIST,
-        cx.query("limit").as_deref(),
-        cx.query("cursor").as_deref(),
-    )?;
-    let before = page
-        .after
-        .map(|id| parse_path_id(&id).map(str::to_owned))
-        .transpose()
-        .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
+    let page = cx.page_request(REWARDS_LIST)?;
+    let before = page.after_as::<String>()?;
+    if let Some(id) = &before {
+        parse_path_id(id)
+            .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
+    }
     let command = Command::Rewards {
-        limit: page.limit + 1,
+        limit: page.fetch_limit(),
         before,
     };
     let reply = ProgressClient::for_user(&cx, &caller.user.id)?
         .send(&command)
         .await?;
-    let Reply::Rewards { mut rewards } = reply else {
+    let Reply::Rewards { rewards } = reply else {
         return Err(unexpected(&reply));
     };
-    let next_cursor = if rewards.len() > page.limit as usize {
-        rewards.truncate(page.limit as usize);
-        rewards
-            .last()
-            .map(|last| encode_cursor(REWARDS_LIST, &last.id))
-    } else {
-        None
-    };
-    ok(&Page {
-        items: rewards,
-        next_cursor,
-    })
+    ok(&page.page(REWARDS_LIST, rewards, |reward| reward.id.clone()))
 }
 
 pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {

@@ -7,9 +7,9 @@ use crate::auth;
 use crate::domain::api_token::CreateApiToken;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::parse_path_id;
+use crate::domain::page::Page;
 use crate::domain::secret::api_token;
 use crate::http::context::random_bytes;
-use crate::http::envelope::Page;
 use crate::http::{RequestContext, created, ok};
 use crate::store::api_tokens;
 

@@ -244,7 +244,12 @@ pub fn apply(state: &ProgressState, request: &AwardRequest) -> Result<Effects, R
 
 /// Takes back an earlier award: reversing movements for what is left of it (a balance spent
 /// meanwhile is not driven below zero), its skill XP and its counters. Achievements stay.
-pub fn reverse(state: &ProgressState, original: &AwardRequest, key: &str) -> Effects {
+/// Returns the reversal as a request of its own (to record under `key`) and its effects.
+pub fn reverse(
+    state: &ProgressState,
+    original: &AwardRequest,
+    key: &str,
+) -> (AwardRequest, Effects) {
     let xp_back = original
         .xp
         .max(0)
@@ -273,7 +278,7 @@ pub fn reverse(state: &ProgressState, original: &AwardRequest, key: &str) -> Eff
     };
     let mut movements = Vec::new();
     push_movements(&mut movements, &reversal, -xp_back, -coins_back, &next);
-    Effects {
+    let effects = Effects {
         movements,
         outcome: AwardOutcome {
             xp: -xp_back,
@@ -283,7 +288,8 @@ pub fn reverse(state: &ProgressState, original: &AwardRequest, key: &str) -> Eff
             achievements: Vec::new(),
         },
         state: next,
-    }
+    };
+    (reversal, effects)
 }
 
 fn push_movements(

@@ -139,7 +139,7 @@ fn a_reversal_takes_back_the_award_but_never_below_zero() {
     book.award(&original).expect("award");
     book.award(&award("spend", 0, -6)).expect("spend");
     assert_eq!(book.state.coins, 1);
-    let effects = reverse(&book.state, &original, "undo:h1");
+    let (_, effects) = reverse(&book.state, &original, "undo:h1");
     assert_eq!(effects.state.xp, 10, "the achievement's 10 XP stays");
     assert_eq!(effects.state.coins, 0, "only the 1 coin left is taken back");
     assert_eq!(effects.outcome.coins, -1);
@@ -219,7 +219,7 @@ mod properties {
                 let _ = book.award(request);
             }
             let original = &requests[undo % requests.len()];
-            let effects = reverse(&book.state, original, "undo");
+            let (_, effects) = reverse(&book.state, original, "undo");
             book.ledger.extend(effects.movements);
             book.state = effects.state;
             prop_assert_eq!(book.sum(Currency::Xp), book.state.xp as i64);
