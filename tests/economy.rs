@@ -230,8 +230,7 @@ fn the_ledger_pages_newest_first_without_gaps() {
     assert_eq!(all["items"].as_array().map(Vec::len), Some(5));
 }
 
-/// Runs `count` requests at once, each from a tab of `member`, and returns the replies. One
-/// burst at a time: several hundred simultaneous connections overwhelm wrangler's local proxy.
+/// Runs `count` requests at once, each from a tab of `member`, and returns the replies.
 fn at_once(
     member: &Member,
     count: usize,
@@ -245,7 +244,7 @@ fn at_once(
         let handles: Vec<_> = (0..count)
             .map(|index| {
                 let mut tab = Member {
-                    client: member.client.tab(),
+                    client: member.client.burst_tab(),
                     csrf: member.csrf.clone(),
                     id: member.id.clone(),
                 };
@@ -320,9 +319,14 @@ fn concurrent_redemptions_never_overdraw() {
         )
         .expect_data(201);
     let path = format!("/api/rewards/{}/redeem", reward["id"].as_str().expect("id"));
-    let replies = at_once(&user, 20, |tab, _| {
-        tab.client
-            .send("POST", &path, &[("x-csrf-token", &tab.csrf)], None)
+    let replies = at_once(&user, 20, |tab, index| {
+        let key = format!("redeem-{index}");
+        tab.client.send(
+            "POST",
+            &path,
+            &[("x-csrf-token", &tab.csrf), ("idempotency-key", &key)],
+            None,
+        )
     });
     let redeemed = replies.iter().filter(|r| r.status == 200).count();
     assert_eq!(redeemed, 3, "100 coins buy three 30-coin rewards");

@@ -367,6 +367,22 @@ pub struct Client {
     pub cookies: BTreeMap<String, String>,
     /// Sent with every request; starts with a client IP of its own (`CF-Connecting-IP`).
     pub default_headers: Vec<(String, String)>,
+    /// Whether this client is part of a `burst` (and so does not wait for bursts to end).
+    bursting: bool,
+}
+
+/// Ordinary requests share this lock; a burst of hundreds of simultaneous requests holds it
+/// alone. Under such bursts wrangler's local proxy sometimes answers 503 "Your worker restarted
+/// mid-request" without the worker ever seeing the request (see `Client::send`), and a test
+/// that happens to run alongside must not pay for another test's burst.
+static TRAFFIC: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Runs `work` (which sends through `Client::burst_tab`s) while no other request is in flight.
+pub fn burst<R>(work: impl FnOnce() -> R) -> R {
+    let _alone = TRAFFIC
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    work()
 }
 
 impl Client {
@@ -379,16 +395,19 @@ impl Client {
                 .build(),
             cookies: BTreeMap::new(),
             default_headers: vec![("cf-connecting-ip".into(), unique_ip())],
+            bursting: false,
         }
     }
 
-    /// Another client sharing this one's cookies and client IP (the same browser, another tab).
-    pub fn tab(&self) -> Client {
+    /// Another client sharing this one's cookies and client IP (the same browser, another
+    /// tab), for use inside `burst`.
+    pub fn burst_tab(&self) -> Client {
         Client {
             base: self.base.clone(),
             agent: self.agent.clone(),
             cookies: self.cookies.clone(),
             default_headers: self.default_headers.clone(),
+            bursting: true,
         }
     }
 
@@ -427,12 +446,17 @@ impl Client {
     ) -> Reply {
         // Under bursts of hundreds of connections, wrangler's local proxy sometimes answers 503
         // "Your worker restarted mid-request" (Retry-After: 0) without the worker seeing the
-        // request. A client retries that, as a real one would; only requests carrying an
-        // Idempotency-Key, for which a retry is safe by contract, and GETs.
+        // request. A client retries that, as a real one would: GETs, and requests carrying an
+        // Idempotency-Key, for which a retry is safe by contract.
         let retriable = method == "GET"
             || headers
                 .iter()
                 .any(|(name, _)| name.eq_ignore_ascii_case("idempotency-key"));
+        let _shared = (!self.bursting).then(|| {
+            TRAFFIC
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        });
         let mut attempt = 0;
         loop {
             let reply = self.send_once(method, path, headers, body);
