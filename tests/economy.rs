@@ -356,10 +356,16 @@ fn a_claim_never_takes_a_balance_below_zero() {
         (Some(10), Some(5))
     );
     admin.claim(&user.id, -10, -5, None).expect_data(200);
+    let coins_only = admin.post(
+        &format!("/api/admin/users/{}/claim", user.id),
+        &json!({"coins": 2, "reason": "coins only"}),
+        None,
+    );
+    assert_eq!(coins_only.expect_data(200)["award"]["xp"], 0);
     let progress = user.assert_totals_equal_ledger_sums();
     assert_eq!(
         (progress["xp"].as_i64(), progress["coins"].as_i64()),
-        (Some(0), Some(0))
+        (Some(0), Some(2))
     );
 }
 
@@ -452,6 +458,7 @@ fn bad_input_is_a_400_in_the_envelope() {
             "reason",
         ),
         (json!({"xp": 0, "coins": 0, "reason": "nothing"}), "xp"),
+        (json!({"reason": "nothing at all"}), "xp"),
     ] {
         let path = format!("/api/admin/users/{}/claim", user.id);
         let error = admin

@@ -404,7 +404,8 @@ impl Client {
     pub fn burst_tab(&self) -> Client {
         Client {
             base: self.base.clone(),
-            agent: self.agent.clone(),
+            // A connection of its own: no pooled keep-alive connection the server may have closed.
+            agent: Client::new(&self.base).agent,
             cookies: self.cookies.clone(),
             default_headers: self.default_headers.clone(),
             bursting: true,
@@ -446,8 +447,8 @@ impl Client {
     ) -> Reply {
         // Under bursts of hundreds of connections, wrangler's local proxy sometimes answers 503
         // "Your worker restarted mid-request" (Retry-After: 0) without the worker seeing the
-        // request. A client retries that, as a real one would: GETs, and requests carrying an
-        // Idempotency-Key, for which a retry is safe by contract.
+        // request, or resets a connection. A client retries those, as a real one would: GETs,
+        // and requests carrying an Idempotency-Key, for which a retry is safe by contract.
         let retriable = method == "GET"
             || headers
                 .iter()
@@ -459,12 +460,17 @@ impl Client {
         });
         let mut attempt = 0;
         loop {
-            let reply = self.send_once(method, path, headers, body);
-            let restarted =
-                reply.status == 503 && reply.text.starts_with("Your worker restarted mid-request");
             attempt += 1;
-            if !(restarted && retriable && attempt < 5) {
-                return reply;
+            let outcome = self.send_once(method, path, headers, body);
+            let transient = match &outcome {
+                Ok(reply) => {
+                    reply.status == 503
+                        && reply.text.starts_with("Your worker restarted mid-request")
+                }
+                Err(_) => true,
+            };
+            if !(transient && retriable && attempt < 5) {
+                return outcome.unwrap_or_else(|error| panic!("{method} {path}: {error}"));
             }
             std::thread::sleep(Duration::from_millis(100 * attempt));
         }
@@ -476,7 +482,7 @@ impl Client {
         path: &str,
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
-    ) -> Reply {
+    ) -> Result<Reply, String> {
         let url = if path.starts_with("http") {
             path.to_owned()
         } else {
@@ -503,9 +509,9 @@ impl Client {
         };
         let response = match result {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => panic!("{method} {path}: {error}"),
+            Err(error) => return Err(error.to_string()),
         };
-        self.reply(response)
+        Ok(self.reply(response))
     }
 
     fn reply(&mut self, response: ureq::Response) -> Reply {

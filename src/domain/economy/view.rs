@@ -110,13 +110,15 @@ impl<'de> Deserialize<'de> for RewardCost {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Claim {
+    #[serde(default)]
     pub xp: ClaimAmount,
+    #[serde(default)]
     pub coins: ClaimAmount,
     pub reason: Text<1, 500>,
 }
 
-/// A signed adjustment of at most a million either way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A signed adjustment of at most a million either way; absent is zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClaimAmount(pub i64);
 
 impl<'de> Deserialize<'de> for ClaimAmount {
