@@ -56,6 +56,22 @@ fn a_wrong_method_is_a_405_envelope_with_allow() {
 }
 
 #[test]
+fn a_method_the_worker_does_not_know_is_a_405_not_a_get() {
+    let reply = worker().client().send("QUERY", "/api/health", &[], None);
+    let error = reply.expect_error(405, "method_not_allowed");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("QUERY"))
+    );
+    assert_eq!(reply.header("allow"), Some("GET"));
+    worker()
+        .client()
+        .send("QUERY", "/api/nowhere", &[], None)
+        .expect_error(404, "not_found");
+}
+
+#[test]
 fn responses_carry_the_security_headers() {
     let reply = worker().client().get("/api/health");
     assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));

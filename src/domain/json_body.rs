@@ -25,6 +25,33 @@ pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError>
     Ok(value)
 }
 
+/// A JSON integer, also written as a float with no fraction (`5.0`), as JSON Schema's
+/// `integer` allows. Use with `#[serde(deserialize_with = ...)]` or inside a `Deserialize` impl.
+pub fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Integer;
+    impl serde::de::Visitor<'_> for Integer {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<i64, E> {
+            Ok(value)
+        }
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<i64, E> {
+            i64::try_from(value).map_err(|_| E::custom("is too large"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<i64, E> {
+            // Every integer the API takes is far inside f64's exact range.
+            if value.fract() == 0.0 && value.abs() < 9.0e15 {
+                Ok(value as i64)
+            } else {
+                Err(E::custom("must be an integer"))
+            }
+        }
+    }
+    deserializer.deserialize_any(Integer)
+}
+
 pub fn body_too_large() -> ApiError {
     ApiError::new(
         ErrorKind::PayloadTooLarge,
@@ -160,6 +187,29 @@ mod tests {
     fn a_body_of_the_wrong_shape_is_a_bad_request() {
         let error = parse_json_body::<Reminder>(b"[1,2]").expect_err("array");
         assert_eq!(error.status(), 400);
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Count {
+        #[serde(deserialize_with = "integer")]
+        n: i64,
+    }
+
+    #[test]
+    fn integers_may_be_written_as_whole_floats() {
+        assert_eq!(parse_json_body::<Count>(br#"{"n": 5}"#).map(|c| c.n), Ok(5));
+        assert_eq!(
+            parse_json_body::<Count>(br#"{"n": 5.0}"#).map(|c| c.n),
+            Ok(5)
+        );
+        assert_eq!(
+            parse_json_body::<Count>(br#"{"n": -2.0}"#).map(|c| c.n),
+            Ok(-2)
+        );
+        for bad in [r#"{"n": 5.5}"#, r#"{"n": "5"}"#, r#"{"n": 1e300}"#] {
+            let error = parse_json_body::<Count>(bad.as_bytes()).expect_err(bad);
+            assert!(error.fields.is_some_and(|f| f.contains_key("n")), "{bad}");
+        }
     }
 
     #[test]

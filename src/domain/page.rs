@@ -31,7 +31,11 @@ impl PageRequest {
                     )
                 })?,
         };
-        let after = cursor.map(|c| decode_cursor(list, c)).transpose()?;
+        // An empty `?cursor=` is the first page, like no cursor at all.
+        let after = cursor
+            .filter(|c| !c.is_empty())
+            .map(|c| decode_cursor(list, c))
+            .transpose()?;
         Ok(PageRequest { limit, after })
     }
 }
@@ -156,6 +160,10 @@ mod tests {
         );
         assert!(PageRequest::parse("rewards", None, Some(&cursor)).is_err());
         assert!(PageRequest::parse("ledger", None, Some("!!")).is_err());
+        assert_eq!(
+            PageRequest::parse("ledger", None, Some("")).map(|p| p.after),
+            Ok(None)
+        );
         assert!(PageRequest::parse("ledger", None, Some(&encode_cursor("ledger", ""))).is_err());
     }
 }

@@ -208,7 +208,7 @@ pub struct DayStartHour(pub u8);
 
 impl<'de> Deserialize<'de> for DayStartHour {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let hour = i64::deserialize(deserializer)?;
+        let hour = super::json_body::integer(deserializer)?;
         u8::try_from(hour)
             .ok()
             .filter(|h| *h < 24)

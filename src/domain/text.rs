@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 pub struct Text<const MIN: usize, const MAX: usize>(String);
 
 impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
+    /// The bounds count the text as sent (so a schema's `maxLength` means the same), and it
+    /// must hold `MIN` characters besides surrounding whitespace, which is then trimmed.
     pub fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
-        let length = trimmed.chars().count();
-        if length < MIN || length > MAX {
+        if text.chars().count() > MAX || trimmed.chars().count() < MIN {
             return Err(format!("must be {MIN} to {MAX} characters"));
         }
         if trimmed.chars().any(char::is_control) {
@@ -64,5 +65,9 @@ mod tests {
         );
         assert!(Title::parse(&"é".repeat(201)).is_err());
         assert!(Title::parse("bell\u{7}").is_err());
+        assert!(
+            Title::parse(&format!("{} ", "a".repeat(200))).is_err(),
+            "the sent length counts"
+        );
     }
 }

@@ -81,14 +81,15 @@ impl Routes {
         self
     }
 
-    pub fn find(&self, method: &Method, path: &str) -> RouteMatch {
+    /// The route for `method` (`None`: a method this worker does not know) on `path`.
+    pub fn find(&self, method: Option<&Method>, path: &str) -> RouteMatch {
         let Ok(matched) = self.table.at(path) else {
             return RouteMatch::NotFound;
         };
         let handler = matched
             .value
             .iter()
-            .find(|(allowed, _)| allowed == method)
+            .find(|(allowed, _)| Some(allowed) == method)
             .map(|(_, handler)| Rc::clone(handler));
         match handler {
             Some(handler) => RouteMatch::Found {
@@ -115,7 +116,7 @@ pub fn no_route(path: &str) -> ApiError {
     ApiError::new(ErrorKind::NotFound, format!("no route for {path}"))
 }
 
-pub fn method_not_allowed(method: &Method, allow: &str) -> ApiError {
+pub fn method_not_allowed(method: &str, allow: &str) -> ApiError {
     ApiError::new(
         ErrorKind::MethodNotAllowed,
         format!("{method} is not allowed here; allowed: {allow}"),

@@ -21,7 +21,8 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
     let started_ms = Date::now().as_millis();
     let request_id = new_request_id(started_ms);
     log::set_current_request(&request_id);
-    let method = request.method();
+    // worker::Method turns methods it does not know into GET; the raw name keeps them apart.
+    let method = request.inner().method().to_ascii_uppercase();
     let path = request.path();
     let verdict = cors::judge(&request, &config::allowed_origins(&env));
     let facts = Rc::new(RefCell::new(RequestFacts::default()));
@@ -42,7 +43,7 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
         time: log::now_rfc3339(),
         level: log::level_of(status),
         request_id: &request_id,
-        method: method.as_ref(),
+        method: &method,
         path: &path,
         status,
         duration_ms: Date::now().as_millis().saturating_sub(started_ms),
@@ -67,7 +68,9 @@ async fn dispatch(
     if cors::is_preflight(&request) {
         return Ok(cors::preflight());
     }
+    let method_name = request.inner().method().to_ascii_uppercase();
     let method = request.method();
+    let known_method = (method.as_ref() == method_name).then_some(&method);
     let path = request.path();
     if is_sign_in_route(&path) {
         // Cloudflare sets CF-Connecting-IP on every request at the edge; clients cannot forge it.
@@ -77,7 +80,7 @@ async fn dispatch(
             .unwrap_or_default();
         rate_limit::spend(&env, &rate_limit::AUTH_PER_IP, format!("ip:{ip}")).await?;
     }
-    match routes.find(&method, &path) {
+    match routes.find(known_method, &path) {
         RouteMatch::Found { handler, params } => {
             let cx = RequestContext::new(
                 request,
@@ -89,7 +92,8 @@ async fn dispatch(
             handler(cx).await
         }
         RouteMatch::MethodNotAllowed { allow } => {
-            let mut response = error_response(&method_not_allowed(&method, &allow), request_id);
+            let mut response =
+                error_response(&method_not_allowed(&method_name, &allow), request_id);
             response.headers_mut().set("allow", &allow)?;
             Ok(response)
         }

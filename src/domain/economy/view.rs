@@ -97,7 +97,7 @@ pub struct RewardCost(pub u32);
 
 impl<'de> Deserialize<'de> for RewardCost {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let cost = i64::deserialize(deserializer)?;
+        let cost = crate::domain::json_body::integer(deserializer)?;
         u32::try_from(cost)
             .ok()
             .filter(|c| (1..=100_000).contains(c))
@@ -123,7 +123,7 @@ pub struct ClaimAmount(pub i64);
 
 impl<'de> Deserialize<'de> for ClaimAmount {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let amount = i64::deserialize(deserializer)?;
+        let amount = crate::domain::json_body::integer(deserializer)?;
         if amount.abs() <= 1_000_000 {
             Ok(ClaimAmount(amount))
         } else {
@@ -167,6 +167,7 @@ mod tests {
             (r#"{"title":"x","cost":0}"#, "cost"),
             (r#"{"title":"x","cost":100001}"#, "cost"),
             (r#"{"title":"x","cost":1.5}"#, "cost"),
+            (r#"{"title":"x","cost":"5"}"#, "cost"),
             (r#"{"title":"","cost":5}"#, "title"),
             (r#"{"title":"x","cost":5,"id":"y"}"#, "id"),
             (r#"{"xp":1,"coins":1,"reason":""}"#, "reason"),
