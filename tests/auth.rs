@@ -88,6 +88,18 @@ fn create_token(browser: &mut Client, csrf: &str) -> String {
         .to_owned()
 }
 
+fn assert_token_refused(token: &str) {
+    worker()
+        .client()
+        .send(
+            "GET",
+            "/api/tokens",
+            &[("authorization", &format!("Bearer {token}"))],
+            None,
+        )
+        .expect_error(401, "unauthorized");
+}
+
 fn session_cookie(reply: &Reply) -> Option<String> {
     reply
         .headers
@@ -510,15 +522,7 @@ fn sign_out_everywhere_ends_every_session_and_token() {
     laptop
         .get("/api/auth/session")
         .expect_error(401, "unauthorized");
-    worker()
-        .client()
-        .send(
-            "GET",
-            "/api/tokens",
-            &[("authorization", &format!("Bearer {token}"))],
-            None,
-        )
-        .expect_error(401, "unauthorized");
+    assert_token_refused(&token);
 }
 
 #[test]
@@ -576,15 +580,7 @@ fn a_disabled_user_is_refused_everywhere_at_once() {
     browser
         .get("/api/auth/session")
         .expect_error(401, "unauthorized");
-    worker()
-        .client()
-        .send(
-            "GET",
-            "/api/tokens",
-            &[("authorization", &format!("Bearer {token}"))],
-            None,
-        )
-        .expect_error(401, "unauthorized");
+    assert_token_refused(&token);
     worker()
         .client()
         .post_json("/api/auth/dev/signin", &json!({"email": email}))
