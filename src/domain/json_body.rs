@@ -14,8 +14,13 @@ pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError>
     if bytes.len() > MAX_JSON_BODY_BYTES {
         return Err(body_too_large());
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         return Err(ApiError::bad_request("a JSON body is required"));
+    };
+    // serde would also read a struct from an array (`[1, 2]` as its fields in order); every
+    // body of this API is an object, so anything else is refused before it gets that far.
+    if *first != b'{' {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
@@ -185,8 +190,10 @@ mod tests {
 
     #[test]
     fn a_body_of_the_wrong_shape_is_a_bad_request() {
-        let error = parse_json_body::<Reminder>(b"[1,2]").expect_err("array");
-        assert_eq!(error.status(), 400);
+        for body in [&b"[1,2]"[..], b"[\"a\", 5]", b"\"text\"", b"5", b"null"] {
+            let error = parse_json_body::<Reminder>(body).expect_err("not an object");
+            assert_eq!(error.status(), 400);
+        }
     }
 
     #[derive(Debug, Deserialize)]

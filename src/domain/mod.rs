@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod calendar;
+pub mod content;
 pub mod cookie;
 pub mod economy;
 pub mod error;

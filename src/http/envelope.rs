@@ -17,11 +17,27 @@ pub fn created<T: Serialize>(payload: &T) -> ApiResult<Response> {
 }
 
 fn with_status<T: Serialize>(status: u16, payload: &T) -> ApiResult<Response> {
+    Ok(json_response(status, &data_body(payload)?))
+}
+
+/// The text of `{"data": payload}`, as a response carries it (and an idempotency record keeps it).
+pub fn data_body<T: Serialize>(payload: &T) -> ApiResult<String> {
     #[derive(Serialize)]
     struct Data<'a, T> {
         data: &'a T,
     }
-    Ok(Response::from_json(&Data { data: payload })?.with_status(status))
+    serde_json::to_string(&Data { data: payload })
+        .map_err(|e| ApiError::internal(format!("encode response: {e}")))
+}
+
+/// A JSON response with this exact body.
+pub fn json_response(status: u16, body: &str) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json");
+    Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body.as_bytes().to_vec())
 }
 
 /// The error envelope for `error`, tagged with the request id.

@@ -151,6 +151,7 @@ fn replay(sql: &SqlStorage, key: &str) -> ApiResult<Option<Reply>> {
         Some(recorded) => Some(Reply::Award {
             outcome: recorded.outcome,
             state: store::load_state(sql)?,
+            replayed: true,
         }),
         None => None,
     })
@@ -174,6 +175,7 @@ fn commit(
     Ok(Reply::Award {
         outcome: effects.outcome,
         state: effects.state,
+        replayed: false,
     })
 }
 

@@ -85,6 +85,8 @@ pub enum Reply {
     Award {
         outcome: AwardOutcome,
         state: ProgressState,
+        /// The key was applied before: `outcome` is that first outcome and nothing changed.
+        replayed: bool,
     },
     State {
         state: ProgressState,

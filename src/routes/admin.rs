@@ -98,7 +98,7 @@ pub async fn claim(mut cx: RequestContext) -> ApiResult<Response> {
     let reply = ProgressClient::for_user(&cx, &user_id)?
         .send_once(cx.idempotency()?, Command::Award { request })
         .await?;
-    let Reply::Award { outcome, state } = reply else {
+    let Reply::Award { outcome, state, .. } = reply else {
         return Err(unexpected(&reply));
     };
     audit::append(

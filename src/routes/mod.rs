@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod goals;
 mod health;
 mod me;
 mod openapi;
@@ -40,6 +41,14 @@ pub fn table() -> Routes {
             admin::update_user,
         )
         .post("/api/admin/users/:id/claim", admin::claim)
+        .get("/api/goals", goals::list)
+        .post("/api/goals", goals::create)
+        .get("/api/goals/archived", goals::archived)
+        .get("/api/goals/:id", goals::get)
+        .add(worker::Method::Patch, "/api/goals/:id", goals::patch)
+        .delete("/api/goals/:id", goals::delete)
+        .post("/api/goals/:id/restore", goals::restore)
+        .post("/api/goals/:id/complete", goals::complete)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)
 }

@@ -3,6 +3,8 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod goals;
+pub mod idempotency;
 pub mod oauth_states;
 pub mod schema;
 pub mod sessions;
