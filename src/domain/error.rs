@@ -166,6 +166,14 @@ impl ApiError {
         }
     }
 
+    /// `409`: an `Idempotency-Key` seen before guarded a different request.
+    pub fn idempotency_conflict() -> Self {
+        Self::new(
+            ErrorKind::IdempotencyConflict,
+            "this Idempotency-Key was used with another request",
+        )
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unavailable, message)
     }

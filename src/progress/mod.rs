@@ -223,10 +223,7 @@ fn once(
                 .map_err(|e| ApiError::internal(format!("stored reply: {e}")));
         }
         if fresh {
-            return Err(ApiError::new(
-                ErrorKind::IdempotencyConflict,
-                "this Idempotency-Key was used with another request",
-            ));
+            return Err(ApiError::idempotency_conflict());
         }
     }
     let reply = execute(sql, command, now)?;

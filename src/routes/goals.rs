@@ -45,10 +45,7 @@ pub async fn archived(cx: RequestContext) -> ApiResult<Response> {
 /// The stored first response of an Idempotency-Key, or a conflict if it guarded another request.
 fn replay(stored: StoredResponse, fingerprint: &str) -> ApiResult<Response> {
     if stored.fingerprint != fingerprint {
-        return Err(ApiError::new(
-            ErrorKind::IdempotencyConflict,
-            "this Idempotency-Key was used with another request",
-        ));
+        return Err(ApiError::idempotency_conflict());
     }
     Ok(json_response(stored.status, &stored.body))
 }
