@@ -106,7 +106,7 @@ pub async fn callback(cx: RequestContext) -> ApiResult<Response> {
         .filter(|state| looks_like_secret(state))
         .ok_or_else(|| ApiError::bad_request("sign-in refused: missing or malformed state"))?;
     // Taken before anything else is checked, so a state is spent even by a failed attempt.
-    let pending = oauth_states::take(&cx.sessions_kv()?, &sha256_hex(&state))
+    let pending = oauth_states::take(&cx.sessions_kv()?, &cx.db()?, &sha256_hex(&state), cx.now())
         .await?
         .ok_or_else(|| ApiError::bad_request("sign-in refused: unknown, used or expired state"))?;
     if pending.provider != provider.id {

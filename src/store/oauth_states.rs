@@ -1,10 +1,11 @@
 //! Pending OAuth sign-ins in KV, ten minutes each, taken (read and deleted) by the callback.
 
 use serde::{Deserialize, Serialize};
-use worker::KvStore;
+use worker::{D1Database, KvStore, query};
 
 use crate::auth::oauth::ProviderId;
 use crate::domain::error::ApiResult;
+use crate::domain::time::Millis;
 
 /// How long a sign-in may take between redirect and callback.
 pub const PENDING_SIGN_IN_SECONDS: u64 = 600;
@@ -32,12 +33,40 @@ pub async fn put(kv: &KvStore, state_hash: &str, pending: &PendingSignIn) -> Api
     Ok(())
 }
 
-/// The pending sign-in of a state, deleted as it is read so it can be used once.
-pub async fn take(kv: &KvStore, state_hash: &str) -> ApiResult<Option<PendingSignIn>> {
+/// The pending sign-in of a state, spent as it is read: `None` for an unknown or expired state,
+/// and for one already spent, which D1 decides (a KV delete is not seen everywhere at once).
+pub async fn take(
+    kv: &KvStore,
+    db: &D1Database,
+    state_hash: &str,
+    now: Millis,
+) -> ApiResult<Option<PendingSignIn>> {
     let key = key(state_hash);
-    let pending = kv.get(&key).json::<PendingSignIn>().await?;
-    if pending.is_some() {
-        kv.delete(&key).await?;
-    }
-    Ok(pending)
+    let Some(pending) = kv.get(&key).json::<PendingSignIn>().await? else {
+        return Ok(None);
+    };
+    kv.delete(&key).await?;
+    let spent_before =
+        Millis(now.0.saturating_sub(2 * PENDING_SIGN_IN_SECONDS * 1000)).to_rfc3339();
+    let results = db
+        .batch(vec![
+            query!(
+                db,
+                "delete from oauth_state_uses where used_at < ?1",
+                &spent_before
+            )?,
+            query!(
+                db,
+                "insert or ignore into oauth_state_uses (state_hash, used_at) values (?1, ?2)",
+                state_hash,
+                now.to_rfc3339()
+            )?,
+        ])
+        .await?;
+    let first_use = results
+        .get(1)
+        .and_then(|result| result.meta().ok().flatten())
+        .and_then(|meta| meta.changes)
+        == Some(1);
+    Ok(first_use.then_some(pending))
 }
