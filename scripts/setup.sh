@@ -20,11 +20,12 @@ install_crate() { # crate version
   cargo install --locked "$1" --version "$2" || cargo install "$1" --version "$2"
 }
 bindgen=$(locked_version wasm-bindgen)
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen" ]; then
+# `wasm-bindgen --version` prints "wasm-bindgen X.Y.Z", `worker-build --version` just "X.Y.Z".
+if ! wasm-bindgen --version 2>/dev/null | grep -qw -- "$bindgen"; then
   install_crate wasm-bindgen-cli "$bindgen"
 fi
 worker=$(locked_version worker)
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$worker" ]; then
+if ! worker-build --version 2>/dev/null | grep -qw -- "$worker"; then
   install_crate worker-build "$worker"
 fi
 
