@@ -21,11 +21,11 @@ install_crate() { # crate version
 }
 bindgen=$(locked_version wasm-bindgen)
 # `wasm-bindgen --version` prints "wasm-bindgen X.Y.Z", `worker-build --version` just "X.Y.Z".
-if ! wasm-bindgen --version 2>/dev/null | grep -qw -- "$bindgen"; then
+if ! wasm-bindgen --version 2>/dev/null | grep -qwF -- "$bindgen"; then
   install_crate wasm-bindgen-cli "$bindgen"
 fi
 worker=$(locked_version worker)
-if ! worker-build --version 2>/dev/null | grep -qw -- "$worker"; then
+if ! worker-build --version 2>/dev/null | grep -qwF -- "$worker"; then
   install_crate worker-build "$worker"
 fi
 
