@@ -302,18 +302,9 @@ fn concurrent_completions_award_exactly_once() {
                 .map(|_| {
                     let mut tab = me.client.burst_tab();
                     let (csrf, path) = (me.csrf.clone(), path.clone());
-                    // Completion is idempotent by the goal's own award key, so retries are safe.
-                    scope.spawn(move || {
-                        tab.send(
-                            "POST",
-                            &path,
-                            &[
-                                ("x-csrf-token", &csrf),
-                                ("idempotency-key", "complete-race"),
-                            ],
-                            None,
-                        )
-                    })
+                    // No Idempotency-Key: every request reaches the award, and only the award's
+                    // own key (the goal's id) keeps it to one.
+                    scope.spawn(move || tab.send("POST", &path, &[("x-csrf-token", &csrf)], None))
                 })
                 .collect();
             handles
