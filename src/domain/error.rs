@@ -205,16 +205,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_conflict_flavour_is_a_409() {
-        for kind in [
+    fn every_conflict_flavour_is_a_409_and_nothing_else_is() {
+        let conflicts = [
             ErrorKind::Conflict,
             ErrorKind::QuestExpired,
             ErrorKind::InsufficientCoins,
             ErrorKind::IdempotencyConflict,
             ErrorKind::FocusSessionActive,
             ErrorKind::QuotaExceeded,
-        ] {
-            assert_eq!(kind.status(), 409, "{}", kind.code());
+        ];
+        for kind in ErrorKind::ALL {
+            assert_eq!(
+                kind.status() == 409,
+                conflicts.contains(&kind),
+                "{}",
+                kind.code()
+            );
         }
     }
 

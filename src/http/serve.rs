@@ -27,7 +27,7 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
     let verdict = cors::judge(&request, &config::allowed_origins(&env));
     let facts = Rc::new(RefCell::new(RequestFacts::default()));
 
-    let outcome = dispatch(request, env, routes, &verdict, &request_id, &facts).await;
+    let outcome = dispatch(request, env, routes, &method, &verdict, &request_id, &facts).await;
     let (mut response, internal_error) = match outcome {
         Ok(response) => (response, None),
         Err(error) => (error_response(&error, &request_id), error.internal_detail),
@@ -58,6 +58,7 @@ async fn dispatch(
     request: Request,
     env: Env,
     routes: &Routes,
+    method_name: &str,
     verdict: &OriginVerdict,
     request_id: &str,
     facts: &Rc<RefCell<RequestFacts>>,
@@ -68,7 +69,6 @@ async fn dispatch(
     if cors::is_preflight(&request) {
         return Ok(cors::preflight());
     }
-    let method_name = request.inner().method().to_ascii_uppercase();
     let method = request.method();
     let known_method = (method.as_ref() == method_name).then_some(&method);
     let path = request.path();
@@ -92,8 +92,7 @@ async fn dispatch(
             handler(cx).await
         }
         RouteMatch::MethodNotAllowed { allow } => {
-            let mut response =
-                error_response(&method_not_allowed(&method_name, &allow), request_id);
+            let mut response = error_response(&method_not_allowed(method_name, &allow), request_id);
             response.headers_mut().set("allow", &allow)?;
             Ok(response)
         }

@@ -81,8 +81,13 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     }
 }
 
+/// The `{id}` of the path, checked to be a UUID before any query.
+fn goal_id(cx: &RequestContext) -> ApiResult<String> {
+    Ok(parse_path_id(cx.param("id").unwrap_or_default())?.to_owned())
+}
+
 async fn owned(cx: &RequestContext, caller: &Caller) -> ApiResult<(String, Option<Goal>)> {
-    let id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
+    let id = goal_id(cx)?;
     let goal = goals::find(&cx.db()?, &caller.user.id, &id).await?;
     Ok((id, goal))
 }
@@ -98,7 +103,7 @@ pub async fn get(cx: RequestContext) -> ApiResult<Response> {
 
 pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
+    let id = goal_id(&cx)?;
     let patch: GoalPatch = cx.json().await?;
     let updated = goals::update(&cx.db()?, &caller.user.id, &id, &patch, cx.now()).await?;
     // A deleted goal is restored before it can be changed.
@@ -107,8 +112,9 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
 
 pub async fn delete(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let (id, _) = owned(&cx, &caller).await?;
+    let id = goal_id(&cx)?;
     let db = cx.db()?;
+    // The write decides; the goal is read only to tell "already deleted" from "not yours".
     if goals::set_active(&db, &caller.user.id, &id, false, cx.now())
         .await?
         .is_some()
@@ -124,11 +130,12 @@ pub async fn delete(cx: RequestContext) -> ApiResult<Response> {
 
 pub async fn restore(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let (id, existing) = owned(&cx, &caller).await?;
-    if let Some(goal) = goals::set_active(&cx.db()?, &caller.user.id, &id, true, cx.now()).await? {
+    let id = goal_id(&cx)?;
+    let db = cx.db()?;
+    if let Some(goal) = goals::set_active(&db, &caller.user.id, &id, true, cx.now()).await? {
         return ok(&goal);
     }
-    match existing {
+    match goals::find(&db, &caller.user.id, &id).await? {
         Some(goal) if goal.is_active => ok(&goal),
         _ => Err(ApiError::not_found("goal")),
     }
