@@ -3,6 +3,7 @@
 //! exists past this point is valid; every failure names the offending field.
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorKind};
 
@@ -28,6 +29,23 @@ pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError>
         ApiError::bad_request("malformed JSON: trailing characters after the value")
     })?;
     Ok(value)
+}
+
+/// An integer from `MIN` to `MAX` (a count, an amount, a rating): the bounds are in the type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Bounded<const MIN: u32, const MAX: u32>(pub u32);
+
+impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        u32::try_from(integer(deserializer)?)
+            .ok()
+            .filter(|n| (MIN..=MAX).contains(n))
+            .map(Bounded)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("must be an integer from {MIN} to {MAX}"))
+            })
+    }
 }
 
 /// A JSON integer, also written as a float with no fraction (`5.0`), as JSON Schema's

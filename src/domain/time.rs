@@ -1,6 +1,7 @@
 //! Instants as Unix milliseconds, written as RFC 3339 UTC with `Z`. The clock lives at the edge.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
 
 /// An instant, in milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,6 +28,16 @@ impl Millis {
     pub fn parse_rfc3339(text: &str) -> Option<Millis> {
         let parsed = DateTime::parse_from_rfc3339(text).ok()?;
         u64::try_from(parsed.timestamp_millis()).ok().map(Millis)
+    }
+}
+
+/// An instant sent by a client: RFC 3339 with any offset, from 1970 on.
+impl<'de> Deserialize<'de> for Millis {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Millis::parse_rfc3339(&text).ok_or_else(|| {
+            serde::de::Error::custom("must be an RFC 3339 time such as 2026-01-31T09:30:00Z")
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod content;
 mod goals;
 mod health;
 mod me;
@@ -12,6 +13,7 @@ mod settings;
 mod tokens;
 
 use crate::http::Routes;
+use crate::store::goals::Goals;
 
 pub fn table() -> Routes {
     Routes::new()
@@ -41,13 +43,13 @@ pub fn table() -> Routes {
             admin::update_user,
         )
         .post("/api/admin/users/:id/claim", admin::claim)
-        .get("/api/goals", goals::list)
+        .get("/api/goals", content::list::<Goals>)
         .post("/api/goals", goals::create)
-        .get("/api/goals/archived", goals::archived)
-        .get("/api/goals/:id", goals::get)
+        .get("/api/goals/archived", content::archived::<Goals>)
+        .get("/api/goals/:id", content::get::<Goals>)
         .add(worker::Method::Patch, "/api/goals/:id", goals::patch)
-        .delete("/api/goals/:id", goals::delete)
-        .post("/api/goals/:id/restore", goals::restore)
+        .delete("/api/goals/:id", content::delete::<Goals>)
+        .post("/api/goals/:id/restore", content::restore::<Goals>)
         .post("/api/goals/:id/complete", goals::complete)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)

@@ -3,6 +3,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod content;
 pub mod goals;
 pub mod idempotency;
 pub mod oauth_states;

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{Metadata, nullable};
+use super::{Description, Metadata, nullable};
 use crate::domain::economy::Skill;
 use crate::domain::text::Title;
 
@@ -40,36 +40,6 @@ impl From<SettableGoalStatus> for GoalStatus {
             SettableGoalStatus::Active => GoalStatus::Active,
             SettableGoalStatus::Abandoned => GoalStatus::Abandoned,
         }
-    }
-}
-
-/// A description: at most 5000 characters, kept as sent; line breaks and tabs are allowed,
-/// other control characters are not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Description(String);
-
-impl Description {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for Description {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if text.chars().count() > 5000 {
-            return Err(serde::de::Error::custom("must be at most 5000 characters"));
-        }
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(serde::de::Error::custom(
-                "must not contain control characters other than line breaks and tabs",
-            ));
-        }
-        Ok(Description(text))
     }
 }
 

@@ -1,7 +1,11 @@
-//! Content items (goals so far; habits, quests, workouts and books follow the same shape): the
-//! fields a client may send, validated on the way in, and the fields every item has.
+//! Content items (goals, habits, quests, workouts, books): the fields a client may send,
+//! validated on the way in, and the fields every kind shares.
 
+pub mod book;
 pub mod goal;
+pub mod habit;
+pub mod quest;
+pub mod workout;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -44,4 +48,34 @@ where
     D: Deserializer<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A description: at most 5000 characters, kept as sent; line breaks and tabs are allowed,
+/// other control characters are not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Description(String);
+
+impl Description {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Description {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.chars().count() > 5000 {
+            return Err(serde::de::Error::custom("must be at most 5000 characters"));
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(serde::de::Error::custom(
+                "must not contain control characters other than line breaks and tabs",
+            ));
+        }
+        Ok(Description(text))
+    }
 }

@@ -92,19 +92,7 @@ pub struct CreateReward {
 }
 
 /// A reward's price: 1–100000 coins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RewardCost(pub u32);
-
-impl<'de> Deserialize<'de> for RewardCost {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let cost = crate::domain::json_body::integer(deserializer)?;
-        u32::try_from(cost)
-            .ok()
-            .filter(|c| (1..=100_000).contains(c))
-            .map(RewardCost)
-            .ok_or_else(|| serde::de::Error::custom("must be an integer from 1 to 100000"))
-    }
-}
+pub type RewardCost = crate::domain::json_body::Bounded<1, 100_000>;
 
 /// `POST /api/admin/users/{id}/claim`: an adjustment through the user's ledger.
 #[derive(Debug, Deserialize)]

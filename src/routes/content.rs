@@ -1,0 +1,270 @@
+//! What every content kind's routes share: lists, reading one item, soft delete and restore, a
+//! creation guarded by `Idempotency-Key`, and awarding through the user's progress object.
+
+use std::future::Future;
+
+use serde::Serialize;
+use worker::{D1PreparedStatement, Response};
+
+use crate::auth::{self, Caller};
+use crate::domain::economy::{AwardOutcome, AwardRequest};
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::id::parse_path_id;
+use crate::domain::page::{Page, PageRequest};
+use crate::http::envelope::{data_body, json_response};
+use crate::http::{RequestContext, ok};
+use crate::progress::client::{ProgressClient, unexpected};
+use crate::progress::protocol::{Command, Reply};
+use crate::store::content::{self, Kind};
+use crate::store::idempotency::{self, StoredResponse};
+
+/// An item with the award its action earned; `already_completed` on an awarding action that had
+/// been done before (no new award).
+#[derive(Serialize)]
+pub struct Awarded<T> {
+    #[serde(flatten)]
+    pub item: T,
+    pub award: Option<AwardOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_completed: Option<bool>,
+}
+
+/// The `{id}` of the path, checked to be a UUID before any query.
+pub fn item_id(cx: &RequestContext) -> ApiResult<String> {
+    Ok(parse_path_id(cx.param("id").unwrap_or_default())?.to_owned())
+}
+
+fn list_name<K: Kind>(active: bool) -> String {
+    if active {
+        K::TABLE.to_owned()
+    } else {
+        format!("{}-archived", K::TABLE)
+    }
+}
+
+/// The page request of a kind's active (or archived) list and the id to continue after.
+pub fn page_request<K: Kind>(
+    cx: &RequestContext,
+    active: bool,
+) -> ApiResult<(PageRequest, Option<String>)> {
+    let page = cx.page_request(&list_name::<K>(active))?;
+    let after = page.after_as::<String>()?;
+    Ok((page, after))
+}
+
+/// Shapes fetched items into a page of the kind's list.
+pub fn page_of<K: Kind, T: Serialize>(
+    page: &PageRequest,
+    active: bool,
+    items: Vec<T>,
+    id: impl Fn(&T) -> String,
+) -> Page<T> {
+    page.page(&list_name::<K>(active), items, id)
+}
+
+async fn list_of<K: Kind>(cx: RequestContext, active: bool) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let (page, after) = page_request::<K>(&cx, active)?;
+    let items = content::list::<K>(
+        &cx.db()?,
+        &caller.user.id,
+        active,
+        after.as_deref(),
+        page.fetch_limit(),
+    )
+    .await?;
+    ok(&page_of::<K, _>(&page, active, items, |item| {
+        K::id(item).to_owned()
+    }))
+}
+
+/// `GET /api/{kind}`: the active items.
+pub async fn list<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
+    list_of::<K>(cx, true).await
+}
+
+/// `GET /api/{kind}/archived`: the deleted items.
+pub async fn archived<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
+    list_of::<K>(cx, false).await
+}
+
+/// One of the caller's items that is not deleted; a deleted one is only in `archived` (and
+/// `restore`), so reading it by id is `404`.
+pub async fn active_item<K: Kind>(cx: &RequestContext, caller: &Caller) -> ApiResult<K::Item> {
+    match content::find::<K>(&cx.db()?, &caller.user.id, &item_id(cx)?).await? {
+        Some(item) if K::is_active(&item) => Ok(item),
+        _ => Err(ApiError::not_found(K::ENTITY)),
+    }
+}
+
+pub async fn get<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    ok(&active_item::<K>(&cx, &caller).await?)
+}
+
+/// `DELETE /api/{kind}/{id}`: a soft delete; deleting a deleted item changes nothing and answers
+/// the same.
+pub async fn delete<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let id = item_id(&cx)?;
+    let db = cx.db()?;
+    // The write decides; the item is read only to tell "already deleted" from "not yours".
+    let deleted = content::set_active::<K>(&db, &caller.user.id, &id, false, cx.now())
+        .await?
+        .is_some()
+        || content::find::<K>(&db, &caller.user.id, &id)
+            .await?
+            .is_some_and(|item| !K::is_active(&item));
+    if deleted {
+        Ok(Response::empty()?.with_status(204))
+    } else {
+        Err(ApiError::not_found(K::ENTITY))
+    }
+}
+
+/// Brings a deleted item back; restoring an active one changes nothing.
+pub async fn restored<K: Kind>(cx: &RequestContext, caller: &Caller) -> ApiResult<K::Item> {
+    let id = item_id(cx)?;
+    let db = cx.db()?;
+    if let Some(item) = content::set_active::<K>(&db, &caller.user.id, &id, true, cx.now()).await? {
+        return Ok(item);
+    }
+    match content::find::<K>(&db, &caller.user.id, &id).await? {
+        Some(item) if K::is_active(&item) => Ok(item),
+        _ => Err(ApiError::not_found(K::ENTITY)),
+    }
+}
+
+pub async fn restore<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    ok(&restored::<K>(&cx, &caller).await?)
+}
+
+/// The stored first response of an Idempotency-Key, or a conflict if it guarded another request.
+fn replayed(stored: StoredResponse, fingerprint: &str) -> ApiResult<StoredResponse> {
+    if stored.fingerprint != fingerprint {
+        return Err(ApiError::idempotency_conflict());
+    }
+    Ok(stored)
+}
+
+/// Creates `item` by `insert`, once per `Idempotency-Key`: the key's record goes into the
+/// creation's batch, so two requests with one key cannot both create. `None` when this request
+/// created it, or the first response's body when it is a replay.
+pub async fn create_once<T, F, Fut>(
+    cx: &RequestContext,
+    caller: &Caller,
+    item: &T,
+    insert: F,
+) -> ApiResult<Option<String>>
+where
+    T: Serialize,
+    F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
+    Fut: Future<Output = ApiResult<()>>,
+{
+    let idempotency = cx.idempotency()?;
+    let (db, now, user_id) = (cx.db()?, cx.now(), caller.user.id.as_str());
+    let Some((key, fingerprint)) = idempotency else {
+        insert(Vec::new()).await?;
+        return Ok(None);
+    };
+    if let Some(stored) = idempotency::find(&db, user_id, &key, now).await? {
+        return Ok(Some(replayed(stored, &fingerprint)?.body));
+    }
+    let record = idempotency::record(
+        &db,
+        user_id,
+        &key,
+        &fingerprint,
+        201,
+        &data_body(item)?,
+        now,
+    )?;
+    match insert(record).await {
+        Ok(()) => Ok(None),
+        // A concurrent request with the same key won the record: answer with its response.
+        Err(error) => match idempotency::find(&db, user_id, &key, now).await? {
+            Some(stored) => Ok(Some(replayed(stored, &fingerprint)?.body)),
+            None => Err(error),
+        },
+    }
+}
+
+/// `201` with the created item, or the first response of a replayed key.
+pub async fn created<T, F, Fut>(
+    cx: &RequestContext,
+    caller: &Caller,
+    item: &T,
+    insert: F,
+) -> ApiResult<Response>
+where
+    T: Serialize,
+    F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
+    Fut: Future<Output = ApiResult<()>>,
+{
+    Ok(match create_once(cx, caller, item, insert).await? {
+        None => json_response(201, &data_body(item)?),
+        Some(body) => json_response(201, &body),
+    })
+}
+
+/// Runs an awarding action once per `Idempotency-Key` and answers `200` with its result. The
+/// action itself is idempotent by its award key, so the record may follow it; a concurrent twin
+/// that recorded first makes this insert fail harmlessly.
+pub async fn awarding_action<T, Fut>(
+    cx: &RequestContext,
+    caller: &Caller,
+    action: Fut,
+) -> ApiResult<Response>
+where
+    T: Serialize,
+    Fut: Future<Output = ApiResult<T>>,
+{
+    let idempotency = cx.idempotency()?;
+    let (db, now, user_id) = (cx.db()?, cx.now(), caller.user.id.as_str());
+    if let Some((key, fingerprint)) = &idempotency
+        && let Some(stored) = idempotency::find(&db, user_id, key, now).await?
+    {
+        let stored = replayed(stored, fingerprint)?;
+        return Ok(json_response(stored.status, &stored.body));
+    }
+    let body = data_body(&action.await?)?;
+    if let Some((key, fingerprint)) = &idempotency {
+        let record = idempotency::record(&db, user_id, key, fingerprint, 200, &body, now)?;
+        let _ = db.batch(record).await;
+    }
+    Ok(json_response(200, &body))
+}
+
+/// Applies an award in the user's progress object: its outcome, and whether the key had been
+/// applied before (the outcome is then that first one and nothing changed).
+pub async fn award(
+    cx: &RequestContext,
+    user_id: &str,
+    request: AwardRequest,
+) -> ApiResult<(AwardOutcome, bool)> {
+    let reply = ProgressClient::for_user(cx, user_id)?
+        .send(&Command::Award { request })
+        .await?;
+    match reply {
+        Reply::Award {
+            outcome, replayed, ..
+        } => Ok((outcome, replayed)),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// An action's item with its award: `already_completed` when the key had been applied before.
+pub async fn award_once<T>(
+    cx: &RequestContext,
+    user_id: &str,
+    item: T,
+    request: AwardRequest,
+) -> ApiResult<Awarded<T>> {
+    let (outcome, replayed) = award(cx, user_id, request).await?;
+    Ok(Awarded {
+        item,
+        award: (!replayed).then_some(outcome),
+        already_completed: Some(replayed),
+    })
+}

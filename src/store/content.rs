@@ -1,0 +1,184 @@
+//! What every content kind shares in D1: reading one item or a page of them, soft delete and
+//! restore, and the change log. Every query is scoped by `user_id`; every write appends to the
+//! change log in the same batch, and only when it changed a row (`changes()` of the statement
+//! before it). A kind's own module writes its insert and update statements.
+
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, D1PreparedStatement, query};
+
+use crate::domain::content::Metadata;
+use crate::domain::error::ApiResult;
+use crate::domain::time::Millis;
+
+/// A content kind stored in its own table, with the common columns `id`, `user_id`, `metadata`,
+/// `is_active`, `deleted_at`, `created_at` and `updated_at`.
+pub trait Kind {
+    /// The table, also the path segment under `/api`.
+    const TABLE: &'static str;
+    /// The entity's name in the change log and in errors.
+    const ENTITY: &'static str;
+    /// The columns an item is read from, in `select` and `returning`.
+    const COLUMNS: &'static str;
+    /// An item as the API shows it, read straight from a row.
+    type Item: DeserializeOwned + Serialize;
+
+    fn id(item: &Self::Item) -> &str;
+    fn is_active(item: &Self::Item) -> bool;
+}
+
+/// `is_active` and other flags: SQLite stores them as 0 or 1.
+pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(i64::deserialize(deserializer)? != 0)
+}
+
+/// `metadata` is stored as JSON text.
+pub fn stored_metadata<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Metadata, D::Error> {
+    Ok(Metadata::from_stored(&String::deserialize(deserializer)?))
+}
+
+/// Appends `(entity, id, op)` to the user's change log if the statement before it changed a row.
+pub fn log_change(
+    db: &D1Database,
+    user_id: &str,
+    entity: &str,
+    id: &str,
+    op: &str,
+    now: &str,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(query!(
+        db,
+        "insert into change_log (user_id, entity, entity_id, op, created_at)
+         select ?1, ?2, ?3, ?4, ?5 where changes() > 0",
+        user_id,
+        entity,
+        id,
+        op,
+        now
+    )?)
+}
+
+/// Runs `insert` with its change-log entry and `extra` statements (an idempotency record) in one
+/// batch: all of them or none.
+pub async fn create<K: Kind>(
+    db: &D1Database,
+    user_id: &str,
+    id: &str,
+    insert: D1PreparedStatement,
+    now: &str,
+    extra: Vec<D1PreparedStatement>,
+) -> ApiResult<()> {
+    let mut statements = vec![
+        insert,
+        log_change(db, user_id, K::ENTITY, id, "upsert", now)?,
+    ];
+    statements.extend(extra);
+    db.batch(statements).await?;
+    Ok(())
+}
+
+/// The statement that reads one of the user's items, active or not.
+pub fn select<K: Kind>(db: &D1Database, user_id: &str, id: &str) -> ApiResult<D1PreparedStatement> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {} from {} where id = ?1 and user_id = ?2",
+            K::COLUMNS,
+            K::TABLE
+        ),
+        id,
+        user_id
+    )?)
+}
+
+pub async fn find<K: Kind>(db: &D1Database, user_id: &str, id: &str) -> ApiResult<Option<K::Item>> {
+    Ok(select::<K>(db, user_id, id)?.first::<K::Item>(None).await?)
+}
+
+/// The statement that reads a page of the user's active (or deleted) items, oldest first, after
+/// the id `after`. Ids are UUIDv7, so new items sort last.
+pub fn select_page<K: Kind>(
+    db: &D1Database,
+    user_id: &str,
+    active: bool,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {} from {}
+              where user_id = ?1 and is_active = ?2 and (?3 is null or id > ?3)
+              order by id limit ?4",
+            K::COLUMNS,
+            K::TABLE
+        ),
+        user_id,
+        i64::from(active),
+        after,
+        limit
+    )?)
+}
+
+/// Runs `update` (which must end in `returning {COLUMNS}`) and logs the change in one batch; the
+/// item as written, or `None` if the update matched no row.
+pub async fn write<K: Kind>(
+    db: &D1Database,
+    user_id: &str,
+    id: &str,
+    op: &str,
+    update: D1PreparedStatement,
+    now: &str,
+) -> ApiResult<Option<K::Item>> {
+    let results = db
+        .batch(vec![
+            update,
+            log_change(db, user_id, K::ENTITY, id, op, now)?,
+        ])
+        .await?;
+    Ok(match results.first() {
+        Some(result) => result.results::<K::Item>()?.into_iter().next(),
+        None => None,
+    })
+}
+
+/// Soft-deletes (`active = false`) or restores (`true`) an item; `None` if it is not in the
+/// opposite state.
+pub async fn set_active<K: Kind>(
+    db: &D1Database,
+    user_id: &str,
+    id: &str,
+    active: bool,
+    now: Millis,
+) -> ApiResult<Option<K::Item>> {
+    let now = now.to_rfc3339();
+    let statement = query!(
+        db,
+        &format!(
+            "update {} set is_active = ?3, deleted_at = case when ?3 = 1 then null else ?4 end, updated_at = ?4
+             where id = ?1 and user_id = ?2 and is_active = 1 - ?3
+             returning {}",
+            K::TABLE,
+            K::COLUMNS
+        ),
+        id,
+        user_id,
+        i64::from(active),
+        &now
+    )?;
+    let op = if active { "upsert" } else { "delete" };
+    write::<K>(db, user_id, id, op, statement, &now).await
+}
+
+pub async fn list<K: Kind>(
+    db: &D1Database,
+    user_id: &str,
+    active: bool,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<K::Item>> {
+    Ok(select_page::<K>(db, user_id, active, after, limit)?
+        .all()
+        .await?
+        .results::<K::Item>()?)
+}
