@@ -14,6 +14,23 @@ pub fn local_day(utc_ms: i64, offset_minutes: i32, day_start_hour: u8) -> NaiveD
         .unwrap_or(NaiveDate::MIN)
 }
 
+/// Minutes ahead of UTC from `Intl`'s `longOffset` zone name: `GMT`, `GMT+05:30`, `GMT-03:00`.
+pub fn parse_gmt_offset(text: &str) -> Option<i32> {
+    let rest = text.strip_prefix("GMT")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let (sign, rest) = match rest.as_bytes().first()? {
+        b'+' => (1, &rest[1..]),
+        // Some runtimes write a minus sign (U+2212).
+        b'-' => (-1, &rest[1..]),
+        _ => (-1, rest.strip_prefix('\u{2212}')?),
+    };
+    let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (hours, minutes) = (hours.parse::<i32>().ok()?, minutes.parse::<i32>().ok()?);
+    (hours <= 14 && minutes < 60).then_some(sign * (hours * 60 + minutes))
+}
+
 /// Which day a completion may be recorded for: today, or yesterday (a late check-in).
 pub fn completion_day_allowed(day: NaiveDate, today: NaiveDate) -> bool {
     day == today || Some(day) == today.pred_opt()
@@ -78,6 +95,23 @@ mod tests {
         assert!(completion_day_allowed(day("2026-03-07"), today));
         assert!(!completion_day_allowed(day("2026-03-06"), today));
         assert!(!completion_day_allowed(day("2026-03-09"), today));
+    }
+
+    #[test]
+    fn gmt_offsets_parse_to_minutes() {
+        for (text, minutes) in [
+            ("GMT", Some(0)),
+            ("GMT+05:30", Some(330)),
+            ("GMT-03:00", Some(-180)),
+            ("GMT\u{2212}09:30", Some(-570)),
+            ("GMT+14:00", Some(840)),
+            ("GMT+10:30", Some(630)),
+            ("GMT+15:00", None),
+            ("UTC+01:00", None),
+            ("GMT+ab:00", None),
+        ] {
+            assert_eq!(parse_gmt_offset(text), minutes, "{text}");
+        }
     }
 
     #[test]

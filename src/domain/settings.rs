@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::economy::Skill;
 use super::error::{ApiError, ApiResult};
+use super::habit::Vacation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -63,6 +64,9 @@ pub struct Settings {
     pub day_start_hour: DayStartHour,
     /// Missed days up to and including this day freeze streaks instead of breaking them.
     pub vacation_until: Option<NaiveDate>,
+    /// The day the vacation was set, kept by the server: days missed before it still break a
+    /// streak, so a vacation cannot heal one after the fact.
+    pub vacation_since: Option<NaiveDate>,
 }
 
 impl Default for Settings {
@@ -77,6 +81,7 @@ impl Default for Settings {
             feature_flags: FeatureFlags::default(),
             day_start_hour: DayStartHour(0),
             vacation_until: None,
+            vacation_since: None,
         }
     }
 }
@@ -89,13 +94,25 @@ impl Settings {
             .unwrap_or_default()
     }
 
-    /// Applies a merge patch and validates the result; `is_zone` says whether a zone name exists.
-    pub fn patched(&self, patch: &Value, is_zone: impl Fn(&str) -> bool) -> ApiResult<Settings> {
+    /// Applies a merge patch and validates the result; `is_zone` says whether a zone name exists,
+    /// `today` is the user's day (when a new vacation starts).
+    pub fn patched(
+        &self,
+        patch: &Value,
+        is_zone: impl Fn(&str) -> bool,
+        today: NaiveDate,
+    ) -> ApiResult<Settings> {
         let Value::Object(patch) = patch else {
             return Err(ApiError::bad_request(
                 "a settings patch must be a JSON object",
             ));
         };
+        if patch.contains_key("vacation_since") {
+            return Err(ApiError::invalid_field(
+                "vacation_since",
+                "is read-only: it is the day vacation_until was set",
+            ));
+        }
         let mut merged =
             serde_json::to_value(self).map_err(|e| ApiError::internal(format!("settings: {e}")))?;
         merge(&mut merged, patch);
@@ -108,7 +125,28 @@ impl Settings {
                 "is not an IANA time zone name",
             ));
         }
-        Ok(settings)
+        Ok(Settings {
+            vacation_since: self.vacation_since_after(settings.vacation_until, today),
+            ..settings
+        })
+    }
+
+    /// The vacation streaks freeze in, if one is set.
+    pub fn vacation(&self) -> Option<Vacation> {
+        Some(Vacation {
+            since: self.vacation_since?,
+            until: self.vacation_until?,
+        })
+    }
+
+    /// A vacation that is on keeps its start when it is extended or shortened; a new one starts
+    /// today.
+    fn vacation_since_after(&self, until: Option<NaiveDate>, today: NaiveDate) -> Option<NaiveDate> {
+        until?;
+        match (self.vacation_since, self.vacation_until) {
+            (Some(since), Some(old_until)) if old_until >= today => Some(since),
+            _ => Some(today),
+        }
     }
 }
 
@@ -276,8 +314,34 @@ mod tests {
         ["UTC", "Europe/Berlin", "America/New_York"].contains(&name)
     }
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 8).unwrap_or_default()
+    }
+
     fn patch(settings: &Settings, patch: Value) -> ApiResult<Settings> {
-        settings.patched(&patch, known_zone)
+        settings.patched(&patch, known_zone, today())
+    }
+
+    #[test]
+    fn a_vacation_starts_the_day_it_is_set() {
+        let on = patch(&Settings::default(), json!({"vacation_until": "2026-03-20"})).expect("valid");
+        assert_eq!(on.vacation_since, Some(today()));
+        let later = on
+            .patched(&json!({"vacation_until": "2026-03-25"}), known_zone, today() + chrono::Duration::days(3))
+            .expect("valid");
+        assert_eq!(later.vacation_since, Some(today()), "extending keeps the start");
+        let untouched = patch(&later, json!({"theme": "dark"})).expect("valid");
+        assert_eq!(untouched.vacation_since, Some(today()));
+        let off = patch(&later, json!({"vacation_until": null})).expect("valid");
+        assert_eq!((off.vacation_until, off.vacation_since), (None, None));
+        let after_an_old_one = Settings {
+            vacation_until: NaiveDate::from_ymd_opt(2026, 1, 10),
+            vacation_since: NaiveDate::from_ymd_opt(2026, 1, 1),
+            ..Settings::default()
+        };
+        let new = patch(&after_an_old_one, json!({"vacation_until": "2026-03-09"})).expect("valid");
+        assert_eq!(new.vacation_since, Some(today()), "a past vacation does not stretch back");
+        assert!(patch(&Settings::default(), json!({"vacation_since": "2026-01-01"})).is_err());
     }
 
     #[test]

@@ -65,6 +65,17 @@ impl RequestContext {
         Millis(Date::now().as_millis())
     }
 
+    /// The instant users' calendar days are read from: `now`, or where `DEV_AUTH` is on, the
+    /// `X-Dev-Now` header (RFC 3339), so tests can live through a DST night or a late check-in.
+    pub fn day_clock(&self) -> Millis {
+        if crate::config::dev_auth_enabled(&self.env)
+            && let Some(at) = self.header("x-dev-now").and_then(|v| Millis::parse_rfc3339(&v))
+        {
+            return at;
+        }
+        self.now()
+    }
+
     /// A fresh UUIDv7.
     pub fn new_id(&self) -> ApiResult<String> {
         Ok(uuid_v7(self.now().0, random_bytes()?))

@@ -3,7 +3,8 @@
 
 use std::future::Future;
 
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use worker::{D1PreparedStatement, Response};
 
 use crate::auth::{self, Caller};
@@ -206,6 +207,46 @@ where
         None => json_response(201, &data_body(item)?),
         Some(body) => json_response(201, &body),
     })
+}
+
+/// A creation that may award (logging a workout, adding a finished book): `201` with the item and
+/// the award `award_for` says it earns. A replayed key answers the stored item with the award
+/// sent again under its same key, which returns the first outcome, or lands it if the first
+/// request failed before it did.
+pub async fn created_awarding<T, F, Fut>(
+    cx: &RequestContext,
+    caller: &Caller,
+    item: T,
+    insert: F,
+    award_for: fn(&T) -> Option<AwardRequest>,
+) -> ApiResult<Response>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
+    Fut: Future<Output = ApiResult<()>>,
+{
+    #[derive(Deserialize)]
+    struct Stored<T> {
+        data: T,
+    }
+    let item = match create_once(cx, caller, &item, insert).await? {
+        None => item,
+        Some(body) => {
+            serde_json::from_str::<Stored<T>>(&body)
+                .map_err(|e| ApiError::internal(format!("stored creation: {e}")))?
+                .data
+        }
+    };
+    let award = match award_for(&item) {
+        Some(request) => Some(award(cx, &caller.user.id, request).await?.0),
+        None => None,
+    };
+    let body = data_body(&Awarded {
+        item,
+        award,
+        already_completed: None,
+    })?;
+    Ok(json_response(201, &body))
 }
 
 /// Runs an awarding action once per `Idempotency-Key` and answers `200` with its result. The

@@ -2,18 +2,24 @@
 
 mod admin;
 mod auth;
+mod books;
 mod content;
 mod goals;
 mod health;
 mod me;
 mod openapi;
 mod progress;
+mod quests;
 mod rewards;
 mod settings;
 mod tokens;
+mod workouts;
 
 use crate::http::Routes;
+use crate::store::books::Books;
 use crate::store::goals::Goals;
+use crate::store::quests::Quests;
+use crate::store::workouts::Workouts;
 
 pub fn table() -> Routes {
     Routes::new()
@@ -51,6 +57,28 @@ pub fn table() -> Routes {
         .delete("/api/goals/:id", content::delete::<Goals>)
         .post("/api/goals/:id/restore", content::restore::<Goals>)
         .post("/api/goals/:id/complete", goals::complete)
+        .get("/api/quests", content::list::<Quests>)
+        .post("/api/quests", quests::create)
+        .get("/api/quests/archived", content::archived::<Quests>)
+        .get("/api/quests/:id", content::get::<Quests>)
+        .add(worker::Method::Patch, "/api/quests/:id", quests::patch)
+        .delete("/api/quests/:id", content::delete::<Quests>)
+        .post("/api/quests/:id/restore", content::restore::<Quests>)
+        .post("/api/quests/:id/complete", quests::complete)
+        .get("/api/workouts", content::list::<Workouts>)
+        .post("/api/workouts", workouts::create)
+        .get("/api/workouts/archived", content::archived::<Workouts>)
+        .get("/api/workouts/:id", content::get::<Workouts>)
+        .add(worker::Method::Patch, "/api/workouts/:id", workouts::patch)
+        .delete("/api/workouts/:id", content::delete::<Workouts>)
+        .post("/api/workouts/:id/restore", content::restore::<Workouts>)
+        .get("/api/books", content::list::<Books>)
+        .post("/api/books", books::create)
+        .get("/api/books/archived", content::archived::<Books>)
+        .get("/api/books/:id", content::get::<Books>)
+        .add(worker::Method::Patch, "/api/books/:id", books::patch)
+        .delete("/api/books/:id", content::delete::<Books>)
+        .post("/api/books/:id/restore", content::restore::<Books>)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)
 }

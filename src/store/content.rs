@@ -182,3 +182,10 @@ pub async fn list<K: Kind>(
         .await?
         .results::<K::Item>()?)
 }
+
+/// A JSON object a query builds (`json_object(...)`), read as `T`.
+pub fn stored_json<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    serde_json::from_str(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+}

@@ -3,11 +3,14 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod books;
 pub mod content;
 pub mod goals;
 pub mod idempotency;
 pub mod oauth_states;
+pub mod quests;
 pub mod schema;
 pub mod sessions;
 pub mod settings;
 pub mod users;
+pub mod workouts;

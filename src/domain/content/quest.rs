@@ -20,7 +20,7 @@ pub enum StoredQuestStatus {
 }
 
 /// A quest's status as the API shows it: an open quest past its deadline is expired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QuestStatus {
     Open,

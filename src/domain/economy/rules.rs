@@ -41,6 +41,14 @@ pub enum Intensity {
 }
 
 impl Intensity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intensity::Low => "low",
+            Intensity::Moderate => "moderate",
+            Intensity::High => "high",
+        }
+    }
+
     /// The multiplier in halves (1, 1.5, 2), so the arithmetic stays in integers.
     fn halves(self) -> u32 {
         match self {

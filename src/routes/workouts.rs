@@ -1,0 +1,59 @@
+//! `/api/workouts`: the shared content routes; logging a workout awards once, keyed by its id.
+
+use worker::Response;
+
+use super::content;
+use crate::auth;
+use crate::domain::content::workout::{FUTURE_TOLERANCE_SECONDS, NewWorkout, WorkoutPatch};
+use crate::domain::economy::{AwardRequest, CounterChange, EventType, Skill, rules};
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::time::Millis;
+use crate::http::{RequestContext, ok};
+use crate::store::workouts::{self, Workout};
+
+fn not_in_future(performed_at: Option<Millis>, now: Millis) -> ApiResult<()> {
+    if performed_at.is_some_and(|at| at > now.plus_seconds(FUTURE_TOLERANCE_SECONDS)) {
+        return Err(ApiError::invalid_field(
+            "performed_at",
+            "must not be in the future",
+        ));
+    }
+    Ok(())
+}
+
+fn award_for(workout: &Workout) -> Option<AwardRequest> {
+    let reward = rules::workout_logged(workout.duration_minutes, workout.intensity);
+    Some(AwardRequest {
+        key: format!("workout:{}", workout.id),
+        event_type: EventType::WorkoutLogged,
+        reason: format!("workout logged: {}", workout.name),
+        source_id: Some(workout.id.clone()),
+        xp: reward.xp,
+        coins: reward.coins,
+        skill: Some(Skill::Fitness),
+        counters: CounterChange {
+            workouts_logged: 1,
+            ..CounterChange::default()
+        },
+    })
+}
+
+pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let body: NewWorkout = cx.json().await?;
+    not_in_future(body.performed_at, cx.now())?;
+    let workout = workouts::new_workout(&cx.new_id()?, &body, cx.now());
+    let db = cx.db()?;
+    let insert = |record| workouts::create(&db, &caller.user.id, &workout, record);
+    content::created_awarding(&cx, &caller, workout.clone(), insert, award_for).await
+}
+
+/// Corrects a logged workout; what logging it earned stays as it was.
+pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let id = content::item_id(&cx)?;
+    let patch: WorkoutPatch = cx.json().await?;
+    not_in_future(patch.performed_at, cx.now())?;
+    let updated = workouts::update(&cx.db()?, &caller.user.id, &id, &patch, cx.now()).await?;
+    updated.map_or_else(|| Err(ApiError::not_found("workout")), |workout| ok(&workout))
+}

@@ -1,0 +1,123 @@
+//! Workouts in D1.
+
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, D1PreparedStatement, query};
+
+use super::content::{self, Kind, flag, stored_metadata};
+use crate::domain::content::Metadata;
+use crate::domain::content::workout::{NewWorkout, WorkoutPatch};
+use crate::domain::economy::rules::Intensity;
+use crate::domain::error::ApiResult;
+use crate::domain::time::Millis;
+
+pub struct Workouts;
+
+impl Kind for Workouts {
+    const TABLE: &'static str = "workouts";
+    const ENTITY: &'static str = "workout";
+    const COLUMNS: &'static str = "id, name, duration_minutes, intensity, calories, performed_at, metadata, is_active, deleted_at, created_at, updated_at";
+    type Item = Workout;
+
+    fn id(workout: &Workout) -> &str {
+        &workout.id
+    }
+
+    fn is_active(workout: &Workout) -> bool {
+        workout.is_active
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Workout {
+    pub id: String,
+    pub name: String,
+    pub duration_minutes: u32,
+    pub intensity: Intensity,
+    pub calories: Option<u32>,
+    pub performed_at: String,
+    #[serde(deserialize_with = "stored_metadata")]
+    pub metadata: Metadata,
+    #[serde(deserialize_with = "flag")]
+    pub is_active: bool,
+    pub deleted_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The workout `create` will write, as the response shows it.
+pub fn new_workout(id: &str, workout: &NewWorkout, now: Millis) -> Workout {
+    let now_text = now.to_rfc3339();
+    Workout {
+        id: id.to_owned(),
+        name: workout.name.as_str().to_owned(),
+        duration_minutes: workout.duration_minutes.0,
+        intensity: workout.intensity.unwrap_or(Intensity::Moderate),
+        calories: workout.calories.map(|c| c.0),
+        performed_at: workout.performed_at.unwrap_or(now).to_rfc3339(),
+        metadata: workout.metadata.clone().unwrap_or_default(),
+        is_active: true,
+        deleted_at: None,
+        created_at: now_text.clone(),
+        updated_at: now_text,
+    }
+}
+
+pub async fn create(
+    db: &D1Database,
+    user_id: &str,
+    workout: &Workout,
+    extra: Vec<D1PreparedStatement>,
+) -> ApiResult<()> {
+    let insert = query!(
+        db,
+        "insert into workouts (id, user_id, name, duration_minutes, intensity, calories, performed_at, metadata, created_at, updated_at)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        &workout.id,
+        user_id,
+        &workout.name,
+        workout.duration_minutes,
+        workout.intensity.as_str(),
+        workout.calories,
+        &workout.performed_at,
+        workout.metadata.to_stored(),
+        &workout.created_at
+    )?;
+    content::create::<Workouts>(db, user_id, &workout.id, insert, &workout.created_at, extra).await
+}
+
+pub async fn update(
+    db: &D1Database,
+    user_id: &str,
+    id: &str,
+    patch: &WorkoutPatch,
+    now: Millis,
+) -> ApiResult<Option<Workout>> {
+    let now = now.to_rfc3339();
+    let statement = query!(
+        db,
+        &format!(
+            "update workouts set
+               name = coalesce(?3, name),
+               duration_minutes = coalesce(?4, duration_minutes),
+               intensity = coalesce(?5, intensity),
+               calories = case when ?6 then ?7 else calories end,
+               performed_at = coalesce(?8, performed_at),
+               metadata = coalesce(?9, metadata),
+               updated_at = ?10
+             where id = ?1 and user_id = ?2 and is_active = 1
+             returning {}",
+            Workouts::COLUMNS
+        ),
+        id,
+        user_id,
+        patch.name.as_ref().map(|t| t.as_str()),
+        patch.duration_minutes.map(|d| d.0),
+        patch.intensity.map(Intensity::as_str),
+        patch.calories.is_some(),
+        patch.calories.flatten().map(|c| c.0),
+        patch.performed_at.map(Millis::to_rfc3339),
+        patch.metadata.as_ref().map(Metadata::to_stored),
+        &now
+    )?;
+    content::write::<Workouts>(db, user_id, id, "upsert", statement, &now).await
+}
