@@ -58,7 +58,7 @@ impl Vacation {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct HabitStats {
     /// In periods: days, or weeks for a weekly habit.
     pub current_streak: u32,

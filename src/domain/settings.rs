@@ -141,7 +141,11 @@ impl Settings {
 
     /// A vacation that is on keeps its start when it is extended or shortened; a new one starts
     /// today.
-    fn vacation_since_after(&self, until: Option<NaiveDate>, today: NaiveDate) -> Option<NaiveDate> {
+    fn vacation_since_after(
+        &self,
+        until: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> Option<NaiveDate> {
         until?;
         match (self.vacation_since, self.vacation_until) {
             (Some(since), Some(old_until)) if old_until >= today => Some(since),
@@ -324,12 +328,24 @@ mod tests {
 
     #[test]
     fn a_vacation_starts_the_day_it_is_set() {
-        let on = patch(&Settings::default(), json!({"vacation_until": "2026-03-20"})).expect("valid");
+        let on = patch(
+            &Settings::default(),
+            json!({"vacation_until": "2026-03-20"}),
+        )
+        .expect("valid");
         assert_eq!(on.vacation_since, Some(today()));
         let later = on
-            .patched(&json!({"vacation_until": "2026-03-25"}), known_zone, today() + chrono::Duration::days(3))
+            .patched(
+                &json!({"vacation_until": "2026-03-25"}),
+                known_zone,
+                today() + chrono::Duration::days(3),
+            )
             .expect("valid");
-        assert_eq!(later.vacation_since, Some(today()), "extending keeps the start");
+        assert_eq!(
+            later.vacation_since,
+            Some(today()),
+            "extending keeps the start"
+        );
         let untouched = patch(&later, json!({"theme": "dark"})).expect("valid");
         assert_eq!(untouched.vacation_since, Some(today()));
         let off = patch(&later, json!({"vacation_until": null})).expect("valid");
@@ -340,8 +356,18 @@ mod tests {
             ..Settings::default()
         };
         let new = patch(&after_an_old_one, json!({"vacation_until": "2026-03-09"})).expect("valid");
-        assert_eq!(new.vacation_since, Some(today()), "a past vacation does not stretch back");
-        assert!(patch(&Settings::default(), json!({"vacation_since": "2026-01-01"})).is_err());
+        assert_eq!(
+            new.vacation_since,
+            Some(today()),
+            "a past vacation does not stretch back"
+        );
+        assert!(
+            patch(
+                &Settings::default(),
+                json!({"vacation_since": "2026-01-01"})
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -69,7 +69,9 @@ impl RequestContext {
     /// `X-Dev-Now` header (RFC 3339), so tests can live through a DST night or a late check-in.
     pub fn day_clock(&self) -> Millis {
         if crate::config::dev_auth_enabled(&self.env)
-            && let Some(at) = self.header("x-dev-now").and_then(|v| Millis::parse_rfc3339(&v))
+            && let Some(at) = self
+                .header("x-dev-now")
+                .and_then(|v| Millis::parse_rfc3339(&v))
         {
             return at;
         }
@@ -127,22 +129,47 @@ impl RequestContext {
     /// The body as `T`: it must be declared `application/json`, at most 64 KiB (checked from
     /// `Content-Length` before reading, and again after), and parse without unknown fields.
     pub async fn json<T: DeserializeOwned>(&mut self) -> ApiResult<T> {
-        let headers = self.request.headers();
-        let content_type = headers.get("content-type")?.unwrap_or_default();
+        self.require_json_type()?;
+        self.read_body().await?;
+        parse_json_body(&self.raw_body)
+    }
+
+    /// As `json`, for a body that may be left out: no body is `T::default()`.
+    pub async fn optional_json<T: DeserializeOwned + Default>(&mut self) -> ApiResult<T> {
+        self.read_body().await?;
+        if self.raw_body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        self.require_json_type()?;
+        parse_json_body(&self.raw_body)
+    }
+
+    fn require_json_type(&self) -> ApiResult<()> {
+        let content_type = self
+            .request
+            .headers()
+            .get("content-type")?
+            .unwrap_or_default();
         if !is_json_media_type(&content_type) {
             return Err(ApiError::new(
                 ErrorKind::UnsupportedMediaType,
                 "the body must be application/json (or application/merge-patch+json)",
             ));
         }
-        let declared_length = headers
+        Ok(())
+    }
+
+    async fn read_body(&mut self) -> ApiResult<()> {
+        let declared_length = self
+            .request
+            .headers()
             .get("content-length")?
             .and_then(|value| value.parse::<usize>().ok());
         if declared_length.is_some_and(|length| length > MAX_JSON_BODY_BYTES) {
             return Err(body_too_large());
         }
         self.raw_body = self.request.bytes().await?;
-        parse_json_body(&self.raw_body)
+        Ok(())
     }
 }
 

@@ -51,7 +51,11 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     let Some(book) = books::update(&db, &caller.user.id, &id, &patch, cx.now()).await? else {
         return match store::find::<Books>(&db, &caller.user.id, &id).await? {
             Some(book) if book.is_active => Err(ApiError::invalid_field(
-                if patch.finished_on.is_some() { "finished_on" } else { "started_on" },
+                if patch.finished_on.is_some() {
+                    "finished_on"
+                } else {
+                    "started_on"
+                },
                 "a book cannot be finished before it was started",
             )),
             _ => Err(ApiError::not_found("book")),

@@ -5,6 +5,7 @@ mod auth;
 mod books;
 mod content;
 mod goals;
+mod habits;
 mod health;
 mod me;
 mod openapi;
@@ -18,6 +19,7 @@ mod workouts;
 use crate::http::Routes;
 use crate::store::books::Books;
 use crate::store::goals::Goals;
+use crate::store::habits::Habits;
 use crate::store::quests::Quests;
 use crate::store::workouts::Workouts;
 
@@ -57,6 +59,16 @@ pub fn table() -> Routes {
         .delete("/api/goals/:id", content::delete::<Goals>)
         .post("/api/goals/:id/restore", content::restore::<Goals>)
         .post("/api/goals/:id/complete", goals::complete)
+        .get("/api/habits", habits::list)
+        .post("/api/habits", habits::create)
+        .get("/api/habits/archived", habits::archived)
+        .get("/api/habits/:id", habits::get)
+        .add(worker::Method::Patch, "/api/habits/:id", habits::patch)
+        .delete("/api/habits/:id", content::delete::<Habits>)
+        .post("/api/habits/:id/restore", habits::restore)
+        .post("/api/habits/:id/complete", habits::complete)
+        .delete("/api/habits/:id/complete", habits::undo)
+        .get("/api/habits/:id/history", habits::history)
         .get("/api/quests", content::list::<Quests>)
         .post("/api/quests", quests::create)
         .get("/api/quests/archived", content::archived::<Quests>)

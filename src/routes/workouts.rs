@@ -55,5 +55,8 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     let patch: WorkoutPatch = cx.json().await?;
     not_in_future(patch.performed_at, cx.now())?;
     let updated = workouts::update(&cx.db()?, &caller.user.id, &id, &patch, cx.now()).await?;
-    updated.map_or_else(|| Err(ApiError::not_found("workout")), |workout| ok(&workout))
+    updated.map_or_else(
+        || Err(ApiError::not_found("workout")),
+        |workout| ok(&workout),
+    )
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod books;
 pub mod content;
 pub mod goals;
+pub mod habits;
 pub mod idempotency;
 pub mod oauth_states;
 pub mod quests;

@@ -6,7 +6,9 @@ use worker::{D1Database, D1PreparedStatement, query};
 
 use super::content::{self, Kind, flag, stored_json, stored_metadata};
 use crate::domain::content::Metadata;
-use crate::domain::content::quest::{NewQuest, QuestPatch, QuestReward, QuestStatus, StoredQuestStatus};
+use crate::domain::content::quest::{
+    NewQuest, QuestPatch, QuestReward, QuestStatus, StoredQuestStatus,
+};
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
 

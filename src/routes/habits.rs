@@ -1,0 +1,337 @@
+//! `/api/habits`: habits shown with their streaks and strength, computed from completions on the
+//! user's calendar days; completing awards once per habit and day, undo reverses it.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+use worker::Response;
+
+use super::content::{self, Awarded};
+use crate::auth::{self, Caller};
+use crate::domain::calendar::completion_day_allowed;
+use crate::domain::content::habit::{CompletionDay, HabitPatch, NewHabit, schedule};
+use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType, Skill, rules};
+use crate::domain::error::{ApiError, ApiResult, ErrorKind};
+use crate::domain::habit::{self, HabitStats};
+use crate::domain::time::Millis;
+use crate::http::{RequestContext, ok};
+use crate::progress::client::{ProgressClient, unexpected};
+use crate::progress::protocol::{Command, Reply};
+use crate::store::habits::{self, HabitRecord, Habits, HabitsWithDays};
+use crate::zone::LocalCalendar;
+
+/// The longest range `history` answers, in days.
+const MAX_HISTORY_DAYS: i64 = 1_000;
+
+/// A habit as the API shows it.
+#[derive(Serialize)]
+pub struct Habit {
+    #[serde(flatten)]
+    record: HabitRecord,
+    #[serde(flatten)]
+    stats: HabitStats,
+}
+
+/// A user's habits with what their views need, and the user's calendar at the request.
+struct Loaded {
+    habits: Vec<HabitRecord>,
+    loaded: HabitsWithDays,
+    calendar: LocalCalendar,
+    today: NaiveDate,
+}
+
+impl Loaded {
+    fn new(cx: &RequestContext, mut loaded: HabitsWithDays) -> Loaded {
+        let calendar = LocalCalendar::of(&loaded.settings);
+        let today = calendar.day_of(cx.day_clock());
+        Loaded {
+            habits: std::mem::take(&mut loaded.habits),
+            loaded,
+            calendar,
+            today,
+        }
+    }
+
+    fn days(&self, id: &str) -> BTreeSet<NaiveDate> {
+        self.loaded.days.get(id).cloned().unwrap_or_default()
+    }
+
+    fn stats(&self, record: &HabitRecord, days: &BTreeSet<NaiveDate>) -> HabitStats {
+        let created = Millis::parse_rfc3339(&record.created_at).unwrap_or(Millis(0));
+        habit::Habit {
+            frequency: record.schedule(),
+            created_on: self.calendar.day_of(created),
+            completions: days,
+            vacation: self.loaded.settings.vacation(),
+        }
+        .stats(self.today)
+    }
+
+    fn view_with(&self, record: HabitRecord, days: &BTreeSet<NaiveDate>) -> Habit {
+        Habit {
+            stats: self.stats(&record, days),
+            record,
+        }
+    }
+
+    fn into_views(mut self) -> Vec<Habit> {
+        let records = std::mem::take(&mut self.habits);
+        records
+            .into_iter()
+            .map(|record| {
+                let days = self.days(&record.id);
+                self.view_with(record, &days)
+            })
+            .collect()
+    }
+
+    /// The one active habit of a by-id read, else `404`.
+    fn active(&self) -> ApiResult<&HabitRecord> {
+        self.habits
+            .first()
+            .filter(|habit| habit.is_active)
+            .ok_or_else(|| ApiError::not_found("habit"))
+    }
+}
+
+async fn view_of(cx: &RequestContext, caller: &Caller, record: HabitRecord) -> ApiResult<Habit> {
+    let loaded = habits::with_days_of(&cx.db()?, &caller.user.id, record).await?;
+    Loaded::new(cx, loaded)
+        .into_views()
+        .pop()
+        .ok_or_else(|| ApiError::not_found("habit"))
+}
+
+async fn list_of(cx: RequestContext, active: bool) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let (page, after) = content::page_request::<Habits>(&cx, active)?;
+    let loaded = habits::page_with_days(
+        &cx.db()?,
+        &caller.user.id,
+        active,
+        after.as_deref(),
+        page.fetch_limit(),
+    )
+    .await?;
+    let views = Loaded::new(&cx, loaded).into_views();
+    ok(&content::page_of::<Habits, _>(
+        &page,
+        active,
+        views,
+        |habit| habit.record.id.clone(),
+    ))
+}
+
+pub async fn list(cx: RequestContext) -> ApiResult<Response> {
+    list_of(cx, true).await
+}
+
+pub async fn archived(cx: RequestContext) -> ApiResult<Response> {
+    list_of(cx, false).await
+}
+
+async fn load(cx: &RequestContext, caller: &Caller) -> ApiResult<Loaded> {
+    let id = content::item_id(cx)?;
+    let loaded = habits::find_with_days(&cx.db()?, &caller.user.id, &id).await?;
+    Ok(Loaded::new(cx, loaded))
+}
+
+pub async fn get(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let loaded = load(&cx, &caller).await?;
+    loaded.active()?;
+    ok(&loaded.into_views().pop())
+}
+
+pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let body: NewHabit = cx.json().await?;
+    let frequency = schedule(None, body.frequency, body.target_per_week)?;
+    let record = habits::new_habit(&cx.new_id()?, &body, frequency, cx.now());
+    let db = cx.db()?;
+    let view = Habit {
+        record: record.clone(),
+        stats: HabitStats::default(),
+    };
+    content::created(&cx, &caller, &view, |batch| {
+        habits::create(&db, &caller.user.id, &record, batch)
+    })
+    .await
+}
+
+pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let patch: HabitPatch = cx.json().await?;
+    let current = content::active_item::<Habits>(&cx, &caller).await?;
+    let frequency = schedule(
+        Some(current.schedule()),
+        patch.frequency,
+        patch.target_per_week,
+    )?;
+    let db = cx.db()?;
+    let record = habits::update(
+        &db,
+        &caller.user.id,
+        &current.id,
+        &patch,
+        frequency,
+        cx.now(),
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("habit"))?;
+    ok(&view_of(&cx, &caller, record).await?)
+}
+
+pub async fn restore(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let record = content::restored::<Habits>(&cx, &caller).await?;
+    ok(&view_of(&cx, &caller, record).await?)
+}
+
+/// A day of the query (`?date=`, `?from=`), or `None` when left out.
+fn query_day(cx: &RequestContext, name: &str) -> ApiResult<Option<NaiveDate>> {
+    cx.query(name)
+        .map(|text| {
+            text.parse::<NaiveDate>()
+                .map_err(|_| ApiError::invalid_field(name, "must be a day, YYYY-MM-DD"))
+        })
+        .transpose()
+}
+
+/// A completion or undo day: today or yesterday on the user's calendar.
+fn completion_day(requested: Option<NaiveDate>, today: NaiveDate) -> ApiResult<NaiveDate> {
+    let day = requested.unwrap_or(today);
+    if !completion_day_allowed(day, today) {
+        return Err(ApiError::invalid_field(
+            "date",
+            format!("must be today ({today}) or yesterday in your time zone"),
+        ));
+    }
+    Ok(day)
+}
+
+fn award_key(habit_id: &str, day: NaiveDate, generation: u32) -> String {
+    format!("habit:{habit_id}:{day}:{generation}")
+}
+
+/// `POST /api/habits/{id}/complete`: once per habit and day. The completion row is idempotent and
+/// the award key follows from it, so concurrent requests award once and a retry after a failure
+/// between the two lands the award.
+pub async fn complete(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let body: CompletionDay = cx.optional_json().await?;
+    content::awarding_action(&cx, &caller, complete_habit(&cx, &caller, body.date)).await
+}
+
+async fn complete_habit(
+    cx: &RequestContext,
+    caller: &Caller,
+    requested: Option<NaiveDate>,
+) -> ApiResult<Awarded<Habit>> {
+    let loaded = load(cx, caller).await?;
+    let record = loaded.active()?.clone();
+    let day = completion_day(requested, loaded.today)?;
+    let completion =
+        habits::complete(&cx.db()?, &caller.user.id, &record.id, day, cx.now()).await?;
+    let mut days = loaded.days(&record.id);
+    days.insert(day);
+    let view = loaded.view_with(record, &days);
+    let streak_days = view.stats.current_streak * view.record.schedule().period_days();
+    let reward = rules::habit_completed(streak_days);
+    let request = AwardRequest {
+        key: award_key(&view.record.id, day, completion.generation),
+        event_type: EventType::HabitCompleted,
+        reason: format!("habit completed: {} ({day})", view.record.title),
+        source_id: Some(view.record.id.clone()),
+        xp: reward.xp,
+        coins: reward.coins,
+        skill: Skill::parse(&view.record.category),
+        counters: CounterChange {
+            habit_completions: 1,
+            streak: u64::from(streak_days),
+            ..CounterChange::default()
+        },
+    };
+    content::award_once(cx, &caller.user.id, view, request).await
+}
+
+/// `DELETE /api/habits/{id}/complete?date=`: undoes a completion of today or yesterday with
+/// reversing ledger entries. Undoing it again changes nothing (`award: null`).
+pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let requested = query_day(&cx, "date")?;
+    let loaded = load(&cx, &caller).await?;
+    let record = loaded.active()?.clone();
+    let day = completion_day(requested, loaded.today)?;
+    let completion = habits::undo(&cx.db()?, &caller.user.id, &record.id, day, cx.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("completion"))?;
+    let original_key = award_key(&record.id, day, completion.generation);
+    let award = reverse(&cx, &caller, original_key).await?;
+    let mut days = loaded.days(&record.id);
+    days.remove(&day);
+    ok(&Awarded {
+        item: loaded.view_with(record, &days),
+        award,
+        already_completed: None,
+    })
+}
+
+/// Reverses an award; `None` if it was reversed before or never landed.
+async fn reverse(
+    cx: &RequestContext,
+    caller: &Caller,
+    original_key: String,
+) -> ApiResult<Option<AwardOutcome>> {
+    let command = Command::Reverse {
+        key: format!("{original_key}:undo"),
+        original_key,
+    };
+    match ProgressClient::for_user(cx, &caller.user.id)?
+        .send(&command)
+        .await
+    {
+        Ok(Reply::Award {
+            outcome, replayed, ..
+        }) => Ok((!replayed).then_some(outcome)),
+        Ok(other) => Err(unexpected(&other)),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Serialize)]
+struct History {
+    habit_id: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    days: Vec<NaiveDate>,
+}
+
+/// `GET /api/habits/{id}/history?from=&to=`: the completed days in a range (default: the 30
+/// days up to today), at most 1000 days long.
+pub async fn history(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let (from, to) = (query_day(&cx, "from")?, query_day(&cx, "to")?);
+    let loaded = load(&cx, &caller).await?;
+    let record = loaded.active()?;
+    let to = to.unwrap_or(loaded.today);
+    let from = from.unwrap_or(to - Duration::days(29));
+    if from > to {
+        return Err(ApiError::invalid_field("from", "must not be after to"));
+    }
+    if (to - from).num_days() >= MAX_HISTORY_DAYS {
+        return Err(ApiError::invalid_field(
+            "from",
+            format!("the range may span at most {MAX_HISTORY_DAYS} days"),
+        ));
+    }
+    let days = loaded.days(&record.id).range(from..=to).copied().collect();
+    ok(&History {
+        habit_id: record.id.clone(),
+        from,
+        to,
+        days,
+    })
+}

@@ -1,0 +1,381 @@
+//! Habits and their completions in D1. A habit's view needs its completions and the user's
+//! settings (zone, day start, vacation), so every read fetches the three in one batch.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, D1PreparedStatement, D1Result, query};
+
+use super::content::{self, Kind, flag, log_change, stored_metadata};
+use crate::domain::content::Metadata;
+use crate::domain::content::habit::{HabitPatch, NewHabit};
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::habit::Frequency;
+use crate::domain::settings::Settings;
+use crate::domain::time::Millis;
+
+pub struct Habits;
+
+impl Kind for Habits {
+    const TABLE: &'static str = "habits";
+    const ENTITY: &'static str = "habit";
+    const COLUMNS: &'static str = "id, title, description, category, frequency, target_per_week, metadata, is_active, deleted_at, created_at, updated_at";
+    type Item = HabitRecord;
+
+    fn id(habit: &HabitRecord) -> &str {
+        &habit.id
+    }
+
+    fn is_active(habit: &HabitRecord) -> bool {
+        habit.is_active
+    }
+}
+
+/// A habit as stored; the API shows it with its statistics.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HabitRecord {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub frequency: String,
+    pub target_per_week: Option<u8>,
+    #[serde(deserialize_with = "stored_metadata")]
+    pub metadata: Metadata,
+    #[serde(deserialize_with = "flag")]
+    pub is_active: bool,
+    pub deleted_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl HabitRecord {
+    pub fn schedule(&self) -> Frequency {
+        match (self.frequency.as_str(), self.target_per_week) {
+            ("weekly", target) => Frequency::Weekly {
+                target_per_week: target.unwrap_or(1),
+            },
+            ("weekdays", _) => Frequency::Weekdays,
+            _ => Frequency::Daily,
+        }
+    }
+}
+
+fn frequency_columns(frequency: Frequency) -> (&'static str, Option<u8>) {
+    match frequency {
+        Frequency::Daily => ("daily", None),
+        Frequency::Weekdays => ("weekdays", None),
+        Frequency::Weekly { target_per_week } => ("weekly", Some(target_per_week)),
+    }
+}
+
+/// Completed (not undone) days per habit.
+pub type CompletedDays = BTreeMap<String, BTreeSet<NaiveDate>>;
+
+/// Habits with what their views need.
+pub struct HabitsWithDays {
+    pub habits: Vec<HabitRecord>,
+    pub settings: Settings,
+    pub days: CompletedDays,
+}
+
+#[derive(Deserialize)]
+struct SettingsRow {
+    settings: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DayRow {
+    habit_id: String,
+    day: String,
+}
+
+fn select_settings(db: &D1Database, user_id: &str) -> ApiResult<D1PreparedStatement> {
+    Ok(query!(
+        db,
+        "select settings from users where id = ?1",
+        user_id
+    )?)
+}
+
+fn read_settings(result: Option<&D1Result>) -> ApiResult<Settings> {
+    let row = match result {
+        Some(result) => result.results::<SettingsRow>()?.into_iter().next(),
+        None => None,
+    };
+    Ok(Settings::from_stored(
+        row.and_then(|r| r.settings).as_deref(),
+    ))
+}
+
+fn read_days(result: Option<&D1Result>) -> ApiResult<CompletedDays> {
+    let mut days = CompletedDays::new();
+    for row in result
+        .map(D1Result::results::<DayRow>)
+        .transpose()?
+        .unwrap_or_default()
+    {
+        if let Ok(day) = row.day.parse::<NaiveDate>() {
+            days.entry(row.habit_id).or_default().insert(day);
+        }
+    }
+    Ok(days)
+}
+
+/// `habits` (a statement reading habit rows) with the user's settings and the habits'
+/// completed days, in one round trip.
+async fn with_days(
+    db: &D1Database,
+    user_id: &str,
+    habits: D1PreparedStatement,
+    habit_ids_sql: &str,
+    bind: Vec<wasm_bindgen::JsValue>,
+) -> ApiResult<HabitsWithDays> {
+    let completions = db
+        .prepare(format!(
+            "select habit_id, day from habit_completions
+              where user_id = ?1 and undone_at is null and habit_id in ({habit_ids_sql})
+              order by habit_id, day"
+        ))
+        .bind(&bind)?;
+    let results = db
+        .batch(vec![habits, select_settings(db, user_id)?, completions])
+        .await?;
+    Ok(HabitsWithDays {
+        habits: match results.first() {
+            Some(result) => result.results::<HabitRecord>()?,
+            None => Vec::new(),
+        },
+        settings: read_settings(results.get(1))?,
+        days: read_days(results.get(2))?,
+    })
+}
+
+/// One of the user's habits (active or not) with its completed days and the user's settings.
+pub async fn find_with_days(db: &D1Database, user_id: &str, id: &str) -> ApiResult<HabitsWithDays> {
+    with_days(
+        db,
+        user_id,
+        content::select::<Habits>(db, user_id, id)?,
+        "?2",
+        vec![user_id.into(), id.into()],
+    )
+    .await
+}
+
+/// A page of the user's habits (as `content::select_page`) with their days and the settings.
+pub async fn page_with_days(
+    db: &D1Database,
+    user_id: &str,
+    active: bool,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<HabitsWithDays> {
+    with_days(
+        db,
+        user_id,
+        content::select_page::<Habits>(db, user_id, active, after, limit)?,
+        "select id from habits where user_id = ?1 and is_active = ?2 and (?3 is null or id > ?3) order by id limit ?4",
+        vec![
+            user_id.into(),
+            f64::from(u8::from(active)).into(),
+            after.map_or(wasm_bindgen::JsValue::NULL, Into::into),
+            f64::from(limit).into(),
+        ],
+    )
+    .await
+}
+
+/// What the view of `habit`, just written, needs.
+pub async fn with_days_of(
+    db: &D1Database,
+    user_id: &str,
+    habit: HabitRecord,
+) -> ApiResult<HabitsWithDays> {
+    let mut loaded = find_with_days(db, user_id, &habit.id).await?;
+    loaded.habits = vec![habit];
+    Ok(loaded)
+}
+
+/// The habit `create` will write.
+pub fn new_habit(id: &str, habit: &NewHabit, frequency: Frequency, now: Millis) -> HabitRecord {
+    let now = now.to_rfc3339();
+    let (frequency, target_per_week) = frequency_columns(frequency);
+    HabitRecord {
+        id: id.to_owned(),
+        title: habit.title.as_str().to_owned(),
+        description: habit
+            .description
+            .as_ref()
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default(),
+        category: habit.category.as_str().to_owned(),
+        frequency: frequency.to_owned(),
+        target_per_week,
+        metadata: habit.metadata.clone().unwrap_or_default(),
+        is_active: true,
+        deleted_at: None,
+        created_at: now.clone(),
+        updated_at: now,
+    }
+}
+
+pub async fn create(
+    db: &D1Database,
+    user_id: &str,
+    habit: &HabitRecord,
+    extra: Vec<D1PreparedStatement>,
+) -> ApiResult<()> {
+    let insert = query!(
+        db,
+        "insert into habits (id, user_id, title, description, category, frequency, target_per_week, metadata, created_at, updated_at)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        &habit.id,
+        user_id,
+        &habit.title,
+        &habit.description,
+        &habit.category,
+        &habit.frequency,
+        habit.target_per_week,
+        habit.metadata.to_stored(),
+        &habit.created_at
+    )?;
+    content::create::<Habits>(db, user_id, &habit.id, insert, &habit.created_at, extra).await
+}
+
+/// Applies a patch (with the schedule already merged with the stored one) to an active habit.
+pub async fn update(
+    db: &D1Database,
+    user_id: &str,
+    id: &str,
+    patch: &HabitPatch,
+    frequency: Frequency,
+    now: Millis,
+) -> ApiResult<Option<HabitRecord>> {
+    let now = now.to_rfc3339();
+    let (frequency, target_per_week) = frequency_columns(frequency);
+    let statement = query!(
+        db,
+        &format!(
+            "update habits set
+               title = coalesce(?3, title),
+               description = coalesce(?4, description),
+               category = coalesce(?5, category),
+               frequency = ?6,
+               target_per_week = ?7,
+               metadata = coalesce(?8, metadata),
+               updated_at = ?9
+             where id = ?1 and user_id = ?2 and is_active = 1
+             returning {}",
+            Habits::COLUMNS
+        ),
+        id,
+        user_id,
+        patch.title.as_ref().map(|t| t.as_str()),
+        patch.description.as_ref().map(|d| d.as_str()),
+        patch.category.map(|c| c.as_str()),
+        frequency,
+        target_per_week,
+        patch.metadata.as_ref().map(Metadata::to_stored),
+        &now
+    )?;
+    content::write::<Habits>(db, user_id, id, "upsert", statement, &now).await
+}
+
+#[derive(Deserialize)]
+struct CompletionRow {
+    generation: u32,
+    undone_at: Option<String>,
+}
+
+/// A completion's state after a write: its generation (part of its award key) and whether it is
+/// undone.
+pub struct Completion {
+    pub generation: u32,
+    pub undone: bool,
+}
+
+/// Runs `write` on a completion row, logs a change of the habit if it changed one, and reads the
+/// row back, in one batch.
+async fn write_completion(
+    db: &D1Database,
+    user_id: &str,
+    habit_id: &str,
+    day: NaiveDate,
+    write: D1PreparedStatement,
+    now: &str,
+) -> ApiResult<Option<Completion>> {
+    let results = db
+        .batch(vec![
+            write,
+            log_change(db, user_id, Habits::ENTITY, habit_id, "upsert", now)?,
+            query!(
+                db,
+                "select generation, undone_at from habit_completions
+                  where habit_id = ?1 and day = ?2 and user_id = ?3",
+                habit_id,
+                day.to_string(),
+                user_id
+            )?,
+        ])
+        .await?;
+    let row = match results.get(2) {
+        Some(result) => result.results::<CompletionRow>()?.into_iter().next(),
+        None => None,
+    };
+    Ok(row.map(|row| Completion {
+        generation: row.generation,
+        undone: row.undone_at.is_some(),
+    }))
+}
+
+/// Records the completion of an active habit on `day`. Completing a completed day changes
+/// nothing; completing an undone one starts its next generation.
+pub async fn complete(
+    db: &D1Database,
+    user_id: &str,
+    habit_id: &str,
+    day: NaiveDate,
+    now: Millis,
+) -> ApiResult<Completion> {
+    let now = now.to_rfc3339();
+    let upsert = query!(
+        db,
+        "insert into habit_completions (habit_id, day, user_id, created_at)
+         select ?1, ?2, ?3, ?4
+          where exists (select 1 from habits where id = ?1 and user_id = ?3 and is_active = 1)
+         on conflict (habit_id, day) do update
+           set generation = generation + 1, undone_at = null, created_at = excluded.created_at
+           where undone_at is not null",
+        habit_id,
+        day.to_string(),
+        user_id,
+        &now
+    )?;
+    write_completion(db, user_id, habit_id, day, upsert, &now)
+        .await?
+        .filter(|completion| !completion.undone)
+        .ok_or_else(|| ApiError::not_found("habit"))
+}
+
+/// Undoes the completion of `day`; `None` if the day was never completed.
+pub async fn undo(
+    db: &D1Database,
+    user_id: &str,
+    habit_id: &str,
+    day: NaiveDate,
+    now: Millis,
+) -> ApiResult<Option<Completion>> {
+    let now = now.to_rfc3339();
+    let update = query!(
+        db,
+        "update habit_completions set undone_at = ?4
+          where habit_id = ?1 and day = ?2 and user_id = ?3 and undone_at is null",
+        habit_id,
+        day.to_string(),
+        user_id,
+        &now
+    )?;
+    write_completion(db, user_id, habit_id, day, update, &now).await
+}
