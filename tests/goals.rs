@@ -5,42 +5,10 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Client, Reply, unique_email, worker};
-
-struct Owner {
-    client: Client,
-    csrf: String,
-}
+use support::{Owner, Reply};
 
 fn owner(label: &str) -> Owner {
-    let (client, csrf) = worker().signed_in(&unique_email(label));
-    Owner { client, csrf }
-}
-
-impl Owner {
-    fn write(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-        key: Option<&str>,
-    ) -> Reply {
-        let mut headers = vec![
-            ("x-csrf-token", self.csrf.as_str()),
-            ("content-type", "application/json"),
-        ];
-        if let Some(key) = key {
-            headers.push(("idempotency-key", key));
-        }
-        let text = body.map(Value::to_string);
-        self.client
-            .send(method, path, &headers, text.as_deref().map(str::as_bytes))
-    }
-
-    fn create(&mut self, body: &Value) -> Value {
-        self.write("POST", "/api/goals", Some(body), None)
-            .expect_data(201)
-    }
+    Owner::new(label)
 }
 
 fn goal(title: &str) -> Value {
@@ -51,6 +19,7 @@ fn goal(title: &str) -> Value {
 fn a_goal_is_created_read_changed_and_listed() {
     let mut me = owner("goal-crud");
     let created = me.create(
+        "/api/goals",
         &json!({"title": "  Read 12 books ", "description": "one a month", "category": "learning",
                                     "target_date": "2027-01-01", "metadata": {"color": "teal"}}),
     );
@@ -129,7 +98,7 @@ fn bad_goals_are_400_naming_the_field() {
             "{body}: {error}"
         );
     }
-    let id = me.create(&goal("ok"))["id"]
+    let id = me.create("/api/goals", &goal("ok"))["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -153,7 +122,7 @@ fn bad_goals_are_400_naming_the_field() {
 fn another_users_goal_is_404_on_every_route() {
     let mut me = owner("goal-mine");
     let mut other = owner("goal-theirs");
-    let id = me.create(&goal("private"))["id"]
+    let id = me.create("/api/goals", &goal("private"))["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -181,7 +150,7 @@ fn another_users_goal_is_404_on_every_route() {
 #[test]
 fn a_deleted_goal_is_archived_until_restored() {
     let mut me = owner("goal-archive");
-    let id = me.create(&goal("someday"))["id"]
+    let id = me.create("/api/goals", &goal("someday"))["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -220,7 +189,7 @@ fn a_deleted_goal_is_archived_until_restored() {
 fn pages_have_no_gaps_or_duplicates_while_goals_are_added() {
     let mut me = owner("goal-pages");
     for n in 0..5 {
-        me.create(&goal(&format!("goal {n}")));
+        me.create("/api/goals", &goal(&format!("goal {n}")));
     }
     let mut seen = Vec::new();
     let mut path = "/api/goals?limit=2".to_owned();
@@ -235,7 +204,7 @@ fn pages_have_no_gaps_or_duplicates_while_goals_are_added() {
                 .map(|g| g["title"].as_str().unwrap_or("").to_owned()),
         );
         if added < 2 {
-            me.create(&goal(&format!("late {added}")));
+            me.create("/api/goals", &goal(&format!("late {added}")));
             added += 1;
         }
         match page["next_cursor"].as_str() {
@@ -258,7 +227,10 @@ fn pages_have_no_gaps_or_duplicates_while_goals_are_added() {
 #[test]
 fn completing_a_goal_awards_once_and_counts_to_its_skill() {
     let mut me = owner("goal-complete");
-    let id = me.create(&json!({"title": "Ship it", "category": "productivity"}))["id"]
+    let id = me.create(
+        "/api/goals",
+        &json!({"title": "Ship it", "category": "productivity"}),
+    )["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -291,7 +263,7 @@ fn completing_a_goal_awards_once_and_counts_to_its_skill() {
 #[test]
 fn concurrent_completions_award_exactly_once() {
     let mut me = owner("goal-race");
-    let id = me.create(&goal("race"))["id"]
+    let id = me.create("/api/goals", &goal("race"))["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -330,7 +302,10 @@ fn concurrent_completions_award_exactly_once() {
 #[test]
 fn an_abandoned_goal_cannot_be_completed() {
     let mut me = owner("goal-abandoned");
-    let id = me.create(&json!({"title": "x", "category": "social", "status": "abandoned"}))["id"]
+    let id = me.create(
+        "/api/goals",
+        &json!({"title": "x", "category": "social", "status": "abandoned"}),
+    )["id"]
         .as_str()
         .expect("id")
         .to_owned();

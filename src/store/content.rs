@@ -27,14 +27,33 @@ pub trait Kind {
     fn is_active(item: &Self::Item) -> bool;
 }
 
-/// `is_active` and other flags: SQLite stores them as 0 or 1.
+/// `is_active` and other flags: SQLite stores them as 0 or 1; an item's own JSON (a stored
+/// response) has `true` or `false`.
 pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    Ok(i64::deserialize(deserializer)? != 0)
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Stored(i64),
+        Shown(bool),
+    }
+    Ok(match Flag::deserialize(deserializer)? {
+        Flag::Stored(number) => number != 0,
+        Flag::Shown(flag) => flag,
+    })
 }
 
-/// `metadata` is stored as JSON text.
+/// `metadata` is stored as JSON text; an item's own JSON has the object.
 pub fn stored_metadata<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Metadata, D::Error> {
-    Ok(Metadata::from_stored(&String::deserialize(deserializer)?))
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Text(String),
+        Shown(Metadata),
+    }
+    Ok(match Stored::deserialize(deserializer)? {
+        Stored::Text(text) => Metadata::from_stored(&text),
+        Stored::Shown(metadata) => metadata,
+    })
 }
 
 /// Appends `(entity, id, op)` to the user's change log if the statement before it changed a row.

@@ -311,6 +311,56 @@ impl Oidc {
     }
 }
 
+/// A signed-in user of the shared worker, writing JSON with its CSRF token.
+pub struct Owner {
+    pub client: Client,
+    pub csrf: String,
+}
+
+impl Owner {
+    pub fn new(label: &str) -> Owner {
+        let (client, csrf) = worker().signed_in(&unique_email(label));
+        Owner { client, csrf }
+    }
+
+    /// A write with the CSRF token, a JSON body if any, and `extra` headers.
+    pub fn write_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let mut headers = vec![
+            ("x-csrf-token", self.csrf.as_str()),
+            ("content-type", "application/json"),
+        ];
+        headers.extend_from_slice(extra);
+        let text = body.map(Value::to_string);
+        self.client
+            .send(method, path, &headers, text.as_deref().map(str::as_bytes))
+    }
+
+    /// A write, with an `Idempotency-Key` if `key` is given.
+    pub fn write(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Reply {
+        match key {
+            Some(key) => self.write_with(method, path, body, &[("idempotency-key", key)]),
+            None => self.write_with(method, path, body, &[]),
+        }
+    }
+
+    /// Creates an item and returns it (`data`, which must be `201`).
+    pub fn create(&mut self, path: &str, body: &Value) -> Value {
+        self.write("POST", path, Some(body), None).expect_data(201)
+    }
+}
+
 /// One response, read whole.
 #[derive(Debug)]
 pub struct Reply {
