@@ -245,7 +245,7 @@ fn a_week_of_streak_earns_the_bonus_and_a_vacation_freezes_it() {
     assert!(unlocked.contains(&"streak_7"), "{bonus_day}");
     assert_eq!(
         me.client.get("/api/progress").expect_data(200)["best_streak"],
-        7
+        8
     );
 
     // On the 9th the user leaves until the 12th; back on the 13th the streak goes on.
