@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{Metadata, nullable};
+use super::{Metadata, nullable, present};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::json_body::Bounded;
 use crate::domain::text::{Text, Title};
@@ -38,19 +38,19 @@ pub type Pages = Bounded<1, 100_000>;
 #[serde(deny_unknown_fields)]
 pub struct NewBook {
     pub title: Title,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub author: Option<Author>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<BookStatus>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub rating: Option<Rating>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub pages: Option<Pages>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub started_on: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub finished_on: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 
@@ -58,11 +58,11 @@ pub struct NewBook {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BookPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub title: Option<Title>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub author: Option<Author>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<BookStatus>,
     #[serde(default, deserialize_with = "nullable")]
     pub rating: Option<Option<Rating>>,
@@ -72,7 +72,7 @@ pub struct BookPatch {
     pub started_on: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
     pub finished_on: Option<Option<NaiveDate>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{Description, Metadata, nullable};
+use super::{Description, Metadata, nullable, present};
 use crate::domain::economy::Skill;
 use crate::domain::text::Title;
 
@@ -48,14 +48,14 @@ impl From<SettableGoalStatus> for GoalStatus {
 #[serde(deny_unknown_fields)]
 pub struct NewGoal {
     pub title: Title,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,
     pub category: Skill,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<SettableGoalStatus>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub target_date: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 
@@ -63,17 +63,17 @@ pub struct NewGoal {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoalPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub title: Option<Title>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub category: Option<Skill>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<SettableGoalStatus>,
     #[serde(default, deserialize_with = "nullable")]
     pub target_date: Option<Option<NaiveDate>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 
@@ -157,6 +157,10 @@ mod tests {
         let untouched: GoalPatch = parse_json_body(br#"{"title":"New"}"#).expect("valid");
         assert_eq!(untouched.target_date, None);
         assert!(parse_json_body::<GoalPatch>(br#"{"status":"completed"}"#).is_err());
+        assert!(
+            parse_json_body::<GoalPatch>(br#"{"title":null}"#).is_err(),
+            "null is not a title"
+        );
         assert!(
             parse_json_body::<GoalPatch>(br#"{"completed_at":"2026-01-01T00:00:00Z"}"#).is_err()
         );

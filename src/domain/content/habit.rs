@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Description, Metadata};
+use super::{Description, Metadata, present};
 use crate::domain::economy::Skill;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::Frequency;
@@ -58,14 +58,14 @@ pub fn schedule(
 #[serde(deny_unknown_fields)]
 pub struct NewHabit {
     pub title: Title,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,
     pub category: Skill,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub frequency: Option<FrequencyName>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub target_per_week: Option<TargetPerWeek>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 
@@ -73,17 +73,17 @@ pub struct NewHabit {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HabitPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub title: Option<Title>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub category: Option<Skill>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub frequency: Option<FrequencyName>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub target_per_week: Option<TargetPerWeek>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 
@@ -91,7 +91,7 @@ pub struct HabitPatch {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompletionDay {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub date: Option<chrono::NaiveDate>,
 }
 

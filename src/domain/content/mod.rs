@@ -41,6 +41,16 @@ impl<'de> Deserialize<'de> for Metadata {
     }
 }
 
+/// An optional field that, when present, must hold a value: `null` is refused rather than read
+/// as "left out", so a body means what its schema says.
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// A field that may be set, cleared with `null`, or left out of a PATCH.
 pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Description, Metadata};
+use super::{Description, Metadata, present};
 use crate::domain::economy::Skill;
 use crate::domain::json_body::Bounded;
 use crate::domain::text::Title;
@@ -78,14 +78,14 @@ pub struct QuestReward {
 #[serde(deny_unknown_fields)]
 pub struct NewQuest {
     pub title: Title,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,
     pub category: Skill,
     pub deadline: Millis,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<SettableQuestStatus>,
     pub reward: QuestReward,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 
@@ -93,19 +93,19 @@ pub struct NewQuest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuestPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub title: Option<Title>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub category: Option<Skill>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub deadline: Option<Millis>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<SettableQuestStatus>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub reward: Option<QuestReward>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Metadata, nullable};
+use super::{Metadata, nullable, present};
 use crate::domain::economy::rules::Intensity;
 use crate::domain::json_body::Bounded;
 use crate::domain::text::Title;
@@ -20,13 +20,13 @@ pub const FUTURE_TOLERANCE_SECONDS: u64 = 5 * 60;
 pub struct NewWorkout {
     pub name: Title,
     pub duration_minutes: DurationMinutes,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub intensity: Option<Intensity>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub calories: Option<Calories>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub performed_at: Option<Millis>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 
@@ -34,17 +34,17 @@ pub struct NewWorkout {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkoutPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<Title>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub duration_minutes: Option<DurationMinutes>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub intensity: Option<Intensity>,
     #[serde(default, deserialize_with = "nullable")]
     pub calories: Option<Option<Calories>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub performed_at: Option<Millis>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Metadata>,
 }
 
