@@ -13,6 +13,18 @@ pub fn uuid_v7(unix_ms: u64, random: [u8; 10]) -> String {
 }
 
 /// A path id: a hyphenated UUID, checked before any lookup so a bad one is `400`, not `404`.
+/// An item's id sent in a body (a link to another item): a UUID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemId(pub String);
+
+impl<'de> serde::Deserialize<'de> for ItemId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse_path_id(&text).map_err(|_| serde::de::Error::custom("must be a UUID"))?;
+        Ok(ItemId(text))
+    }
+}
+
 pub fn parse_path_id(text: &str) -> ApiResult<&str> {
     let is_uuid = text.len() == 36
         && text.char_indices().all(|(i, c)| match i {

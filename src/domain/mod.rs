@@ -7,6 +7,7 @@ pub mod content;
 pub mod cookie;
 pub mod economy;
 pub mod error;
+pub mod focus;
 pub mod habit;
 pub mod id;
 pub mod json_body;

@@ -65,9 +65,10 @@ impl RequestContext {
         Millis(Date::now().as_millis())
     }
 
-    /// The instant users' calendar days are read from: `now`, or where `DEV_AUTH` is on, the
-    /// `X-Dev-Now` header (RFC 3339), so tests can live through a DST night or a late check-in.
-    pub fn day_clock(&self) -> Millis {
+    /// The instant the user-facing rules read (calendar days, focus timing): `now`, or where
+    /// `DEV_AUTH` is on, the `X-Dev-Now` header (RFC 3339), so tests can live through a DST
+    /// night, a late check-in or a forgotten focus session without waiting for them.
+    pub fn clock(&self) -> Millis {
         if crate::config::dev_auth_enabled(&self.env)
             && let Some(at) = self
                 .header("x-dev-now")

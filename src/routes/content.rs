@@ -249,12 +249,13 @@ where
     Ok(json_response(201, &body))
 }
 
-/// Runs an awarding action once per `Idempotency-Key` and answers `200` with its result. The
-/// action itself is idempotent by its award key, so the record may follow it; a concurrent twin
-/// that recorded first makes this insert fail harmlessly.
-pub async fn awarding_action<T, Fut>(
+/// Runs an action once per `Idempotency-Key` and answers `status` with its result. The action
+/// keeps itself from applying twice (an award key, the one-active-session rule), so the record
+/// may follow it; a concurrent twin that recorded first makes this insert fail harmlessly.
+pub async fn once_per_key<T, Fut>(
     cx: &RequestContext,
     caller: &Caller,
+    status: u16,
     action: Fut,
 ) -> ApiResult<Response>
 where
@@ -271,10 +272,10 @@ where
     }
     let body = data_body(&action.await?)?;
     if let Some((key, fingerprint)) = &idempotency {
-        let record = idempotency::record(&db, user_id, key, fingerprint, 200, &body, now)?;
+        let record = idempotency::record(&db, user_id, key, fingerprint, status, &body, now)?;
         let _ = db.batch(record).await;
     }
-    Ok(json_response(200, &body))
+    Ok(json_response(status, &body))
 }
 
 /// Applies an award in the user's progress object: its outcome, and whether the key had been

@@ -35,7 +35,7 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
 /// after a failure between marking and awarding lands the award exactly once.
 pub async fn complete(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    content::awarding_action(&cx, &caller, complete_goal(&cx, &caller)).await
+    content::once_per_key(&cx, &caller, 200, complete_goal(&cx, &caller)).await
 }
 
 async fn complete_goal(cx: &RequestContext, caller: &Caller) -> ApiResult<Awarded<Goal>> {

@@ -44,7 +44,7 @@ struct Loaded {
 impl Loaded {
     fn new(cx: &RequestContext, mut loaded: HabitsWithDays) -> Loaded {
         let calendar = LocalCalendar::of(&loaded.settings);
-        let today = calendar.day_of(cx.day_clock());
+        let today = calendar.day_of(cx.clock());
         Loaded {
             habits: std::mem::take(&mut loaded.habits),
             loaded,
@@ -221,7 +221,7 @@ fn award_key(habit_id: &str, day: NaiveDate, generation: u32) -> String {
 pub async fn complete(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: CompletionDay = cx.optional_json().await?;
-    content::awarding_action(&cx, &caller, complete_habit(&cx, &caller, body.date)).await
+    content::once_per_key(&cx, &caller, 200, complete_habit(&cx, &caller, body.date)).await
 }
 
 async fn complete_habit(

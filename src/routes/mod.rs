@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod books;
 mod content;
+mod focus;
 mod goals;
 mod habits;
 mod health;
@@ -91,6 +92,13 @@ pub fn table() -> Routes {
         .add(worker::Method::Patch, "/api/books/:id", books::patch)
         .delete("/api/books/:id", content::delete::<Books>)
         .post("/api/books/:id/restore", content::restore::<Books>)
+        .post("/api/focus/start", focus::start)
+        .post("/api/focus/pause", focus::pause)
+        .post("/api/focus/resume", focus::resume)
+        .post("/api/focus/end", focus::end)
+        .get("/api/focus/active", focus::get_active)
+        .get("/api/focus", focus::history)
+        .get("/api/focus/stats", focus::stats)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)
 }

@@ -61,7 +61,7 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
 /// between marking and awarding lands the award exactly once.
 pub async fn complete(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    content::awarding_action(&cx, &caller, complete_quest(&cx, &caller)).await
+    content::once_per_key(&cx, &caller, 200, complete_quest(&cx, &caller)).await
 }
 
 async fn complete_quest(cx: &RequestContext, caller: &Caller) -> ApiResult<Awarded<Quest>> {

@@ -21,7 +21,7 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     let patch: Value = cx.json().await?;
     let db = cx.db()?;
     let current = Settings::from_stored(settings::load(&db, &caller.user.id).await?.as_deref());
-    let today = LocalCalendar::of(&current).day_of(cx.day_clock());
+    let today = LocalCalendar::of(&current).day_of(cx.clock());
     let next = current.patched(&patch, is_known_zone, today)?;
     let encoded =
         serde_json::to_string(&next).map_err(|e| ApiError::internal(format!("settings: {e}")))?;

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod books;
 pub mod content;
+pub mod focus;
 pub mod goals;
 pub mod habits;
 pub mod idempotency;

@@ -1,0 +1,257 @@
+//! Focus sessions in D1. Transitions are compare-and-set on the state they were computed from
+//! (`status` and `updated_at`), so concurrent actions on one session cannot both apply.
+
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, query};
+
+use super::content::log_change;
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::focus::{FocusClock, FocusMode, FocusStatus};
+use crate::domain::time::Millis;
+
+const ENTITY: &str = "focus_session";
+const COLUMNS: &str = "id, mode, planned_minutes, status, started_at, paused_at, paused_ms, ended_at, habit_id, goal_id, audio_id, created_at, updated_at";
+
+/// A session as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FocusRow {
+    pub id: String,
+    pub mode: FocusMode,
+    pub planned_minutes: u32,
+    pub status: FocusStatus,
+    pub started_at: String,
+    pub paused_at: Option<String>,
+    #[serde(skip_serializing)]
+    pub paused_ms: u64,
+    pub ended_at: Option<String>,
+    pub habit_id: Option<String>,
+    pub goal_id: Option<String>,
+    pub audio_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn instant(text: &str) -> Millis {
+    Millis::parse_rfc3339(text).unwrap_or(Millis(0))
+}
+
+impl FocusRow {
+    pub fn clock(&self) -> FocusClock {
+        FocusClock {
+            status: self.status,
+            planned_minutes: self.planned_minutes,
+            started_at: instant(&self.started_at),
+            paused_at: self.paused_at.as_deref().map(instant),
+            paused_ms: self.paused_ms,
+            ended_at: self.ended_at.as_deref().map(instant),
+        }
+    }
+}
+
+/// The user's active (running or paused) session, if any.
+pub async fn active(db: &D1Database, user_id: &str) -> ApiResult<Option<FocusRow>> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {COLUMNS} from focus_sessions
+              where user_id = ?1 and status in ('running', 'paused')"
+        ),
+        user_id
+    )?
+    .first::<FocusRow>(None)
+    .await?)
+}
+
+/// What a new session links to; each must be the user's, else `404`.
+pub struct Links<'a> {
+    pub habit_id: Option<&'a str>,
+    pub goal_id: Option<&'a str>,
+    pub audio_id: Option<&'a str>,
+}
+
+/// Starts `row` unless the user has an active session (`None` then), in one batch that also
+/// checks the links.
+pub async fn start(
+    db: &D1Database,
+    user_id: &str,
+    row: &FocusRow,
+    links: &Links<'_>,
+) -> ApiResult<Option<FocusRow>> {
+    #[derive(Deserialize)]
+    struct Owned {
+        habit: i64,
+        goal: i64,
+        audio: i64,
+    }
+    let results = db
+        .batch(vec![
+            query!(
+                db,
+                "select
+                   (?2 is null or exists (select 1 from habits where id = ?2 and user_id = ?1 and is_active = 1)) as habit,
+                   (?3 is null or exists (select 1 from goals where id = ?3 and user_id = ?1 and is_active = 1)) as goal,
+                   (?4 is null or exists (select 1 from audio_tracks where id = ?4 and (user_id = ?1 or scope = 'library'))) as audio",
+                user_id,
+                links.habit_id,
+                links.goal_id,
+                links.audio_id
+            )?,
+            query!(
+                db,
+                "insert into focus_sessions (id, user_id, mode, planned_minutes, status, started_at, habit_id, goal_id, audio_id, created_at, updated_at)
+                 select ?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8, ?5, ?5
+                  where not exists (select 1 from focus_sessions where user_id = ?2 and status in ('running', 'paused'))
+                    and (?6 is null or exists (select 1 from habits where id = ?6 and user_id = ?2 and is_active = 1))
+                    and (?7 is null or exists (select 1 from goals where id = ?7 and user_id = ?2 and is_active = 1))
+                    and (?8 is null or exists (select 1 from audio_tracks where id = ?8 and (user_id = ?2 or scope = 'library')))",
+                &row.id,
+                user_id,
+                mode_str(row.mode),
+                row.planned_minutes,
+                &row.started_at,
+                links.habit_id,
+                links.goal_id,
+                links.audio_id
+            )?,
+            log_change(db, user_id, ENTITY, &row.id, "upsert", &row.started_at)?,
+            query!(
+                db,
+                &format!("select {COLUMNS} from focus_sessions where id = ?1 and user_id = ?2"),
+                &row.id,
+                user_id
+            )?,
+        ])
+        .await?;
+    if let Some(owned) = match results.first() {
+        Some(result) => result.results::<Owned>()?.into_iter().next(),
+        None => None,
+    } {
+        for (found, what) in [
+            (owned.habit, "habit"),
+            (owned.goal, "goal"),
+            (owned.audio, "audio track"),
+        ] {
+            if found == 0 {
+                return Err(ApiError::not_found(what));
+            }
+        }
+    }
+    Ok(match results.get(3) {
+        Some(result) => result.results::<FocusRow>()?.into_iter().next(),
+        None => None,
+    })
+}
+
+fn mode_str(mode: FocusMode) -> &'static str {
+    match mode {
+        FocusMode::Focus => "focus",
+        FocusMode::Break => "break",
+    }
+}
+
+/// Writes `next` over `current` if the session is still as `current` was; `None` if it changed.
+pub async fn transition(
+    db: &D1Database,
+    user_id: &str,
+    current: &FocusRow,
+    next: &FocusClock,
+    now: Millis,
+) -> ApiResult<Option<FocusRow>> {
+    let now = now.to_rfc3339();
+    let results = db
+        .batch(vec![
+            query!(
+                db,
+                &format!(
+                    "update focus_sessions set status = ?4, paused_at = ?5, paused_ms = ?6, ended_at = ?7,
+                       focused_seconds = ?8, updated_at = ?9
+                     where id = ?1 and user_id = ?2 and status = ?3 and updated_at = ?10
+                     returning {COLUMNS}"
+                ),
+                &current.id,
+                user_id,
+                current.status.as_str(),
+                next.status.as_str(),
+                next.paused_at.map(Millis::to_rfc3339),
+                next.paused_ms,
+                next.ended_at.map(Millis::to_rfc3339),
+                next.ended_at.map(|at| next.focused_ms(at) / 1000),
+                &now,
+                &current.updated_at
+            )?,
+            log_change(db, user_id, ENTITY, &current.id, "upsert", &now)?,
+        ])
+        .await?;
+    Ok(match results.first() {
+        Some(result) => result.results::<FocusRow>()?.into_iter().next(),
+        None => None,
+    })
+}
+
+/// A page of the user's sessions, newest first, before the id `before`.
+pub async fn history(
+    db: &D1Database,
+    user_id: &str,
+    before: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<FocusRow>> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {COLUMNS} from focus_sessions
+              where user_id = ?1 and (?2 is null or id < ?2)
+              order by id desc limit ?3"
+        ),
+        user_id,
+        before,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<FocusRow>()?)
+}
+
+/// Completed focus-mode sessions started at or after `since`.
+pub async fn completed_since(
+    db: &D1Database,
+    user_id: &str,
+    since: Millis,
+) -> ApiResult<Vec<FocusRow>> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {COLUMNS} from focus_sessions
+              where user_id = ?1 and status = 'completed' and mode = 'focus' and started_at >= ?2
+              order by started_at"
+        ),
+        user_id,
+        since.to_rfc3339()
+    )?
+    .all()
+    .await?
+    .results::<FocusRow>()?)
+}
+
+/// The category of a linked habit or goal, for the skill a focus award counts to.
+pub async fn linked_category(
+    db: &D1Database,
+    user_id: &str,
+    row: &FocusRow,
+) -> ApiResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Category {
+        category: String,
+    }
+    Ok(query!(
+        db,
+        "select category from habits where id = ?2 and user_id = ?1
+         union all select category from goals where id = ?3 and user_id = ?1
+         limit 1",
+        user_id,
+        &row.habit_id,
+        &row.goal_id
+    )?
+    .first::<Category>(None)
+    .await?
+    .map(|c| c.category))
+}
