@@ -3,6 +3,7 @@
 
 use worker::Env;
 
+use crate::domain::audio::DEFAULT_QUOTA_BYTES;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::origin::AllowedOrigins;
 use crate::domain::session::SessionPolicy;
@@ -35,4 +36,14 @@ pub fn session_policy(env: &Env) -> ApiResult<SessionPolicy> {
         value(env, "SESSION_LIFETIME_MINUTES").as_deref(),
     )
     .map_err(|problem| ApiError::internal(format!("configuration: {problem}")))
+}
+
+/// Bytes one user's own audio tracks may hold (`AUDIO_QUOTA_BYTES`, default 500 MiB).
+pub fn audio_quota_bytes(env: &Env) -> ApiResult<u64> {
+    match value(env, "AUDIO_QUOTA_BYTES") {
+        None => Ok(DEFAULT_QUOTA_BYTES),
+        Some(text) => text.parse::<u64>().map_err(|_| {
+            ApiError::internal("configuration: AUDIO_QUOTA_BYTES must be a byte count")
+        }),
+    }
 }

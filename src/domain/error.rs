@@ -20,6 +20,7 @@ pub enum ErrorKind {
     QuotaExceeded,
     PayloadTooLarge,
     UnsupportedMediaType,
+    RangeNotSatisfiable,
     RateLimited,
     Internal,
     Unavailable,
@@ -38,6 +39,7 @@ impl ErrorKind {
             | FocusSessionActive | QuotaExceeded => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
+            RangeNotSatisfiable => 416,
             RateLimited => 429,
             Internal => 500,
             Unavailable => 503,
@@ -62,6 +64,7 @@ impl ErrorKind {
             QuotaExceeded => "quota_exceeded",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
+            RangeNotSatisfiable => "range_not_satisfiable",
             RateLimited => "rate_limited",
             Internal => "internal",
             Unavailable => "unavailable",
@@ -70,7 +73,7 @@ impl ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 17] = [
+    const ALL: [ErrorKind; 18] = [
         ErrorKind::BadRequest,
         ErrorKind::Unauthorized,
         ErrorKind::CsrfFailed,
@@ -85,6 +88,7 @@ impl ErrorKind {
         ErrorKind::QuotaExceeded,
         ErrorKind::PayloadTooLarge,
         ErrorKind::UnsupportedMediaType,
+        ErrorKind::RangeNotSatisfiable,
         ErrorKind::RateLimited,
         ErrorKind::Internal,
         ErrorKind::Unavailable,

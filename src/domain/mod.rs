@@ -2,6 +2,7 @@
 //! random bytes come in as arguments, so everything here is tested natively and on wasm32.
 
 pub mod api_token;
+pub mod audio;
 pub mod calendar;
 pub mod content;
 pub mod cookie;

@@ -1,6 +1,7 @@
 //! The API's route table: one module per resource, each thin (parse → store/object → respond).
 
 mod admin;
+mod audio;
 mod auth;
 mod books;
 mod content;
@@ -99,6 +100,10 @@ pub fn table() -> Routes {
         .get("/api/focus/active", focus::get_active)
         .get("/api/focus", focus::history)
         .get("/api/focus/stats", focus::stats)
+        .get("/api/audio", audio::list)
+        .post("/api/audio", audio::upload)
+        .get("/api/audio/:id", audio::download)
+        .delete("/api/audio/:id", audio::delete)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)
 }

@@ -2,6 +2,7 @@
 //! `user_id`.
 
 pub mod api_tokens;
+pub mod audio;
 pub mod audit;
 pub mod books;
 pub mod content;

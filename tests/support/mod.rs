@@ -319,7 +319,12 @@ pub struct Owner {
 
 impl Owner {
     pub fn new(label: &str) -> Owner {
-        let (client, csrf) = worker().signed_in(&unique_email(label));
+        Owner::on(worker(), &unique_email(label))
+    }
+
+    /// The user `email`, signed in on `worker`.
+    pub fn on(worker: &Worker, email: &str) -> Owner {
+        let (client, csrf) = worker.signed_in(email);
         Owner { client, csrf }
     }
 
@@ -367,6 +372,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: BTreeMap<String, Vec<String>>,
     pub text: String,
+    /// The body as sent (`text` is its lossy UTF-8 reading).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -583,15 +590,16 @@ impl Client {
                 }
             }
         }
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         let _ = response
             .into_reader()
             .take(64 << 20)
-            .read_to_string(&mut text);
+            .read_to_end(&mut bytes);
         Reply {
             status,
             headers,
-            text,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 }

@@ -1,0 +1,126 @@
+//! Audio tracks: metadata in D1, bytes in R2 under generated keys. A track's row is written after
+//! its object, and only within the owner's quota, so a failure leaves no track the user sees or
+//! pays for (the object of a refused row is removed).
+
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, query};
+
+use super::content::log_change;
+use crate::domain::audio::Scope;
+use crate::domain::error::ApiResult;
+
+const ENTITY: &str = "audio";
+const COLUMNS: &str = "id, user_id, scope, title, content_type, size, etag, object_key, created_at";
+
+/// A track; the API shows `id, title, content_type, size, scope, created_at`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Track {
+    pub id: String,
+    #[serde(skip_serializing)]
+    pub user_id: String,
+    pub scope: Scope,
+    pub title: String,
+    pub content_type: String,
+    pub size: u64,
+    #[serde(skip_serializing)]
+    pub etag: String,
+    #[serde(skip_serializing)]
+    pub object_key: String,
+    pub created_at: String,
+}
+
+/// Bytes the user's own tracks hold.
+pub async fn used_bytes(db: &D1Database, user_id: &str) -> ApiResult<u64> {
+    #[derive(Deserialize)]
+    struct Used {
+        used: u64,
+    }
+    Ok(query!(
+        db,
+        "select coalesce(sum(size), 0) as used from audio_tracks where user_id = ?1 and scope = 'user'",
+        user_id
+    )?
+    .first::<Used>(None)
+    .await?
+    .map_or(0, |row| row.used))
+}
+
+/// Records `track`; false if a user track would take the owner past `quota` bytes (checked in
+/// the insert itself, so concurrent uploads cannot overrun it together).
+pub async fn insert(db: &D1Database, track: &Track, quota: u64) -> ApiResult<bool> {
+    let results = db
+        .batch(vec![
+            query!(
+                db,
+                "insert into audio_tracks (id, user_id, scope, title, content_type, size, etag, object_key, created_at)
+                 select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+                  where ?3 = 'library'
+                     or (select coalesce(sum(size), 0) from audio_tracks where user_id = ?2 and scope = 'user') + ?6 <= ?10",
+                &track.id,
+                &track.user_id,
+                track.scope.as_str(),
+                &track.title,
+                &track.content_type,
+                track.size,
+                &track.etag,
+                &track.object_key,
+                &track.created_at,
+                quota
+            )?,
+            log_change(db, &track.user_id, ENTITY, &track.id, "upsert", &track.created_at)?,
+        ])
+        .await?;
+    let inserted = match results.first() {
+        Some(result) => result.meta()?.and_then(|meta| meta.changes).unwrap_or(0),
+        None => 0,
+    };
+    Ok(inserted > 0)
+}
+
+/// A track the user may play: their own, or the library's.
+pub async fn find_visible(db: &D1Database, user_id: &str, id: &str) -> ApiResult<Option<Track>> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {COLUMNS} from audio_tracks
+              where id = ?1 and (user_id = ?2 or scope = 'library')"
+        ),
+        id,
+        user_id
+    )?
+    .first::<Track>(None)
+    .await?)
+}
+
+/// A page of the user's and the library's tracks, oldest first, after the id `after`.
+pub async fn list(
+    db: &D1Database,
+    user_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<Track>> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {COLUMNS} from audio_tracks
+              where (user_id = ?1 or scope = 'library') and (?2 is null or id > ?2)
+              order by id limit ?3"
+        ),
+        user_id,
+        after,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<Track>()?)
+}
+
+/// Removes a track's row, logged for its owner.
+pub async fn delete(db: &D1Database, track: &Track, now: &str) -> ApiResult<()> {
+    db.batch(vec![
+        query!(db, "delete from audio_tracks where id = ?1", &track.id)?,
+        log_change(db, &track.user_id, ENTITY, &track.id, "delete", now)?,
+    ])
+    .await?;
+    Ok(())
+}
