@@ -54,8 +54,18 @@ impl RequestContext {
                 "Idempotency-Key must be 1 to 255 printable ASCII characters",
             ));
         }
-        let mut request =
-            format!("{} {}\n", self.request.method(), self.request.path()).into_bytes();
+        // The query is part of what a request asks (an upload's title); a streamed body (audio)
+        // is not read here and counts by its declared type and length.
+        let url = self.request.url()?;
+        let mut request = format!(
+            "{} {}?{}\n{}\n{}\n",
+            self.request.method(),
+            url.path(),
+            url.query().unwrap_or_default(),
+            self.header("content-type").unwrap_or_default(),
+            self.header("content-length").unwrap_or_default(),
+        )
+        .into_bytes();
         request.extend_from_slice(&self.raw_body);
         let fingerprint = crate::domain::secret::sha256_hex_bytes(&request);
         Ok(Some((key, fingerprint)))

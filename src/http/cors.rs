@@ -69,7 +69,7 @@ pub fn decorate(response: &mut Response, verdict: &OriginVerdict) {
         let _ = headers.set("access-control-allow-credentials", "true");
         let _ = headers.set(
             "access-control-expose-headers",
-            "x-request-id, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, content-range, etag",
+            "x-request-id, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, content-range, accept-ranges, content-disposition, etag",
         );
     }
 }
