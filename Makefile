@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
 WASM := build/index_bg.wasm
 
-.PHONY: setup build dev test lint test-native test-wasm size deploy clean bench-awards
+.PHONY: setup build dev test lint test-native test-wasm size deploy clean bench-awards bench-audio
 
 setup:
 	@scripts/setup.sh
@@ -43,6 +43,9 @@ size:
 # Awards per second through workerd for one user (prints figures; asserts nothing).
 bench-awards: setup build
 	@node bench/awards.mjs
+
+bench-audio: setup build
+	@node bench/audio.mjs
 
 deploy: setup build
 	@$(ENV) wrangler d1 migrations apply DB --remote

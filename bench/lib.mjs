@@ -2,7 +2,7 @@
 // loopback port with a fresh state directory, sign users in, and measure request latencies.
 // Benchmarks print figures; they assert nothing about time.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,12 +48,40 @@ export async function startWorker(vars = {}) {
   const started = Date.now();
   while (Date.now() - started < 120_000) {
     try {
-      if ((await fetch(`${base}/api/health`)).ok) return { base, lines, stop };
+      if ((await fetch(`${base}/api/health`)).ok) return { base, lines, stop, pid: child.pid };
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
   }
   stop();
   throw new Error("the worker did not start");
+}
+
+/** The peak resident memory (VmHWM, bytes) of the workerd processes under `pid`. */
+export function workerdPeakBytes(pid) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(Number(entry), parent);
+    } catch {}
+  }
+  const under = (candidate) => {
+    for (let p = candidate; p > 1; p = children.get(p) ?? 0) if (p === pid) return true;
+    return false;
+  };
+  let peak = 0;
+  for (const candidate of children.keys()) {
+    if (!under(candidate)) continue;
+    try {
+      const status = readFileSync(`/proc/${candidate}/status`, "utf8");
+      if (!/^Name:\s*workerd/m.test(status)) continue;
+      const hwm = /VmHWM:\s*(\d+) kB/.exec(status);
+      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+    } catch {}
+  }
+  return peak;
 }
 
 /** Dev sign-in; returns { cookie, csrf, id }. */

@@ -2,8 +2,12 @@
 //! checked against the declared format on the way), downloads stream from R2 with single byte
 //! ranges and ETags. Object keys are generated, never taken from the request.
 
-use futures_util::StreamExt;
-use worker::{Bucket, FixedLengthStream, Headers, HttpMetadata, Range, Response};
+use js_sys::Uint8Array;
+use wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::{self, JsFuture};
+use worker::web_sys::{ReadableStream, ReadableStreamDefaultReader};
+use worker::worker_sys::FixedLengthStream;
+use worker::{Bucket, Headers, HttpMetadata, Range, Response};
 
 use super::content;
 use crate::auth::{self, Caller};
@@ -26,7 +30,7 @@ fn quota_exceeded(quota: u64) -> ApiError {
 }
 
 /// `POST /api/audio?title=&scope=`: the raw file as the body.
-pub async fn upload(mut cx: RequestContext) -> ApiResult<Response> {
+pub async fn upload(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let title = Title::parse(&cx.query("title").unwrap_or_default())
         .map_err(|problem| ApiError::invalid_field("title", problem))?;
@@ -64,10 +68,9 @@ pub async fn upload(mut cx: RequestContext) -> ApiResult<Response> {
         title,
         scope,
         format,
-        length,
         quota,
     };
-    let body = stream_checked(&mut cx, format).await?;
+    let body = checked_body(&cx, format, length).await?;
     content::once_per_key(&cx, &caller, 201, store(&cx, &caller, upload, body)).await
 }
 
@@ -75,39 +78,68 @@ struct Upload {
     title: Title,
     scope: Scope,
     format: AudioFormat,
-    length: u64,
     quota: u64,
 }
 
-type Body = std::pin::Pin<Box<dyn futures_util::Stream<Item = worker::Result<Vec<u8>>>>>;
-
-/// The request body as a stream, after checking that its first bytes look like `format`; those
-/// bytes are put back in front, and nothing else is held in memory.
-async fn stream_checked(cx: &mut RequestContext, format: AudioFormat) -> ApiResult<Body> {
-    let mut body = cx.request.stream()?;
+/// The request body as a stream of exactly `length` bytes, after checking that its first bytes
+/// look like `format`. The body is teed: one branch gives up its first chunk for the check and is
+/// cancelled, the other is piped into a fixed-length stream for R2, all inside the runtime, so the
+/// bytes never pass through this module's memory.
+async fn checked_body(
+    cx: &RequestContext,
+    format: AudioFormat,
+    length: u64,
+) -> ApiResult<ReadableStream> {
+    let body = cx
+        .request
+        .inner()
+        .body()
+        .ok_or_else(|| ApiError::bad_request("the file is empty"))?;
+    let branches = body.tee();
+    let sniffed: ReadableStream = branches.get(0).unchecked_into();
+    let stored: ReadableStream = branches.get(1).unchecked_into();
+    let reader: ReadableStreamDefaultReader = sniffed.get_reader().unchecked_into();
     let mut head = Vec::new();
     while head.len() < SNIFF_BYTES {
-        match body.next().await {
-            Some(chunk) => head.extend_from_slice(&chunk?),
-            None => break,
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| ApiError::bad_request("the body could not be read"))?;
+        let field = |name: &str| js_sys::Reflect::get(&chunk, &name.into()).ok();
+        if field("done").and_then(|done| done.as_bool()) != Some(false) {
+            break;
+        }
+        if let Some(bytes) = field("value").and_then(|value| value.dyn_into::<Uint8Array>().ok()) {
+            head.extend(bytes.to_vec());
         }
     }
+    settle(reader.cancel());
     if !format.matches(&head) {
+        settle(stored.cancel());
         return Err(ApiError::new(
             ErrorKind::UnsupportedMediaType,
             format!("the bytes are not {}", format.content_type()),
         ));
     }
-    Ok(Box::pin(
-        futures_util::stream::once(async move { Ok(head) }).chain(body),
-    ))
+    let length = u32::try_from(length).map_err(|_| ApiError::bad_request("too long"))?;
+    let fixed = FixedLengthStream::new(length)
+        .map_err(|_| ApiError::internal("FixedLengthStream is not available"))?;
+    // A body shorter or longer than declared errors the fixed stream, and so the upload.
+    settle(stored.pipe_to(&fixed.writable()));
+    Ok(fixed.readable())
+}
+
+/// Lets a promise run to its end, a rejection included, without waiting for it.
+fn settle(promise: js_sys::Promise) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = JsFuture::from(promise).await;
+    });
 }
 
 async fn store(
     cx: &RequestContext,
     caller: &Caller,
     upload: Upload,
-    body: Body,
+    body: ReadableStream,
 ) -> ApiResult<Track> {
     let id = cx.new_id()?;
     let object_key = match upload.scope {
@@ -115,9 +147,8 @@ async fn store(
         Scope::Library => format!("library/{id}"),
     };
     let bucket = bucket(cx)?;
-    // R2 needs the length up front; the stream fails if the body is longer or shorter.
     let object = bucket
-        .put(&object_key, FixedLengthStream::wrap(body, upload.length))
+        .put(&object_key, body)
         .http_metadata(HttpMetadata {
             content_type: Some(upload.format.content_type().to_owned()),
             ..HttpMetadata::default()
