@@ -238,6 +238,25 @@ fn sessions_link_only_the_users_own_items() {
     .expect_data(201);
     assert_eq!(linked["habit_id"], habit["id"]);
     focus(&mut me, "end", None, 20).expect_data(200);
+    let csrf = me.csrf.clone();
+    let track = me
+        .client
+        .send(
+            "POST",
+            "/api/audio?title=rain",
+            &[("content-type", "audio/ogg"), ("x-csrf-token", &csrf)],
+            Some(b"OggS\x00\x02\x00\x00\x00\x00\x00\x00 rain"),
+        )
+        .expect_data(201);
+    let with_sound = focus(
+        &mut me,
+        "start",
+        Some(&json!({"planned_minutes": 20, "mode": "break", "audio_id": track["id"]})),
+        30,
+    )
+    .expect_data(201);
+    assert_eq!(with_sound["audio_id"], track["id"]);
+    focus(&mut me, "end", None, 35).expect_data(200);
     let progress = me.client.get("/api/progress").expect_data(200);
     assert_eq!(
         progress["skills"]["learning"]["xp"], 20,
