@@ -190,12 +190,20 @@ fn every_kind_is_created_changed_deleted_restored_and_private() {
                 .is_some_and(|items| items.iter().any(|i| i["id"] == id.as_str()))
         );
 
-        for (method, target, body) in [
+        let mut routes = vec![
             ("GET", item.clone(), None),
             ("PATCH", item.clone(), Some(patch)),
             ("DELETE", item.clone(), None),
             ("POST", format!("{item}/restore"), None),
-        ] {
+        ];
+        if matches!(path, "/api/goals" | "/api/habits" | "/api/quests") {
+            routes.push(("POST", format!("{item}/complete"), None));
+        }
+        if path == "/api/habits" {
+            routes.push(("DELETE", format!("{item}/complete"), None));
+            routes.push(("GET", format!("{item}/history"), None));
+        }
+        for (method, target, body) in routes {
             stranger
                 .write(method, &target, body, None)
                 .expect_error(404, "not_found");
