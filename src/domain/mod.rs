@@ -19,6 +19,7 @@ pub mod schema;
 pub mod secret;
 pub mod session;
 pub mod settings;
+pub mod sync;
 pub mod text;
 pub mod time;
 pub mod user;

@@ -32,7 +32,7 @@ pub struct FocusSession {
     auto_ends_at: Option<String>,
 }
 
-fn view(row: FocusRow, now: Millis) -> FocusSession {
+pub fn view(row: FocusRow, now: Millis) -> FocusSession {
     let clock = row.clock();
     let until = clock.ended_at.unwrap_or(now);
     let paused = clock.paused_ms
@@ -47,6 +47,12 @@ fn view(row: FocusRow, now: Millis) -> FocusSession {
             .is_active()
             .then(|| clock.auto_end_at().to_rfc3339()),
         row,
+    }
+}
+
+impl FocusSession {
+    pub fn id(&self) -> &str {
+        &self.row.id
     }
 }
 

@@ -95,6 +95,33 @@ impl Loaded {
     }
 }
 
+impl Habit {
+    pub fn id(&self) -> &str {
+        &self.record.id
+    }
+}
+
+/// The user's habits among `ids`, as the API shows them.
+pub async fn views_by_ids(
+    cx: &RequestContext,
+    caller: &Caller,
+    ids: &[String],
+) -> ApiResult<Vec<Habit>> {
+    let loaded = habits::find_many_with_days(&cx.db()?, &caller.user.id, ids).await?;
+    Ok(Loaded::new(cx, loaded).into_views())
+}
+
+/// A page of the user's active habits after `after`, as the API shows them.
+pub async fn views_page(
+    cx: &RequestContext,
+    caller: &Caller,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<Habit>> {
+    let loaded = habits::page_with_days(&cx.db()?, &caller.user.id, true, after, limit).await?;
+    Ok(Loaded::new(cx, loaded).into_views())
+}
+
 async fn view_of(cx: &RequestContext, caller: &Caller, record: HabitRecord) -> ApiResult<Habit> {
     let loaded = habits::with_days_of(&cx.db()?, &caller.user.id, record).await?;
     Loaded::new(cx, loaded)

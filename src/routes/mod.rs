@@ -15,6 +15,7 @@ mod progress;
 mod quests;
 mod rewards;
 mod settings;
+mod sync;
 mod tokens;
 mod workouts;
 
@@ -104,6 +105,7 @@ pub fn table() -> Routes {
         .post("/api/audio", audio::upload)
         .get("/api/audio/:id", audio::download)
         .delete("/api/audio/:id", audio::delete)
+        .post("/api/sync/poll", sync::poll)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)
 }

@@ -10,7 +10,8 @@ use crate::domain::audio::Scope;
 use crate::domain::error::ApiResult;
 
 const ENTITY: &str = "audio";
-const COLUMNS: &str = "id, user_id, scope, title, content_type, size, etag, object_key, created_at";
+pub const COLUMNS: &str =
+    "id, user_id, scope, title, content_type, size, etag, object_key, created_at";
 
 /// A track; the API shows `id, title, content_type, size, scope, created_at`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use crate::domain::focus::{FocusClock, FocusMode, FocusStatus};
 use crate::domain::time::Millis;
 
 const ENTITY: &str = "focus_session";
-const COLUMNS: &str = "id, mode, planned_minutes, status, started_at, paused_at, paused_ms, ended_at, habit_id, goal_id, audio_id, created_at, updated_at";
+pub const COLUMNS: &str = "id, mode, planned_minutes, status, started_at, paused_at, paused_ms, ended_at, habit_id, goal_id, audio_id, created_at, updated_at";
 
 /// A session as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -164,6 +164,32 @@ pub async fn find_with_days(db: &D1Database, user_id: &str, id: &str) -> ApiResu
     .await
 }
 
+/// The user's habits among `ids` (active or not) with their days and the settings.
+pub async fn find_many_with_days(
+    db: &D1Database,
+    user_id: &str,
+    ids: &[String],
+) -> ApiResult<HabitsWithDays> {
+    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let habits = query!(
+        db,
+        &format!(
+            "select {} from habits where user_id = ?1 and id in (select value from json_each(?2))",
+            Habits::COLUMNS
+        ),
+        user_id,
+        &ids
+    )?;
+    with_days(
+        db,
+        user_id,
+        habits,
+        "select value from json_each(?2)",
+        vec![user_id.into(), ids.as_str().into()],
+    )
+    .await
+}
+
 /// A page of the user's habits (as `content::select_page`) with their days and the settings.
 pub async fn page_with_days(
     db: &D1Database,

@@ -15,5 +15,6 @@ pub mod quests;
 pub mod schema;
 pub mod sessions;
 pub mod settings;
+pub mod sync;
 pub mod users;
 pub mod workouts;

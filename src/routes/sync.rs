@@ -1,0 +1,318 @@
+//! `POST /api/sync/poll`: the user's changes since a cursor, each with the item's current state,
+//! and the user's progress. A null cursor starts with a full copy of every active item, entity by
+//! entity, then continues with the log from where the copy began, so changes made while a client
+//! pages are never skipped.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::Response;
+
+use super::{focus, habits};
+use crate::auth::{self, Caller};
+use crate::domain::economy::view::ProgressView;
+use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::json_body::Bounded;
+use crate::domain::settings::Settings;
+use crate::domain::sync::{ENTITIES, SyncCursor};
+use crate::http::{RequestContext, ok};
+use crate::progress::client::{ProgressClient, unexpected};
+use crate::progress::protocol::{Command, Reply};
+use crate::store::audio::{self, Track};
+use crate::store::books::Books;
+use crate::store::content::{self as content_store, Kind};
+use crate::store::focus::{self as focus_store, FocusRow};
+use crate::store::goals::Goals;
+use crate::store::quests::Quests;
+use crate::store::workouts::Workouts;
+use crate::store::{settings, sync};
+
+const DEFAULT_LIMIT: u32 = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollRequest {
+    cursor: Option<String>,
+    #[serde(default)]
+    limit: Option<Bounded<1, 1000>>,
+}
+
+#[derive(Serialize)]
+struct ChangeView {
+    entity: &'static str,
+    id: String,
+    op: &'static str,
+    data: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Poll {
+    cursor: String,
+    has_more: bool,
+    server_time: String,
+    changes: Vec<ChangeView>,
+    progress: ProgressView,
+}
+
+fn entity_name(name: &str) -> Option<&'static str> {
+    ENTITIES.into_iter().find(|known| *known == name)
+}
+
+fn to_values<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> String) -> BTreeMap<String, Value> {
+    items
+        .into_iter()
+        .filter_map(|item| Some((id(&item), serde_json::to_value(&item).ok()?)))
+        .collect()
+}
+
+async fn kind_items<K: Kind>(
+    cx: &RequestContext,
+    caller: &Caller,
+    ids: &[String],
+) -> ApiResult<BTreeMap<String, Value>> {
+    let items = sync::items::<K>(&cx.db()?, &caller.user.id, ids).await?;
+    let active = items
+        .into_iter()
+        .filter(|item| K::is_active(item))
+        .collect();
+    Ok(to_values(active, |item| K::id(item).to_owned()))
+}
+
+/// The current state of `entity`'s items among `ids` that exist and are active.
+async fn current(
+    cx: &RequestContext,
+    caller: &Caller,
+    entity: &str,
+    ids: &[String],
+) -> ApiResult<BTreeMap<String, Value>> {
+    let db = cx.db()?;
+    let user_id = caller.user.id.as_str();
+    match entity {
+        "goal" => kind_items::<Goals>(cx, caller, ids).await,
+        "quest" => kind_items::<Quests>(cx, caller, ids).await,
+        "workout" => kind_items::<Workouts>(cx, caller, ids).await,
+        "book" => kind_items::<Books>(cx, caller, ids).await,
+        "habit" => Ok(to_values(
+            habits::views_by_ids(cx, caller, ids).await?,
+            |h| h.id().to_owned(),
+        )),
+        "focus_session" => {
+            let rows =
+                sync::by_ids::<FocusRow>(&db, user_id, "focus_sessions", focus_store::COLUMNS, ids)
+                    .await?;
+            let now = cx.clock();
+            Ok(to_values(
+                rows.into_iter().map(|row| focus::view(row, now)).collect(),
+                |s| s.id().to_owned(),
+            ))
+        }
+        "audio" => {
+            let tracks =
+                sync::by_ids::<Track>(&db, user_id, "audio_tracks", audio::COLUMNS, ids).await?;
+            Ok(to_values(tracks, |t| t.id.clone()))
+        }
+        "settings" => {
+            let stored = settings::load(&db, user_id).await?;
+            let value = serde_json::to_value(Settings::from_stored(stored.as_deref()))
+                .map_err(|e| ApiError::internal(format!("settings: {e}")))?;
+            Ok(BTreeMap::from([(user_id.to_owned(), value)]))
+        }
+        _ => Ok(BTreeMap::new()),
+    }
+}
+
+/// One page of a full copy of `entity`: up to `limit` active items after `after`, in id order.
+async fn copy_page(
+    cx: &RequestContext,
+    caller: &Caller,
+    entity: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<(String, Value)>> {
+    let db = cx.db()?;
+    let user_id = caller.user.id.as_str();
+    let ids: Vec<String> = match entity {
+        "settings" if after.is_none() => vec![user_id.to_owned()],
+        "settings" => Vec::new(),
+        "habit" => {
+            let views = habits::views_page(cx, caller, after, limit).await?;
+            return Ok(to_values(views, |h| h.id().to_owned())
+                .into_iter()
+                .collect());
+        }
+        "goal" => ids_of::<Goals>(&db, user_id, after, limit).await?,
+        "quest" => ids_of::<Quests>(&db, user_id, after, limit).await?,
+        "workout" => ids_of::<Workouts>(&db, user_id, after, limit).await?,
+        "book" => ids_of::<Books>(&db, user_id, after, limit).await?,
+        "focus_session" => sync::page::<FocusRow>(
+            &db,
+            user_id,
+            "focus_sessions",
+            focus_store::COLUMNS,
+            "1 = 1",
+            after,
+            limit,
+        )
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect(),
+        "audio" => sync::page::<Track>(
+            &db,
+            user_id,
+            "audio_tracks",
+            audio::COLUMNS,
+            "1 = 1",
+            after,
+            limit,
+        )
+        .await?
+        .into_iter()
+        .map(|track| track.id)
+        .collect(),
+        _ => Vec::new(),
+    };
+    let mut found = current(cx, caller, entity, &ids).await?;
+    Ok(ids
+        .into_iter()
+        .filter_map(|id| found.remove(&id).map(|value| (id, value)))
+        .collect())
+}
+
+async fn ids_of<K: Kind>(
+    db: &worker::D1Database,
+    user_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<String>> {
+    Ok(content_store::list::<K>(db, user_id, true, after, limit)
+        .await?
+        .iter()
+        .map(|item| K::id(item).to_owned())
+        .collect())
+}
+
+pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let body: PollRequest = cx.json().await?;
+    let limit = body.limit.map_or(DEFAULT_LIMIT, |l| l.0);
+    let db = cx.db()?;
+    let (key, head) = sync::key_and_head(&db, &caller.user.id).await?;
+    let position = match &body.cursor {
+        None => SyncCursor::Copy {
+            upto: head,
+            entity: 0,
+            after: None,
+        },
+        Some(text) => SyncCursor::decode(text, key.as_bytes())?,
+    };
+    let (changes, next, has_more) = match position {
+        SyncCursor::Copy {
+            upto,
+            entity,
+            after,
+        } => {
+            let name = ENTITIES[entity];
+            let mut page = copy_page(&cx, &caller, name, after.as_deref(), limit + 1).await?;
+            let more_here = page.len() > limit as usize;
+            page.truncate(limit as usize);
+            let next = match (more_here, page.last()) {
+                (true, Some((last, _))) => SyncCursor::Copy {
+                    upto,
+                    entity,
+                    after: Some(last.clone()),
+                },
+                _ if entity + 1 < ENTITIES.len() => SyncCursor::Copy {
+                    upto,
+                    entity: entity + 1,
+                    after: None,
+                },
+                _ => SyncCursor::Log { seq: upto },
+            };
+            let changes = page
+                .into_iter()
+                .map(|(id, data)| ChangeView {
+                    entity: name,
+                    id,
+                    op: "upsert",
+                    data: Some(data),
+                })
+                .collect();
+            (changes, next, true)
+        }
+        SyncCursor::Log { seq } => {
+            let mut rows = sync::log(&db, &caller.user.id, seq, limit + 1).await?;
+            let has_more = rows.len() > limit as usize;
+            rows.truncate(limit as usize);
+            let next = SyncCursor::Log {
+                seq: rows.last().map_or(seq, |row| row.seq),
+            };
+            (log_changes(&cx, &caller, rows).await?, next, has_more)
+        }
+    };
+    let progress = match ProgressClient::for_user(&cx, &caller.user.id)?
+        .send(&Command::State)
+        .await?
+    {
+        Reply::State { state } => ProgressView::of(&state),
+        other => return Err(unexpected(&other)),
+    };
+    ok(&Poll {
+        cursor: next.encode(key.as_bytes()),
+        has_more,
+        server_time: cx.now().to_rfc3339(),
+        changes,
+        progress,
+    })
+}
+
+/// The log's changes as the client applies them: one per item (its last), in log order, with the
+/// item's current state, loaded entity by entity in one query each. An upsert of an item that is
+/// gone or deleted by now is sent as the delete it has become.
+async fn log_changes(
+    cx: &RequestContext,
+    caller: &Caller,
+    rows: Vec<sync::Change>,
+) -> ApiResult<Vec<ChangeView>> {
+    let mut last: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (index, row) in rows.iter().enumerate() {
+        last.insert((row.entity.clone(), row.entity_id.clone()), index);
+    }
+    let mut by_entity: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    for row in &rows {
+        if let Some(entity) = entity_name(&row.entity)
+            && row.op == "upsert"
+        {
+            by_entity
+                .entry(entity)
+                .or_default()
+                .push(row.entity_id.clone());
+        }
+    }
+    let mut states: BTreeMap<(&'static str, String), Value> = BTreeMap::new();
+    for (entity, mut ids) in by_entity {
+        ids.sort();
+        ids.dedup();
+        for (id, value) in current(cx, caller, entity, &ids).await? {
+            states.insert((entity, id), value);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .enumerate()
+        .filter(|(index, row)| {
+            last.get(&(row.entity.clone(), row.entity_id.clone())) == Some(index)
+        })
+        .filter_map(|(_, row)| {
+            let entity = entity_name(&row.entity)?;
+            let data = states.remove(&(entity, row.entity_id.clone()));
+            Some(ChangeView {
+                entity,
+                op: if data.is_some() { "upsert" } else { "delete" },
+                id: row.entity_id,
+                data,
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,254 @@
+//! Sync polling end to end: a first full copy of every kind of item, then deltas for every entity
+//! and op, paging with `has_more`, writes while paging lose nothing, users see only their own
+//! changes, and forged or foreign cursors are refused.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+use support::Owner;
+
+fn poll(me: &mut Owner, cursor: &Value, limit: u32) -> Value {
+    me.write(
+        "POST",
+        "/api/sync/poll",
+        Some(&json!({"cursor": cursor, "limit": limit})),
+        None,
+    )
+    .expect_data(200)
+}
+
+/// Polls from `cursor` until `has_more` is false; the changes in order and the last cursor.
+fn drain(me: &mut Owner, cursor: Value, limit: u32) -> (Vec<Value>, Value) {
+    let mut cursor = cursor;
+    let mut changes = Vec::new();
+    for _ in 0..200 {
+        let page = poll(me, &cursor, limit);
+        assert!(page["progress"]["level"].is_number(), "{page}");
+        assert!(
+            page["server_time"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
+        let items = page["changes"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= limit as usize);
+        changes.extend(items);
+        cursor = page["cursor"].clone();
+        if page["has_more"] == false {
+            return (changes, cursor);
+        }
+    }
+    panic!("the poll never ended");
+}
+
+fn upload_track(me: &mut Owner) -> Value {
+    let csrf = me.csrf.clone();
+    me.client
+        .send(
+            "POST",
+            "/api/audio?title=waves",
+            &[("content-type", "audio/flac"), ("x-csrf-token", &csrf)],
+            Some(b"fLaC\x00\x00\x00\x22\x10\x00\x10\x00 waves"),
+        )
+        .expect_data(201)
+}
+
+#[test]
+fn a_first_poll_copies_everything_then_deltas_follow() {
+    let mut me = Owner::new("sync-copy");
+    me.write(
+        "PATCH",
+        "/api/settings",
+        Some(&json!({"theme": "dark"})),
+        None,
+    )
+    .expect_data(200);
+    let goal = me.create("/api/goals", &json!({"title": "g", "category": "health"}));
+    let habit = me.create("/api/habits", &json!({"title": "h", "category": "health"}));
+    let quest = me.create(
+        "/api/quests",
+        &json!({"title": "q", "category": "social", "deadline": "2099-01-01T00:00:00Z", "reward": {"xp": 1, "coins": 1}}),
+    );
+    let workout = me.create(
+        "/api/workouts",
+        &json!({"name": "w", "duration_minutes": 20}),
+    );
+    let book = me.create("/api/books", &json!({"title": "b"}));
+    let deleted = me.create(
+        "/api/goals",
+        &json!({"title": "gone", "category": "health"}),
+    );
+    let deleted_path = format!("/api/goals/{}", deleted["id"].as_str().expect("id"));
+    assert_eq!(me.write("DELETE", &deleted_path, None, None).status, 204);
+    me.write(
+        "POST",
+        "/api/focus/start",
+        Some(&json!({"planned_minutes": 5})),
+        None,
+    )
+    .expect_data(201);
+    let track = upload_track(&mut me);
+
+    let (copy, cursor) = drain(&mut me, Value::Null, 2);
+    let seen: BTreeMap<String, Value> = copy
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap_or_default().to_owned(), c.clone()))
+        .collect();
+    for (entity, item) in [
+        ("goal", &goal),
+        ("habit", &habit),
+        ("quest", &quest),
+        ("workout", &workout),
+        ("book", &book),
+        ("audio", &track),
+    ] {
+        let change = &seen[item["id"].as_str().expect("id")];
+        assert_eq!(
+            (change["entity"].as_str(), change["op"].as_str()),
+            (Some(entity), Some("upsert"))
+        );
+        assert_eq!(change["data"]["id"], item["id"]);
+    }
+    assert!(
+        !seen.contains_key(deleted["id"].as_str().expect("id")),
+        "a deleted goal is not copied"
+    );
+    let entities: BTreeSet<&str> = copy.iter().filter_map(|c| c["entity"].as_str()).collect();
+    assert!(
+        entities.contains("settings") && entities.contains("focus_session"),
+        "{entities:?}"
+    );
+    let settings = copy
+        .iter()
+        .find(|c| c["entity"] == "settings")
+        .expect("settings");
+    assert_eq!(settings["data"]["theme"], "dark");
+    assert_eq!(
+        habit["current_streak"],
+        seen[habit["id"].as_str().expect("id")]["data"]["current_streak"]
+    );
+
+    // Changes after the copy: one of each op, from the log.
+    let quest_path = format!("/api/quests/{}", quest["id"].as_str().expect("id"));
+    assert_eq!(me.write("DELETE", &quest_path, None, None).status, 204);
+    me.write(
+        "POST",
+        &format!("/api/habits/{}/complete", habit["id"].as_str().expect("id")),
+        None,
+        None,
+    )
+    .expect_data(200);
+    me.write("POST", &format!("{deleted_path}/restore"), None, None)
+        .expect_data(200);
+    me.write("POST", "/api/focus/end", None, None)
+        .expect_data(200);
+    let (delta, _) = drain(&mut me, cursor, 50);
+    let by_id: BTreeMap<&str, &Value> = delta
+        .iter()
+        .filter_map(|c| Some((c["id"].as_str()?, c)))
+        .collect();
+    let quest_change = by_id[quest["id"].as_str().expect("id")];
+    assert_eq!(
+        (quest_change["op"].as_str(), quest_change["data"].is_null()),
+        (Some("delete"), true)
+    );
+    let habit_change = by_id[habit["id"].as_str().expect("id")];
+    assert_eq!(habit_change["data"]["completed_today"], true);
+    assert_eq!(by_id[deleted["id"].as_str().expect("id")]["op"], "upsert");
+    assert!(
+        delta
+            .iter()
+            .any(|c| c["entity"] == "focus_session" && c["data"]["status"] == "completed")
+    );
+    assert_eq!(delta.len(), by_id.len(), "one change per item");
+}
+
+#[test]
+fn writes_while_paging_are_never_skipped() {
+    let mut me = Owner::new("sync-paging");
+    let mut created = BTreeSet::new();
+    for n in 0..5 {
+        created.insert(
+            me.create("/api/books", &json!({"title": format!("b{n}")}))["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let mut cursor = Value::Null;
+    let mut seen = BTreeSet::new();
+    for round in 0..200 {
+        let page = poll(&mut me, &cursor, 2);
+        for change in page["changes"].as_array().into_iter().flatten() {
+            if change["entity"] == "book" {
+                seen.insert(change["id"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+        if round < 6 {
+            created.insert(
+                me.create("/api/books", &json!({"title": format!("added {round}")}))["id"]
+                    .as_str()
+                    .expect("id")
+                    .to_owned(),
+            );
+        }
+        cursor = page["cursor"].clone();
+        if page["has_more"] == false && round >= 6 {
+            break;
+        }
+    }
+    assert_eq!(seen, created);
+}
+
+#[test]
+fn users_see_only_their_own_changes_and_cursors() {
+    let mut me = Owner::new("sync-mine");
+    let mut other = Owner::new("sync-other");
+    me.create(
+        "/api/goals",
+        &json!({"title": "mine", "category": "health"}),
+    );
+    let (_, my_cursor) = drain(&mut me, Value::Null, 100);
+    let (theirs, _) = drain(&mut other, Value::Null, 100);
+    assert!(
+        theirs.iter().all(|c| c["entity"] == "settings"),
+        "{theirs:?}"
+    );
+    let error = other
+        .write(
+            "POST",
+            "/api/sync/poll",
+            Some(&json!({"cursor": my_cursor})),
+            None,
+        )
+        .expect_error(400, "bad_request");
+    assert!(error["fields"]["cursor"].is_string());
+    let text = my_cursor.as_str().expect("cursor");
+    let (payload, tag) = text.split_once('.').expect("two parts");
+    let mut forged_payload = payload.to_owned();
+    forged_payload.push('A');
+    for forged in [
+        format!("{forged_payload}.{tag}"),
+        "garbage".into(),
+        format!("{payload}."),
+    ] {
+        me.write(
+            "POST",
+            "/api/sync/poll",
+            Some(&json!({"cursor": forged})),
+            None,
+        )
+        .expect_error(400, "bad_request");
+    }
+    for limit in [0, 1001] {
+        me.write(
+            "POST",
+            "/api/sync/poll",
+            Some(&json!({"cursor": null, "limit": limit})),
+            None,
+        )
+        .expect_error(400, "bad_request");
+    }
+}
