@@ -6,7 +6,26 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use serde::Deserialize;
+
 use super::error::{ApiError, ApiResult};
+use super::json_body::Bounded;
+
+/// `POST /api/sync/poll`: `cursor` must be sent, as `null` for a first poll.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollRequest {
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub cursor: Option<String>,
+    #[serde(default, deserialize_with = "super::content::present")]
+    limit: Option<Bounded<1, 1000>>,
+}
+
+impl PollRequest {
+    pub fn limit(&self) -> u32 {
+        self.limit.map_or(100, |limit| limit.0)
+    }
+}
 
 /// The entities of the change log, in the order a full copy sends them.
 pub const ENTITIES: [&str; 8] = [
@@ -132,6 +151,26 @@ mod tests {
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn a_poll_names_its_cursor_even_when_null() {
+        use crate::domain::json_body::parse_json_body;
+        let first: PollRequest = parse_json_body(br#"{"cursor":null}"#).expect("valid");
+        assert_eq!((first.cursor.as_deref(), first.limit()), (None, 100));
+        let next: PollRequest = parse_json_body(br#"{"cursor":"x.y","limit":5}"#).expect("valid");
+        assert_eq!((next.cursor.as_deref(), next.limit()), (Some("x.y"), 5));
+        for body in [
+            r#"{}"#,
+            r#"{"limit":5}"#,
+            r#"{"cursor":null,"limit":0}"#,
+            r#"{"cursor":null,"limit":null}"#,
+        ] {
+            assert!(
+                parse_json_body::<PollRequest>(body.as_bytes()).is_err(),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use worker::Response;
 
@@ -13,9 +13,8 @@ use super::{focus, habits};
 use crate::auth::{self, Caller};
 use crate::domain::economy::view::ProgressView;
 use crate::domain::error::{ApiError, ApiResult};
-use crate::domain::json_body::Bounded;
 use crate::domain::settings::Settings;
-use crate::domain::sync::{ENTITIES, SyncCursor};
+use crate::domain::sync::{ENTITIES, PollRequest, SyncCursor};
 use crate::http::{RequestContext, ok};
 use crate::progress::client::{ProgressClient, unexpected};
 use crate::progress::protocol::{Command, Reply};
@@ -27,16 +26,6 @@ use crate::store::goals::Goals;
 use crate::store::quests::Quests;
 use crate::store::workouts::Workouts;
 use crate::store::{settings, sync};
-
-const DEFAULT_LIMIT: u32 = 100;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PollRequest {
-    cursor: Option<String>,
-    #[serde(default)]
-    limit: Option<Bounded<1, 1000>>,
-}
 
 #[derive(Serialize)]
 struct ChangeView {
@@ -196,7 +185,7 @@ async fn ids_of<K: Kind>(
 pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: PollRequest = cx.json().await?;
-    let limit = body.limit.map_or(DEFAULT_LIMIT, |l| l.0);
+    let limit = body.limit();
     let db = cx.db()?;
     let (key, head) = sync::key_and_head(&db, &caller.user.id).await?;
     let position = match &body.cursor {
