@@ -29,15 +29,9 @@ mod zone;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
-    use std::rc::Rc;
-
     use worker::{Context, Env, Request, Response, Result, event};
 
     use crate::{http, routes};
-
-    thread_local! {
-        static ROUTES: Rc<http::Routes> = Rc::new(routes::table());
-    }
 
     #[event(start)]
     fn start() {
@@ -46,8 +40,6 @@ mod entry {
 
     #[event(fetch)]
     async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
-        // The table is built once per isolate and shared by the requests it serves.
-        let routes = ROUTES.with(Rc::clone);
-        Ok(http::serve::serve(request, env, &routes).await)
+        Ok(http::serve::serve(request, env, &routes::shared()).await)
     }
 }

@@ -252,3 +252,102 @@ fn users_see_only_their_own_changes_and_cursors() {
         .expect_error(400, "bad_request");
     }
 }
+
+fn push(me: &mut Owner, operations: Value) -> Vec<Value> {
+    me.write(
+        "POST",
+        "/api/sync/push",
+        Some(&json!({ "operations": operations })),
+        None,
+    )
+    .expect_data(200)["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_pushed_batch_applies_in_order_once_and_reports_each_operation() {
+    let mut me = Owner::new("sync-push");
+    let goal = me.create(
+        "/api/goals",
+        &json!({"title": "offline", "category": "learning"}),
+    );
+    let goal_id = goal["id"].as_str().expect("id");
+    let operations = json!([
+        {"idempotency_key": "op-1", "method": "POST", "path": "/api/books", "body": {"title": "Offline book"}},
+        {"idempotency_key": "op-2", "method": "POST", "path": format!("/api/goals/{goal_id}/complete")},
+        {"idempotency_key": "op-3", "method": "PATCH", "path": "/api/books/01a213e4-c2ce-7bc3-9696-c4d01d35c4f4", "body": {"title": "x"}},
+        {"idempotency_key": "op-4", "method": "POST", "path": "/api/workouts", "body": {"name": "Run", "duration_minutes": 0}},
+        {"idempotency_key": "op-5", "method": "PATCH", "path": "/api/settings", "body": {"theme": "light"}},
+        {"idempotency_key": "op-6", "method": "DELETE", "path": format!("/api/goals/{goal_id}")},
+    ]);
+    let first = push(&mut me, operations.clone());
+    let statuses: Vec<i64> = first.iter().filter_map(|r| r["status"].as_i64()).collect();
+    assert_eq!(statuses, vec![201, 200, 404, 400, 200, 204]);
+    assert_eq!(first[0]["body"]["data"]["title"], "Offline book");
+    assert_eq!(first[1]["body"]["data"]["award"]["xp"], 50);
+    assert_eq!(first[2]["body"]["error"]["type"], "not_found");
+    assert!(first[3]["body"]["error"]["fields"]["duration_minutes"].is_string());
+    assert!(first[5]["body"].is_null());
+    assert_eq!(first[4]["idempotency_key"], "op-5");
+
+    let again = push(&mut me, operations);
+    assert_eq!(again, first, "a replayed batch answers its first results");
+    let books = me.client.get("/api/books").expect_data(200);
+    assert_eq!(
+        books["items"].as_array().map(Vec::len),
+        Some(1),
+        "created once"
+    );
+    let progress = me.client.get("/api/progress").expect_data(200);
+    assert_eq!(progress["xp"], 60, "awarded once: 50 + first_goal's 10");
+    assert_eq!(
+        me.client.get("/api/settings").expect_data(200)["theme"],
+        "light"
+    );
+
+    let reused = push(
+        &mut me,
+        json!([{"idempotency_key": "op-1", "method": "POST", "path": "/api/books", "body": {"title": "Another"}}]),
+    );
+    assert_eq!(reused[0]["status"], 409);
+    assert_eq!(reused[0]["body"]["error"]["type"], "idempotency_conflict");
+
+    for bad in [
+        json!([{"idempotency_key": "n", "method": "POST", "path": "/api/sync/push", "body": {"operations": []}}]),
+        json!([{"idempotency_key": "g", "method": "GET", "path": "/api/goals"}]),
+        json!([{"idempotency_key": "a", "method": "POST", "path": "/api/auth/signout"}]),
+        json!([]),
+    ] {
+        me.write(
+            "POST",
+            "/api/sync/push",
+            Some(&json!({ "operations": bad })),
+            None,
+        )
+        .expect_error(400, "bad_request");
+    }
+}
+
+#[test]
+fn a_pushed_operation_acts_as_its_user_only() {
+    let mut me = Owner::new("sync-push-mine");
+    let mut other = Owner::new("sync-push-other");
+    let theirs = other.create(
+        "/api/goals",
+        &json!({"title": "theirs", "category": "social"}),
+    );
+    let results = push(
+        &mut me,
+        json!([{"idempotency_key": "steal", "method": "DELETE", "path": format!("/api/goals/{}", theirs["id"].as_str().expect("id"))}]),
+    );
+    assert_eq!(results[0]["status"], 404);
+    other
+        .client
+        .get(&format!(
+            "/api/goals/{}",
+            theirs["id"].as_str().expect("id")
+        ))
+        .expect_data(200);
+}

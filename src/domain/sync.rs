@@ -21,6 +21,105 @@ pub struct PollRequest {
     limit: Option<Bounded<1, 1000>>,
 }
 
+/// `POST /api/sync/push`: operations queued offline, applied in order.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub operations: Operations,
+}
+
+/// 1 to 100 operations.
+#[derive(Debug)]
+pub struct Operations(pub Vec<Operation>);
+
+pub const MAX_OPERATIONS: usize = 100;
+
+impl<'de> Deserialize<'de> for Operations {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let operations = Vec::<Operation>::deserialize(deserializer)?;
+        if operations.is_empty() || operations.len() > MAX_OPERATIONS {
+            return Err(serde::de::Error::custom(format!(
+                "must hold 1 to {MAX_OPERATIONS} operations"
+            )));
+        }
+        Ok(Operations(operations))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OperationMethod {
+    #[serde(rename = "POST")]
+    Post,
+    #[serde(rename = "PUT")]
+    Put,
+    #[serde(rename = "PATCH")]
+    Patch,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+impl OperationMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationMethod::Post => "POST",
+            OperationMethod::Put => "PUT",
+            OperationMethod::Patch => "PATCH",
+            OperationMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// One write of the API, as its own request would make it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub idempotency_key: IdempotencyKey,
+    pub method: OperationMethod,
+    pub path: OperationPath,
+    #[serde(default)]
+    pub body: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// 1–255 printable ASCII, as the `Idempotency-Key` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub String);
+
+impl<'de> Deserialize<'de> for IdempotencyKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return Err(serde::de::Error::custom(
+                "must be 1 to 255 printable ASCII characters",
+            ));
+        }
+        Ok(IdempotencyKey(key))
+    }
+}
+
+/// A path of the API the user's own writes go to: not sign-in or sign-out (`/api/auth/`), and no
+/// sync request inside a sync request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationPath(pub String);
+
+impl<'de> Deserialize<'de> for OperationPath {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let path = String::deserialize(deserializer)?;
+        let allowed = path.starts_with("/api/")
+            && !path.starts_with("/api/auth/")
+            && !path.starts_with("/api/sync/")
+            && path.len() <= 2_000
+            && !path.contains(['#', '\\'])
+            && !path.contains("..")
+            && path.bytes().all(|b| (0x21..0x7f).contains(&b));
+        if !allowed {
+            return Err(serde::de::Error::custom(
+                "must be an API path (not /api/auth/ or /api/sync/)",
+            ));
+        }
+        Ok(OperationPath(path))
+    }
+}
+
 impl PollRequest {
     pub fn limit(&self) -> u32 {
         self.limit.map_or(100, |limit| limit.0)
@@ -171,6 +270,41 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn pushed_operations_are_api_writes() {
+        use crate::domain::json_body::parse_json_body;
+        let push: PushRequest = parse_json_body(
+            br#"{"operations":[{"idempotency_key":"k1","method":"POST","path":"/api/goals","body":{"title":"x"}},
+                               {"idempotency_key":"k2","method":"DELETE","path":"/api/goals/1"}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(push.operations.0.len(), 2);
+        let op = |method: &str, path: &str| {
+            format!(
+                r#"{{"operations":[{{"idempotency_key":"k","method":"{method}","path":"{path}"}}]}}"#
+            )
+        };
+        for body in [
+            op("GET", "/api/goals"),
+            op("POST", "/api/sync/push"),
+            op("POST", "/api/sync/poll"),
+            op("POST", "/api/auth/signout"),
+            op("POST", "https://elsewhere.example/api/goals"),
+            op("POST", "/api/../admin"),
+            op("POST", "/api/goals x"),
+            r#"{"operations":[]}"#.to_owned(),
+            r#"{"operations":[{"idempotency_key":"","method":"POST","path":"/api/goals"}]}"#.to_owned(),
+            r#"{"operations":[{"idempotency_key":"k","method":"POST","path":"/api/goals","body":[1]}]}"#.to_owned(),
+        ] {
+            assert!(parse_json_body::<PushRequest>(body.as_bytes()).is_err(), "{body}");
+        }
+        let many = format!(
+            r#"{{"operations":[{}]}}"#,
+            vec![r#"{"idempotency_key":"k","method":"POST","path":"/api/goals"}"#; 101].join(",")
+        );
+        assert!(parse_json_body::<PushRequest>(many.as_bytes()).is_err());
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub fn json_response(status: u16, body: &str) -> Response {
 }
 
 /// The error envelope for `error`, tagged with the request id.
-pub fn error_response(error: &ApiError, request_id: &str) -> Response {
+/// The error envelope of `error`, as JSON.
+pub fn error_body(error: &ApiError, request_id: &str) -> Vec<u8> {
     #[derive(Serialize)]
     struct Envelope<'a> {
         error: Body<'a>,
@@ -65,7 +66,11 @@ pub fn error_response(error: &ApiError, request_id: &str) -> Response {
             fields: error.fields.as_ref(),
         },
     };
-    let body = serde_json::to_vec(&envelope).unwrap_or_default();
+    serde_json::to_vec(&envelope).unwrap_or_default()
+}
+
+pub fn error_response(error: &ApiError, request_id: &str) -> Response {
+    let body = error_body(error, request_id);
     let headers = Headers::new();
     let _ = headers.set("content-type", "application/json");
     if let Some(seconds) = error.retry_after {

@@ -54,6 +54,24 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
     response
 }
 
+/// Serves `request` inside another request (an operation of an offline replay): the same route
+/// table, checks and handlers, reporting into the outer request's log facts; no CORS and no log
+/// line of its own.
+pub async fn serve_inner(
+    request: Request,
+    env: Env,
+    routes: &Routes,
+    request_id: &str,
+    facts: &Rc<RefCell<RequestFacts>>,
+) -> Response {
+    let method = request.inner().method().to_ascii_uppercase();
+    let verdict = cors::judge(&request, &config::allowed_origins(&env));
+    match dispatch(request, env, routes, &method, &verdict, request_id, facts).await {
+        Ok(response) => response,
+        Err(error) => error_response(&error, request_id),
+    }
+}
+
 async fn dispatch(
     request: Request,
     env: Env,

@@ -19,6 +19,8 @@ mod sync;
 mod tokens;
 mod workouts;
 
+use std::rc::Rc;
+
 use crate::http::Routes;
 use crate::store::books::Books;
 use crate::store::goals::Goals;
@@ -26,7 +28,16 @@ use crate::store::habits::Habits;
 use crate::store::quests::Quests;
 use crate::store::workouts::Workouts;
 
-pub fn table() -> Routes {
+thread_local! {
+    static ROUTES: Rc<Routes> = Rc::new(table());
+}
+
+/// The table, built once per isolate and shared by the requests it serves.
+pub fn shared() -> Rc<Routes> {
+    ROUTES.with(Rc::clone)
+}
+
+fn table() -> Routes {
     Routes::new()
         .get("/api/health", health::get)
         .get("/api/openapi.json", openapi::get)
@@ -106,6 +117,7 @@ pub fn table() -> Routes {
         .get("/api/audio/:id", audio::download)
         .delete("/api/audio/:id", audio::delete)
         .post("/api/sync/poll", sync::poll)
+        .post("/api/sync/push", sync::push)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)
 }

@@ -7,14 +7,17 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use worker::Response;
+use worker::{Headers, Method, Request, RequestInit, Response};
 
 use super::{focus, habits};
 use crate::auth::{self, Caller};
 use crate::domain::economy::view::ProgressView;
 use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::secret::sha256_hex;
 use crate::domain::settings::Settings;
-use crate::domain::sync::{ENTITIES, PollRequest, SyncCursor};
+use crate::domain::sync::{ENTITIES, Operation, PollRequest, PushRequest, SyncCursor};
+use crate::http::envelope::error_body;
+use crate::http::serve::serve_inner;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::{ProgressClient, unexpected};
 use crate::progress::protocol::{Command, Reply};
@@ -25,7 +28,7 @@ use crate::store::focus::{self as focus_store, FocusRow};
 use crate::store::goals::Goals;
 use crate::store::quests::Quests;
 use crate::store::workouts::Workouts;
-use crate::store::{settings, sync};
+use crate::store::{idempotency, settings, sync};
 
 #[derive(Serialize)]
 struct ChangeView {
@@ -304,4 +307,126 @@ async fn log_changes(
             })
         })
         .collect())
+}
+
+#[derive(Serialize)]
+struct OperationResult {
+    idempotency_key: String,
+    status: u16,
+    body: Value,
+}
+
+#[derive(Serialize)]
+struct Pushed {
+    results: Vec<OperationResult>,
+}
+
+/// The outer request's credentials, carried into each operation.
+const CARRIED_HEADERS: [&str; 5] = [
+    "cookie",
+    "authorization",
+    "x-csrf-token",
+    "origin",
+    "cf-connecting-ip",
+];
+
+/// `POST /api/sync/push`: offline operations applied in order through the same routes and rules
+/// as their own requests, each once per key: a replayed key answers its first result and
+/// changes nothing. A failing operation is reported and the batch goes on.
+pub async fn push(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let body: PushRequest = cx.json().await?;
+    let url = cx.request.url()?;
+    let origin = url.origin().ascii_serialization();
+    let routes = super::shared();
+    let mut results = Vec::with_capacity(body.operations.0.len());
+    for (index, operation) in body.operations.0.into_iter().enumerate() {
+        let key = operation.idempotency_key.0.clone();
+        let (status, body) = apply_once(&cx, &caller, &routes, &origin, index, operation).await?;
+        results.push(OperationResult {
+            idempotency_key: key,
+            status,
+            body,
+        });
+    }
+    ok(&Pushed { results })
+}
+
+/// One operation, or the first result of its key. The result is recorded under the key
+/// (namespaced apart from the header's keys) unless the server failed, so a retry may succeed.
+async fn apply_once(
+    cx: &RequestContext,
+    caller: &Caller,
+    routes: &crate::http::Routes,
+    origin: &str,
+    index: usize,
+    operation: Operation,
+) -> ApiResult<(u16, Value)> {
+    let db = cx.db()?;
+    let now = cx.now();
+    let key = format!("push:{}", operation.idempotency_key.0);
+    let body_text = operation
+        .body
+        .as_ref()
+        .map(|body| Value::Object(body.clone()).to_string());
+    let fingerprint = sha256_hex(&format!(
+        "{} {}\n{}",
+        operation.method.as_str(),
+        operation.path.0,
+        body_text.as_deref().unwrap_or("")
+    ));
+    if let Some(stored) = idempotency::find(&db, &caller.user.id, &key, now).await? {
+        if stored.fingerprint != fingerprint {
+            let conflict = ApiError::idempotency_conflict();
+            return Ok((
+                conflict.kind.status(),
+                error_value(&conflict, &cx.request_id),
+            ));
+        }
+        return Ok((
+            stored.status,
+            serde_json::from_str(&stored.body).unwrap_or(Value::Null),
+        ));
+    }
+    let headers = Headers::new();
+    for name in CARRIED_HEADERS {
+        if let Some(value) = cx.header(name) {
+            headers.set(name, &value)?;
+        }
+    }
+    headers.set("idempotency-key", &operation.idempotency_key.0)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::from(operation.method.as_str().to_owned()))
+        .with_headers(headers.clone());
+    if let Some(text) = body_text {
+        headers.set("content-type", "application/json")?;
+        init.with_headers(headers).with_body(Some(text.into()));
+    }
+    let request = Request::new_with_init(&format!("{origin}{}", operation.path.0), &init)?;
+    let request_id = format!("{}.{index}", cx.request_id);
+    let mut response = serve_inner(request, cx.env.clone(), routes, &request_id, &cx.facts).await;
+    let status = response.status_code();
+    let text = response.text().await.unwrap_or_default();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    if status < 500 {
+        let record = idempotency::record(
+            &db,
+            &caller.user.id,
+            &key,
+            &fingerprint,
+            status,
+            &value.to_string(),
+            now,
+        )?;
+        let _ = db.batch(record).await;
+    }
+    Ok((status, value))
+}
+
+fn error_value(error: &ApiError, request_id: &str) -> Value {
+    serde_json::from_slice(&error_body(error, request_id)).unwrap_or(Value::Null)
 }
