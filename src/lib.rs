@@ -39,7 +39,7 @@ mod entry {
     }
 
     #[event(fetch)]
-    async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
-        Ok(http::serve::serve(request, env, &routes::shared()).await)
+    async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+        Ok(http::serve::serve(request, env, &ctx, &routes::shared()).await)
     }
 }

@@ -351,3 +351,119 @@ fn a_pushed_operation_acts_as_its_user_only() {
         ))
         .expect_data(200);
 }
+
+/// A WebSocket to `/api/sync/ws` with `me`'s cookies.
+fn socket(me: &Owner) -> tungstenite::WebSocket<std::net::TcpStream> {
+    let base = support::worker().base.clone();
+    let address = base.trim_start_matches("http://").to_owned();
+    let cookies: Vec<String> = me
+        .client
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let request = tungstenite::http::Request::builder()
+        .uri(format!("ws://{address}/api/sync/ws"))
+        .header("host", &address)
+        .header("cookie", cookies.join("; "))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header(
+            "sec-websocket-key",
+            tungstenite::handshake::client::generate_key(),
+        )
+        .body(())
+        .expect("request");
+    let stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let (socket, response) = tungstenite::client(request, stream).expect("upgrade");
+    assert_eq!(response.status(), 101);
+    socket
+}
+
+/// The next text message, skipping pongs.
+fn next_text(socket: &mut tungstenite::WebSocket<std::net::TcpStream>) -> Option<Value> {
+    loop {
+        match socket.read() {
+            Ok(tungstenite::Message::Text(text)) => return serde_json::from_str(&text).ok(),
+            Ok(tungstenite::Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+#[test]
+fn a_write_from_another_client_is_pushed_to_the_socket() {
+    let mut me = Owner::new("sync-ws");
+    // The same user on another device: a token (made first: every write is pushed).
+    let token = me
+        .write("POST", "/api/tokens", Some(&json!({"name": "phone"})), None)
+        .expect_data(201);
+    let mut phone = support::worker().client();
+    phone.default_headers.push((
+        "authorization".into(),
+        format!("Bearer {}", token["token"].as_str().expect("token")),
+    ));
+    let mut live = socket(&me);
+    live.send(tungstenite::Message::text("ping")).expect("ping");
+    match live.read().expect("pong") {
+        tungstenite::Message::Text(text) => assert_eq!(text.as_str(), "pong"),
+        other => panic!("{other:?}"),
+    }
+    let goal = phone
+        .post_json(
+            "/api/goals",
+            &json!({"title": "from the phone", "category": "health"}),
+        )
+        .expect_data(201);
+    let notice = next_text(&mut live).expect("a notice");
+    assert_eq!(notice["type"], "changed");
+    let cursor = notice["cursor"].as_str().expect("cursor").to_owned();
+    // The notice's cursor is where the log ends now: polling from just before sees the goal.
+    let (changes, _) = drain(&mut me, Value::Null, 100);
+    assert!(changes.iter().any(|c| c["id"] == goal["id"]));
+    let after = poll(&mut me, &json!(cursor), 10);
+    assert_eq!(
+        after["changes"],
+        json!([]),
+        "nothing after the notice's cursor"
+    );
+
+    // An award pushes too.
+    phone
+        .post_json(
+            &format!("/api/goals/{}/complete", goal["id"].as_str().expect("id")),
+            &json!({}),
+        )
+        .expect_data(200);
+    assert_eq!(next_text(&mut live).expect("a notice")["type"], "changed");
+
+    // Another user's writes are not pushed here; this user's sign-out closes the socket.
+    let mut other = Owner::new("sync-ws-other");
+    other.create(
+        "/api/goals",
+        &json!({"title": "theirs", "category": "health"}),
+    );
+    me.write("POST", "/api/auth/signout", None, None)
+        .expect_data(200);
+    assert_eq!(
+        next_text(&mut live),
+        None,
+        "closed, with no notice of the other user's write"
+    );
+}
+
+#[test]
+fn a_socket_needs_a_session_and_an_upgrade() {
+    let mut anonymous = support::worker().client();
+    anonymous
+        .get("/api/sync/ws")
+        .expect_error(401, "unauthorized");
+    let mut me = Owner::new("sync-ws-plain");
+    me.client
+        .get("/api/sync/ws")
+        .expect_error(400, "bad_request");
+}

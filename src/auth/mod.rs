@@ -36,6 +36,16 @@ pub struct Caller {
     pub credential: Credential,
 }
 
+impl Credential {
+    /// The session's or the token's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Credential::Session { record, .. } => &record.session_id,
+            Credential::ApiToken { id } => id,
+        }
+    }
+}
+
 impl Caller {
     pub fn require_admin(&self) -> ApiResult<()> {
         if self.user.role == Role::Admin {

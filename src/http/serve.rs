@@ -3,7 +3,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use worker::{Date, Env, Request, Response};
+use worker::{Context, Date, Env, Request, Response};
 
 use super::{
     context::RequestContext,
@@ -16,8 +16,9 @@ use super::{
 use crate::config;
 use crate::domain::error::ApiResult;
 use crate::domain::id::uuid_v7;
+use crate::progress::client::notify_changed;
 
-pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
+pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -> Response {
     let started_ms = Date::now().as_millis();
     let request_id = new_request_id(started_ms);
     log::set_current_request(&request_id);
@@ -26,6 +27,7 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
     let path = request.path();
     let verdict = cors::judge(&request, &config::allowed_origins(&env));
     let facts = Rc::new(RefCell::new(RequestFacts::default()));
+    let notify_env = env.clone();
 
     let outcome = dispatch(request, env, routes, &method, &verdict, &request_id, &facts).await;
     let (mut response, internal_error) = match outcome {
@@ -39,6 +41,12 @@ pub async fn serve(request: Request, env: Env, routes: &Routes) -> Response {
 
     let status = response.status_code();
     let facts = facts.borrow();
+    if let Some(user_id) = &facts.user_id
+        && status < 400
+        && is_write(&method, &path)
+    {
+        ctx.wait_until(notify_changed(notify_env, user_id.clone()));
+    }
     log::write(&RequestLine {
         time: log::now_rfc3339(),
         level: log::level_of(status),
@@ -116,6 +124,14 @@ async fn dispatch(
         }
         RouteMatch::NotFound => Err(no_route(&path)),
     }
+}
+
+/// Whether a successful request wrote something the user's sockets hear of: any method but the
+/// reading ones, on any route but sign-in/out and the sync reads.
+fn is_write(method: &str, path: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS")
+        && !path.starts_with("/api/auth/")
+        && path != "/api/sync/poll"
 }
 
 /// The unauthenticated `/api/auth/*` routes, budgeted per client IP. The authenticated ones

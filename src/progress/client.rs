@@ -3,11 +3,13 @@
 use std::{cell::RefCell, rc::Rc, time::Duration};
 
 use futures_util::future::{Either, select};
-use worker::{Delay, Method, Request, RequestInit, Stub};
+use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 use super::ROWS_WRITTEN_HEADER;
 use super::protocol::{Command, Failure, Reply};
+use super::sockets::{Changed, Close, SESSION_HEADER};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
+use crate::domain::sync::SyncCursor;
 use crate::http::RequestContext;
 use crate::http::log::RequestFacts;
 
@@ -22,15 +24,20 @@ pub struct ProgressClient {
 impl ProgressClient {
     /// The client of `user_id`'s object, reporting into `cx`'s request log.
     pub fn for_user(cx: &RequestContext, user_id: &str) -> ApiResult<ProgressClient> {
-        let stub = cx
-            .env
+        ProgressClient::in_env(&cx.env, user_id, Rc::clone(&cx.facts))
+    }
+
+    /// The client of `user_id`'s object, reporting into `facts`.
+    pub fn in_env(
+        env: &Env,
+        user_id: &str,
+        facts: Rc<RefCell<RequestFacts>>,
+    ) -> ApiResult<ProgressClient> {
+        let stub = env
             .durable_object("PROGRESS")?
             .id_from_name(user_id)?
             .get_stub()?;
-        Ok(ProgressClient {
-            stub,
-            facts: Rc::clone(&cx.facts),
-        })
+        Ok(ProgressClient { stub, facts })
     }
 
     pub async fn send(&self, command: &Command) -> ApiResult<Reply> {
@@ -89,6 +96,85 @@ impl ProgressClient {
             }
             None => self.send(&command).await,
         }
+    }
+}
+
+impl ProgressClient {
+    /// Hands a WebSocket upgrade of `session_id` (a session or token id) to the object.
+    pub async fn open_socket(&self, headers: &Headers, session_id: &str) -> ApiResult<Response> {
+        // A copy: the request's own headers are immutable.
+        let headers = headers.clone();
+        headers.set(SESSION_HEADER, session_id)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(headers);
+        let request = Request::new_with_init("https://progress/ws", &init)?;
+        let mut response = self.stub.fetch_with_request(request).await?;
+        if response.status_code() == 101 {
+            return Ok(response);
+        }
+        let failure: Failure = response
+            .json()
+            .await
+            .map_err(|e| ApiError::internal(format!("progress failure: {e}")))?;
+        Err(ApiError::new(
+            ErrorKind::from_code(&failure.code).unwrap_or(ErrorKind::Internal),
+            failure.message,
+        ))
+    }
+
+    async fn post(&self, path: &str, body: String) -> ApiResult<()> {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let request = Request::new_with_init(&format!("https://progress{path}"), &init)?;
+        self.stub.fetch_with_request(request).await?;
+        Ok(())
+    }
+
+    /// Tells the user's sockets that something changed.
+    pub async fn notify(&self, changed: &Changed) -> ApiResult<()> {
+        self.post(
+            "/notify",
+            serde_json::to_string(changed).unwrap_or_default(),
+        )
+        .await
+    }
+
+    /// Closes the sockets of one session, or all of the user's.
+    pub async fn close_sockets(&self, close: &Close) -> ApiResult<()> {
+        self.post("/close", serde_json::to_string(close).unwrap_or_default())
+            .await
+    }
+}
+
+/// Tells `user_id`'s sockets, after a write of theirs, where the change log now ends. Runs after
+/// the response is sent; a failure only delays the client's next poll, so it is logged and left.
+pub async fn notify_changed(env: Env, user_id: String) {
+    let result = async {
+        let (key, head) = crate::store::sync::key_and_head(&env.d1("DB")?, &user_id).await?;
+        let cursor = SyncCursor::Log { seq: head }.encode(key.as_bytes());
+        ProgressClient::in_env(&env, &user_id, Rc::default())?
+            .notify(&Changed { cursor })
+            .await
+    }
+    .await;
+    if let Err(error) = result {
+        worker::console_warn!("notify {user_id}: {}", error.message);
+    }
+}
+
+/// Closes sockets whose session just ended (`None`: all of the user's). The session has ended
+/// already, so a failure here is logged and left: such a socket hears only "changed", and its
+/// polls are refused.
+pub async fn close_sockets(cx: &RequestContext, user_id: &str, session_id: Option<&str>) {
+    let close = Close {
+        session_id: session_id.map(str::to_owned),
+    };
+    let result = match ProgressClient::for_user(cx, user_id) {
+        Ok(client) => client.close_sockets(&close).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = result {
+        worker::console_warn!("close sockets of {user_id}: {}", error.message);
     }
 }
 

@@ -9,10 +9,12 @@
 
 pub mod client;
 pub mod protocol;
+pub mod sockets;
 mod store;
 
 use worker::{
-    Date, DurableObject, Env, Request, Response, Result, SqlStorage, State, durable_object,
+    Date, DurableObject, Env, Request, Response, Result, SqlStorage, State, WebSocket,
+    WebSocketIncomingMessage, durable_object,
 };
 
 use crate::domain::economy::{self, AwardRequest, EventType, Refusal};
@@ -42,6 +44,30 @@ impl DurableObject for UserProgress {
     }
 
     async fn fetch(&self, mut request: Request) -> Result<Response> {
+        match request.path().as_str() {
+            "/ws" => {
+                let session_id = request
+                    .headers()
+                    .get(sockets::SESSION_HEADER)?
+                    .unwrap_or_default();
+                return match sockets::accept(&self.state, &session_id)? {
+                    Some(response) => Ok(response),
+                    None => failure(&ApiError::new(
+                        ErrorKind::Conflict,
+                        format!("at most {} live sockets per user", sockets::MAX_SOCKETS),
+                    )),
+                };
+            }
+            "/notify" => {
+                sockets::notify(&self.state, &request.json::<sockets::Changed>().await?);
+                return Response::empty();
+            }
+            "/close" => {
+                sockets::close(&self.state, &request.json::<sockets::Close>().await?);
+                return Response::empty();
+            }
+            _ => {}
+        }
         let command = match request.json::<Command>().await {
             Ok(command) => command,
             Err(error) => return failure(&ApiError::bad_request(format!("bad command: {error}"))),
@@ -59,6 +85,25 @@ impl DurableObject for UserProgress {
             .headers_mut()
             .set(ROWS_WRITTEN_HEADER, &store::take_rows_written().to_string())?;
         Ok(response)
+    }
+
+    async fn websocket_message(
+        &self,
+        socket: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        sockets::received(&socket)
+    }
+
+    async fn websocket_close(
+        &self,
+        _socket: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        // The runtime answers the close frame itself (compatibility date 2026-04-07 and later).
+        Ok(())
     }
 }
 

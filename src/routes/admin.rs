@@ -48,6 +48,7 @@ pub async fn update_user(mut cx: RequestContext) -> ApiResult<Response> {
         .ok_or_else(|| ApiError::not_found("user"))?;
     if patch.disabled == Some(true) {
         sessions::end_all(&db, &cx.sessions_kv()?, &user_id, now).await?;
+        crate::progress::client::close_sockets(&cx, &user_id, None).await;
     }
     audit::append(
         &db,

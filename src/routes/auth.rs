@@ -15,6 +15,7 @@ use crate::domain::secret::{encode_secret, looks_like_secret, sha256_hex};
 use crate::domain::user::{DevSignIn, VouchedIdentity};
 use crate::http::context::random_bytes;
 use crate::http::{RequestContext, ok};
+use crate::progress::client::close_sockets;
 use crate::store::oauth_states::{self, PENDING_SIGN_IN_SECONDS, PendingSignIn};
 use crate::store::sessions;
 
@@ -239,6 +240,7 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
             crate::store::api_tokens::revoke(&db, &caller.user.id, id, cx.now()).await?;
         }
     }
+    close_sockets(&cx, &caller.user.id, Some(caller.credential.id())).await;
     auth::with_cookie(
         ok(&SignedOut { signed_out: true })?,
         &cookie::clear(SESSION_COOKIE),
@@ -249,6 +251,7 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
 pub async fn sign_out_everywhere(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     sessions::end_all(&cx.db()?, &cx.sessions_kv()?, &caller.user.id, cx.now()).await?;
+    close_sockets(&cx, &caller.user.id, None).await;
     auth::with_cookie(
         ok(&SignedOut { signed_out: true })?,
         &cookie::clear(SESSION_COOKIE),

@@ -43,5 +43,6 @@ pub async fn end_session(cx: RequestContext) -> ApiResult<Response> {
     if !ended {
         return Err(ApiError::not_found("session"));
     }
+    crate::progress::client::close_sockets(&cx, &caller.user.id, Some(id)).await;
     Ok(Response::empty()?.with_status(204))
 }

@@ -118,6 +118,7 @@ fn table() -> Routes {
         .delete("/api/audio/:id", audio::delete)
         .post("/api/sync/poll", sync::poll)
         .post("/api/sync/push", sync::push)
+        .get("/api/sync/ws", sync::socket)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)
 }

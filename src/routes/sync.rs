@@ -430,3 +430,19 @@ async fn apply_once(
 fn error_value(error: &ApiError, request_id: &str) -> Value {
     serde_json::from_slice(&error_body(error, request_id)).unwrap_or(Value::Null)
 }
+
+/// `GET /api/sync/ws`: a WebSocket held by the user's object, told `{"type":"changed","cursor"}`
+/// after every write of theirs. Auth as everywhere (cookie with its Origin checked, or bearer);
+/// the socket closes when its session or token ends.
+pub async fn socket(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let upgrade = cx.header("upgrade").unwrap_or_default();
+    if !upgrade.eq_ignore_ascii_case("websocket") {
+        return Err(ApiError::bad_request(
+            "this route only upgrades to a WebSocket (Upgrade: websocket)",
+        ));
+    }
+    ProgressClient::for_user(&cx, &caller.user.id)?
+        .open_socket(cx.request.headers(), caller.credential.id())
+        .await
+}

@@ -53,5 +53,6 @@ pub async fn revoke(cx: RequestContext) -> ApiResult<Response> {
     if !api_tokens::revoke(&cx.db()?, &caller.user.id, id, cx.now()).await? {
         return Err(ApiError::not_found("API token"));
     }
+    crate::progress::client::close_sockets(&cx, &caller.user.id, Some(id)).await;
     Ok(Response::empty()?.with_status(204))
 }
