@@ -467,3 +467,94 @@ fn a_socket_needs_a_session_and_an_upgrade() {
         .get("/api/sync/ws")
         .expect_error(400, "bad_request");
 }
+
+#[test]
+fn a_user_holds_at_most_twenty_sockets() {
+    let me = Owner::new("sync-ws-many");
+    let sockets: Vec<_> = (0..20).map(|_| socket(&me)).collect();
+    let base = support::worker().base.clone();
+    let address = base.trim_start_matches("http://").to_owned();
+    let cookies: Vec<String> = me
+        .client
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let request = tungstenite::http::Request::builder()
+        .uri(format!("ws://{address}/api/sync/ws"))
+        .header("host", &address)
+        .header("cookie", cookies.join("; "))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header(
+            "sec-websocket-key",
+            tungstenite::handshake::client::generate_key(),
+        )
+        .body(())
+        .expect("request");
+    let stream = std::net::TcpStream::connect(&address).expect("connect");
+    match tungstenite::client(request, stream) {
+        Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(response))) => {
+            assert_eq!(response.status(), 409);
+        }
+        other => panic!(
+            "the 21st socket was not refused: {:?}",
+            other.map(|(_, r)| r.status())
+        ),
+    }
+    drop(sockets);
+}
+
+#[test]
+fn deltas_cover_workouts_books_and_audio() {
+    let mut me = Owner::new("sync-kinds");
+    let (_, cursor) = drain(&mut me, Value::Null, 100);
+    let workout = me.create(
+        "/api/workouts",
+        &json!({"name": "Swim", "duration_minutes": 30}),
+    );
+    let book = me.create("/api/books", &json!({"title": "Emma"}));
+    let track = upload_track(&mut me);
+    let (created, cursor) = drain(&mut me, cursor, 100);
+    let kinds: Vec<(&str, &str)> = created
+        .iter()
+        .filter_map(|c| Some((c["entity"].as_str()?, c["op"].as_str()?)))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("workout", "upsert"),
+            ("book", "upsert"),
+            ("audio", "upsert")
+        ]
+    );
+    assert_eq!(created[2]["data"]["title"], "waves");
+
+    let workout_path = format!("/api/workouts/{}", workout["id"].as_str().expect("id"));
+    me.write(
+        "PATCH",
+        &workout_path,
+        Some(&json!({"calories": 250})),
+        None,
+    )
+    .expect_data(200);
+    let book_path = format!("/api/books/{}", book["id"].as_str().expect("id"));
+    assert_eq!(me.write("DELETE", &book_path, None, None).status, 204);
+    let track_path = format!("/api/audio/{}", track["id"].as_str().expect("id"));
+    assert_eq!(me.write("DELETE", &track_path, None, None).status, 204);
+    let (changed, _) = drain(&mut me, cursor, 100);
+    let ops: Vec<(&str, &str)> = changed
+        .iter()
+        .filter_map(|c| Some((c["entity"].as_str()?, c["op"].as_str()?)))
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            ("workout", "upsert"),
+            ("book", "delete"),
+            ("audio", "delete")
+        ]
+    );
+    assert_eq!(changed[0]["data"]["calories"], 250);
+}
