@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
 WASM := build/index_bg.wasm
 
-.PHONY: setup build dev test lint test-native test-wasm size deploy clean bench-awards bench-audio
+.PHONY: setup build dev test lint test-native test-wasm size deploy clean bench-awards bench-audio bench-sync
 
 setup:
 	@scripts/setup.sh
@@ -46,6 +46,9 @@ bench-awards: setup build
 
 bench-audio: setup build
 	@node bench/audio.mjs
+
+bench-sync: setup build
+	@node --experimental-websocket bench/sync.mjs
 
 deploy: setup build
 	@$(ENV) wrangler d1 migrations apply DB --remote

@@ -48,12 +48,20 @@ export async function startWorker(vars = {}) {
   const started = Date.now();
   while (Date.now() - started < 120_000) {
     try {
-      if ((await fetch(`${base}/api/health`)).ok) return { base, lines, stop, pid: child.pid };
+      if ((await fetch(`${base}/api/health`)).ok) return { base, lines, stop, pid: child.pid, state };
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
   }
   stop();
   throw new Error("the worker did not start");
+}
+
+/** Runs SQL on the worker's local D1 (the state the running worker uses). */
+export function d1(state, sql) {
+  const result = spawnSync(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql],
+    { cwd: root, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" }, encoding: "utf8", maxBuffer: 64 << 20 });
+  if (result.status !== 0) throw new Error(`d1: ${result.stderr}`);
+  return JSON.parse(result.stdout);
 }
 
 /** The peak resident memory (VmHWM, bytes) of the workerd processes under `pid`. */
