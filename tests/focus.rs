@@ -140,20 +140,13 @@ fn a_forgotten_session_ends_by_itself_once() {
     let mut me = Owner::new("focus-forgotten");
     start(&mut me, 25, 0);
     // Seen an hour later: it ended at 50 minutes, paid on the capped 27.
-    let seen: Vec<Reply> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| {
-                let mut tab = me.client.burst_tab();
-                scope.spawn(move || {
-                    tab.send("GET", "/api/focus/active", &[("x-dev-now", &at(60))], None)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
-    });
+    let seen = me.concurrently(
+        4,
+        "GET",
+        "/api/focus/active",
+        None,
+        &[("x-dev-now", &at(60))],
+    );
     for reply in &seen {
         assert!(reply.expect_data(200).is_null(), "{}", reply.text);
     }
@@ -267,27 +260,13 @@ fn sessions_link_only_the_users_own_items() {
 #[test]
 fn concurrent_starts_leave_one_active_session() {
     let mut me = Owner::new("focus-race");
-    let replies: Vec<Reply> = support::burst(|| {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..12)
-                .map(|_| {
-                    let mut tab = me.client.burst_tab();
-                    let csrf = me.csrf.clone();
-                    scope.spawn(move || {
-                        tab.post_json_with(
-                            "/api/focus/start",
-                            &json!({"planned_minutes": 25}),
-                            &[("x-csrf-token", &csrf)],
-                        )
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("thread"))
-                .collect()
-        })
-    });
+    let replies = me.concurrently(
+        12,
+        "POST",
+        "/api/focus/start",
+        Some(&json!({"planned_minutes": 25})),
+        &[],
+    );
     let started = replies.iter().filter(|r| r.status == 201).count();
     let refused = replies.iter().filter(|r| r.status == 409).count();
     assert_eq!(

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Owner, Reply};
+use support::Owner;
 
 fn owner(label: &str) -> Owner {
     Owner::new(label)
@@ -268,23 +268,9 @@ fn concurrent_completions_award_exactly_once() {
         .expect("id")
         .to_owned();
     let path = format!("/api/goals/{id}/complete");
-    let replies: Vec<Reply> = support::burst(|| {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..24)
-                .map(|_| {
-                    let mut tab = me.client.burst_tab();
-                    let (csrf, path) = (me.csrf.clone(), path.clone());
-                    // No Idempotency-Key: every request reaches the award, and only the award's
-                    // own key (the goal's id) keeps it to one.
-                    scope.spawn(move || tab.send("POST", &path, &[("x-csrf-token", &csrf)], None))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("thread"))
-                .collect()
-        })
-    });
+    // No Idempotency-Key: every request reaches the award, and only the award's own key (the
+    // goal's id) keeps it to one.
+    let replies = me.concurrently(24, "POST", &path, None, &[]);
     assert!(
         replies.iter().all(|r| r.status == 200),
         "{:?}",

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Owner, Reply};
+use support::Owner;
 
 fn new_habit(me: &mut Owner, body: Value) -> String {
     me.create("/api/habits", &body)["id"]
@@ -285,21 +285,7 @@ fn concurrent_completions_award_once() {
     let mut me = Owner::new("habit-race");
     let id = daily(&mut me, "Floss");
     let path = format!("/api/habits/{id}/complete");
-    let replies: Vec<Reply> = support::burst(|| {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..24)
-                .map(|_| {
-                    let mut tab = me.client.burst_tab();
-                    let (csrf, path) = (me.csrf.clone(), path.clone());
-                    scope.spawn(move || tab.send("POST", &path, &[("x-csrf-token", &csrf)], None))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("thread"))
-                .collect()
-        })
-    });
+    let replies = me.concurrently(24, "POST", &path, None, &[]);
     assert!(
         replies.iter().all(|r| r.status == 200),
         "{:?}",

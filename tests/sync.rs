@@ -352,10 +352,12 @@ fn a_pushed_operation_acts_as_its_user_only() {
         .expect_data(200);
 }
 
-/// A WebSocket to `/api/sync/ws` with `me`'s cookies.
-fn socket(me: &Owner) -> tungstenite::WebSocket<std::net::TcpStream> {
-    let base = support::worker().base.clone();
-    let address = base.trim_start_matches("http://").to_owned();
+/// An upgrade request to `/api/sync/ws` with `me`'s cookies, and the worker's address.
+fn upgrade_request(me: &Owner) -> (tungstenite::http::Request<()>, String) {
+    let address = support::worker()
+        .base
+        .trim_start_matches("http://")
+        .to_owned();
     let cookies: Vec<String> = me
         .client
         .cookies
@@ -375,6 +377,12 @@ fn socket(me: &Owner) -> tungstenite::WebSocket<std::net::TcpStream> {
         )
         .body(())
         .expect("request");
+    (request, address)
+}
+
+/// A WebSocket to `/api/sync/ws` with `me`'s cookies.
+fn socket(me: &Owner) -> tungstenite::WebSocket<std::net::TcpStream> {
+    let (request, address) = upgrade_request(me);
     let stream = std::net::TcpStream::connect(&address).expect("connect");
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
@@ -472,27 +480,7 @@ fn a_socket_needs_a_session_and_an_upgrade() {
 fn a_user_holds_at_most_twenty_sockets() {
     let me = Owner::new("sync-ws-many");
     let sockets: Vec<_> = (0..20).map(|_| socket(&me)).collect();
-    let base = support::worker().base.clone();
-    let address = base.trim_start_matches("http://").to_owned();
-    let cookies: Vec<String> = me
-        .client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    let request = tungstenite::http::Request::builder()
-        .uri(format!("ws://{address}/api/sync/ws"))
-        .header("host", &address)
-        .header("cookie", cookies.join("; "))
-        .header("connection", "Upgrade")
-        .header("upgrade", "websocket")
-        .header("sec-websocket-version", "13")
-        .header(
-            "sec-websocket-key",
-            tungstenite::handshake::client::generate_key(),
-        )
-        .body(())
-        .expect("request");
+    let (request, address) = upgrade_request(&me);
     let stream = std::net::TcpStream::connect(&address).expect("connect");
     match tungstenite::client(request, stream) {
         Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(response))) => {

@@ -360,6 +360,41 @@ impl Owner {
         }
     }
 
+    /// `count` identical requests at once, each from a tab of its own, with `extra` headers (no
+    /// Idempotency-Key unless given: only the server's own rules keep writes from applying twice).
+    pub fn concurrently(
+        &self,
+        count: usize,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> Vec<Reply> {
+        let text = body.map(Value::to_string);
+        burst(|| {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..count)
+                    .map(|_| {
+                        let mut tab = self.client.burst_tab();
+                        let (csrf, text) = (self.csrf.clone(), text.clone());
+                        scope.spawn(move || {
+                            let mut headers = vec![
+                                ("x-csrf-token", csrf.as_str()),
+                                ("content-type", "application/json"),
+                            ];
+                            headers.extend_from_slice(extra);
+                            tab.send(method, path, &headers, text.as_deref().map(str::as_bytes))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("thread"))
+                    .collect()
+            })
+        })
+    }
+
     /// Creates an item and returns it (`data`, which must be `201`).
     pub fn create(&mut self, path: &str, body: &Value) -> Value {
         self.write("POST", path, Some(body), None).expect_data(201)
