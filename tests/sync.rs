@@ -546,3 +546,38 @@ fn deltas_cover_workouts_books_and_audio() {
     );
     assert_eq!(changed[0]["data"]["calories"], 250);
 }
+
+#[test]
+fn signing_out_everywhere_closes_every_socket_and_a_bearer_socket_works() {
+    let mut me = Owner::new("sync-ws-all");
+    let token = me
+        .write("POST", "/api/tokens", Some(&json!({"name": "cli"})), None)
+        .expect_data(201);
+    let mut cookie_socket = socket(&me);
+    let (mut request, address) = upgrade_request(&me);
+    request.headers_mut().remove("cookie");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", token["token"].as_str().expect("token"))
+            .parse()
+            .expect("header"),
+    );
+    let stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let (mut bearer_socket, response) = tungstenite::client(request, stream).expect("upgrade");
+    assert_eq!(response.status(), 101);
+    me.write("POST", "/api/auth/signout-all", None, None)
+        .expect_data(200);
+    assert_eq!(
+        next_text(&mut cookie_socket),
+        None,
+        "the session's socket closed"
+    );
+    assert_eq!(
+        next_text(&mut bearer_socket),
+        None,
+        "the token's socket closed"
+    );
+}
