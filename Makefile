@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
 WASM := build/index_bg.wasm
 
-.PHONY: setup build dev test lint test-native test-wasm size deploy clean bench-awards bench-audio bench-sync
+.PHONY: setup build dev test lint deploy-check test-native test-wasm size deploy clean bench-awards bench-audio bench-sync
 
 setup:
 	@scripts/setup.sh
@@ -21,12 +21,18 @@ dev: setup build
 	@$(ENV) wrangler d1 migrations apply DB --local
 	@$(ENV) wrangler dev --ip 127.0.0.1 --port 8787 --var DEV_AUTH:on --var ENVIRONMENT:development
 
-test: setup build lint test-native test-wasm
+test: setup build lint deploy-check test-native test-wasm
 
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+# What `wrangler deploy` would upload, checked without an account: a broken deploy configuration
+# (bindings, migrations dir, main) fails here.
+deploy-check:
+	@$(ENV) wrangler deploy --dry-run --outdir target/deploy-dry-run > target/deploy-dry-run.log
+	@echo "wrangler deploy --dry-run: ok"
 
 # Unit and property tests of the pure code, then the end-to-end suites against workerd.
 test-native:
