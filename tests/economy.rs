@@ -230,32 +230,32 @@ fn the_ledger_pages_newest_first_without_gaps() {
     assert_eq!(all["items"].as_array().map(Vec::len), Some(5));
 }
 
-/// Runs `count` requests at once, each from a tab of `member`, and returns the replies.
+/// Runs `count` requests at once, each from a tab of `member`, and returns the replies. The
+/// burst holds the harness's traffic lock, so no other test's request is in flight meanwhile
+/// (wrangler's local proxy may drop one under such a burst; see `support::burst`).
 fn at_once(
     member: &Member,
     count: usize,
     request: impl Fn(&mut Member, usize) -> Reply + Sync,
 ) -> Vec<Reply> {
-    static ONE_BURST_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _burst = ONE_BURST_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..count)
-            .map(|index| {
-                let mut tab = Member {
-                    client: member.client.burst_tab(),
-                    csrf: member.csrf.clone(),
-                    id: member.id.clone(),
-                };
-                let request = &request;
-                scope.spawn(move || request(&mut tab, index))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("request thread"))
-            .collect()
+    support::burst(|| {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..count)
+                .map(|index| {
+                    let mut tab = Member {
+                        client: member.client.burst_tab(),
+                        csrf: member.csrf.clone(),
+                        id: member.id.clone(),
+                    };
+                    let request = &request;
+                    scope.spawn(move || request(&mut tab, index))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("request thread"))
+                .collect()
+        })
     })
 }
 
