@@ -121,3 +121,154 @@ pub async fn claim(mut cx: RequestContext) -> ApiResult<Response> {
         progress: ProgressView::of(&state),
     })
 }
+
+/// A user in the admin list, with where they stand.
+#[derive(Serialize)]
+struct ListedUser {
+    #[serde(flatten)]
+    user: AdminUser,
+    progress: Option<Standing>,
+}
+
+#[derive(Serialize)]
+struct Standing {
+    xp: u64,
+    level: u32,
+    coins: u64,
+}
+
+async fn progress_of(cx: &RequestContext, user_id: &str) -> ApiResult<ProgressView> {
+    match ProgressClient::for_user(cx, user_id)?
+        .send(&Command::State)
+        .await?
+    {
+        Reply::State { state } => Ok(ProgressView::of(&state)),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// `GET /api/admin/users?q=&limit=&cursor=`: users whose e-mail or name starts with `q`, each
+/// with their standing, fetched from their objects concurrently (`null` if one does not answer).
+pub async fn list_users(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    caller.require_admin()?;
+    let query = cx.query("q").filter(|q| !q.trim().is_empty());
+    if query.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::invalid_field(
+            "q",
+            "must be at most 200 characters",
+        ));
+    }
+    let page = cx.page_request("admin-users")?;
+    let after = page.after_as::<String>()?;
+    let rows = users::search(
+        &cx.db()?,
+        query.as_deref().map(str::trim),
+        after.as_deref(),
+        page.fetch_limit(),
+    )
+    .await?;
+    let standings =
+        futures_util::future::join_all(rows.iter().map(|row| progress_of(&cx, &row.id))).await;
+    let listed: Vec<ListedUser> = rows
+        .into_iter()
+        .zip(standings)
+        .map(|(row, progress)| {
+            let disabled = row.is_disabled();
+            ListedUser {
+                user: AdminUser {
+                    user: row.into_user(),
+                    disabled,
+                },
+                progress: progress.ok().map(|p| Standing {
+                    xp: p.xp,
+                    level: p.level,
+                    coins: p.coins,
+                }),
+            }
+        })
+        .collect();
+    ok(&page.page("admin-users", listed, |u: &ListedUser| {
+        u.user.user.id.clone()
+    }))
+}
+
+#[derive(Serialize)]
+struct UserDetail {
+    #[serde(flatten)]
+    user: AdminUser,
+    progress: ProgressView,
+    content: users::Holdings,
+}
+
+/// `GET /api/admin/users/{id}`: the user, their progress, what they hold and their live sessions.
+pub async fn get_user(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    caller.require_admin()?;
+    let user_id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
+    let db = cx.db()?;
+    let row = users::find_by_id(&db, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let content = users::holdings(&db, &user_id, cx.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let progress = progress_of(&cx, &user_id).await?;
+    let disabled = row.is_disabled();
+    ok(&UserDetail {
+        user: AdminUser {
+            user: row.into_user(),
+            disabled,
+        },
+        progress,
+        content,
+    })
+}
+
+#[derive(Serialize)]
+struct Revoked {
+    user_id: String,
+    revoked: bool,
+}
+
+/// `POST /api/admin/users/{id}/sessions/revoke`: ends every session and token of the user and
+/// closes their sockets, at once; audited.
+pub async fn revoke_sessions(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    caller.require_admin()?;
+    let user_id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
+    let db = cx.db()?;
+    if users::find_by_id(&db, &user_id).await?.is_none() {
+        return Err(ApiError::not_found("user"));
+    }
+    let now = cx.now();
+    sessions::end_all(&db, &cx.sessions_kv()?, &user_id, now).await?;
+    crate::progress::client::close_sockets(&cx, &user_id, None).await;
+    audit::append(
+        &db,
+        &audit::AuditEntry {
+            id: &cx.new_id()?,
+            actor_id: Some(&caller.user.id),
+            action: "admin.sessions_revoke",
+            target_id: Some(&user_id),
+            request_id: &cx.request_id,
+            detail: &json!({}),
+        },
+        now,
+    )
+    .await?;
+    ok(&Revoked {
+        user_id,
+        revoked: true,
+    })
+}
+
+/// `GET /api/admin/audit`: the audit log, newest first.
+pub async fn audit_log(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    caller.require_admin()?;
+    let page = cx.page_request("audit")?;
+    let before = page.after_as::<String>()?;
+    let rows = audit::page(&cx.db()?, before.as_deref(), page.fetch_limit()).await?;
+    ok(&page.page("audit", rows, |row: &audit::AuditRow| row.id.clone()))
+}

@@ -65,6 +65,13 @@ fn table() -> Routes {
             admin::update_user,
         )
         .post("/api/admin/users/:id/claim", admin::claim)
+        .get("/api/admin/users", admin::list_users)
+        .get("/api/admin/users/:id", admin::get_user)
+        .post(
+            "/api/admin/users/:id/sessions/revoke",
+            admin::revoke_sessions,
+        )
+        .get("/api/admin/audit", admin::audit_log)
         .get("/api/goals", content::list::<Goals>)
         .post("/api/goals", goals::create)
         .get("/api/goals/archived", content::archived::<Goals>)

@@ -32,3 +32,30 @@ pub async fn append(db: &D1Database, entry: &AuditEntry<'_>, now: Millis) -> Api
     .await?;
     Ok(())
 }
+
+/// An audit entry as the admin API shows it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_id: Option<String>,
+    pub request_id: String,
+    #[serde(deserialize_with = "crate::store::content::stored_json")]
+    pub detail: serde_json::Value,
+    pub created_at: String,
+}
+
+/// A page of the log, newest first (ids are UUIDv7), before the id `before`.
+pub async fn page(db: &D1Database, before: Option<&str>, limit: u32) -> ApiResult<Vec<AuditRow>> {
+    Ok(query!(
+        db,
+        "select id, actor_id, action, target_id, request_id, detail, created_at from audit_log
+          where (?1 is null or id < ?1) order by id desc limit ?2",
+        before,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<AuditRow>()?)
+}

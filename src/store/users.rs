@@ -1,7 +1,7 @@
 //! Users and their sign-in identities in D1. A user is found by (issuer, subject), never by
 //! e-mail alone.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use worker::{D1Database, query};
 
 use crate::domain::error::ApiResult;
@@ -146,5 +146,72 @@ pub async fn update(
         now.to_rfc3339()
     )?
     .first::<UserRow>(None)
+    .await?)
+}
+
+/// A page of users whose e-mail or name starts with `prefix` (case-insensitive), in id order
+/// after the id `after`.
+pub async fn search(
+    db: &D1Database,
+    prefix: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<UserRow>> {
+    // LIKE's wildcards in the prefix are matched literally.
+    let pattern = prefix.map(|p| {
+        let escaped: String = p
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                other => vec![other],
+            })
+            .collect();
+        format!("{escaped}%")
+    });
+    Ok(query!(
+        db,
+        "select id, email, name, role, disabled, created_at from users
+          where (?1 is null or lower(email) like ?1 escape '\\' or lower(name) like ?1 escape '\\')
+            and (?2 is null or id > ?2)
+          order by id limit ?3",
+        pattern,
+        after,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<UserRow>()?)
+}
+
+/// How much a user has: active items per kind, and live sessions.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Holdings {
+    pub goals: u64,
+    pub habits: u64,
+    pub quests: u64,
+    pub workouts: u64,
+    pub books: u64,
+    pub focus_sessions: u64,
+    pub audio_tracks: u64,
+    pub live_sessions: u64,
+}
+
+pub async fn holdings(db: &D1Database, user_id: &str, now: Millis) -> ApiResult<Option<Holdings>> {
+    Ok(query!(
+        db,
+        "select
+           (select count(*) from goals where user_id = ?1 and is_active = 1) as goals,
+           (select count(*) from habits where user_id = ?1 and is_active = 1) as habits,
+           (select count(*) from quests where user_id = ?1 and is_active = 1) as quests,
+           (select count(*) from workouts where user_id = ?1 and is_active = 1) as workouts,
+           (select count(*) from books where user_id = ?1 and is_active = 1) as books,
+           (select count(*) from focus_sessions where user_id = ?1) as focus_sessions,
+           (select count(*) from audio_tracks where user_id = ?1 and scope = 'user') as audio_tracks,
+           (select count(*) from sessions where user_id = ?1 and ended_at is null and expires_at > ?2) as live_sessions",
+        user_id,
+        now.to_rfc3339()
+    )?
+    .first::<Holdings>(None)
     .await?)
 }
