@@ -96,6 +96,19 @@ fn admins_search_page_and_read_users() {
     assert_eq!(first["progress"]["xp"], 100, "the finished book");
     let none = admin.client.get("/api/admin/users?q=%25").expect_data(200);
     assert_eq!(none["items"], json!([]), "a wildcard is matched literally");
+    let long = admin
+        .client
+        .get(&format!("/api/admin/users?q={}", "0".repeat(200)))
+        .expect_data(200);
+    assert_eq!(
+        long["items"],
+        json!([]),
+        "a long prefix is fine (D1 caps LIKE patterns)"
+    );
+    admin
+        .client
+        .get(&format!("/api/admin/users?q={}", "0".repeat(201)))
+        .expect_error(400, "bad_request");
 
     let detail = admin
         .client

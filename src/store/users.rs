@@ -150,32 +150,24 @@ pub async fn update(
 }
 
 /// A page of users whose e-mail or name starts with `prefix` (case-insensitive), in id order
-/// after the id `after`.
+/// after the id `after`. A plain prefix comparison, not LIKE: no wildcards to escape, and D1 caps
+/// LIKE patterns at 50 bytes.
 pub async fn search(
     db: &D1Database,
     prefix: Option<&str>,
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<UserRow>> {
-    // LIKE's wildcards in the prefix are matched literally.
-    let pattern = prefix.map(|p| {
-        let escaped: String = p
-            .to_lowercase()
-            .chars()
-            .flat_map(|c| match c {
-                '%' | '_' | '\\' => vec!['\\', c],
-                other => vec![other],
-            })
-            .collect();
-        format!("{escaped}%")
-    });
+    let prefix = prefix.map(str::to_lowercase);
     Ok(query!(
         db,
         "select id, email, name, role, disabled, created_at from users
-          where (?1 is null or lower(email) like ?1 escape '\\' or lower(name) like ?1 escape '\\')
+          where (?1 is null
+                 or substr(lower(email), 1, length(?1)) = ?1
+                 or substr(lower(name), 1, length(?1)) = ?1)
             and (?2 is null or id > ?2)
           order by id limit ?3",
-        pattern,
+        prefix,
         after,
         limit
     )?
