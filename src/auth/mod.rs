@@ -189,6 +189,14 @@ pub async fn start_session(
 }
 
 /// Appends a `Set-Cookie` to a response.
+/// Ends every session and API token of `user_id` and closes their sockets, at once: sign-out
+/// everywhere, an admin's revocation, disabling a user.
+pub async fn end_everything(cx: &RequestContext, user_id: &str) -> ApiResult<()> {
+    sessions::end_all(&cx.db()?, &cx.sessions_kv()?, user_id, cx.now()).await?;
+    crate::progress::client::close_sockets(cx, user_id, None).await;
+    Ok(())
+}
+
 pub fn with_cookie(mut response: Response, set_cookie: &str) -> ApiResult<Response> {
     response.headers_mut().append("set-cookie", set_cookie)?;
     Ok(response)

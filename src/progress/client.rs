@@ -97,9 +97,7 @@ impl ProgressClient {
             None => self.send(&command).await,
         }
     }
-}
 
-impl ProgressClient {
     /// Hands a WebSocket upgrade of `session_id` (a session or token id) to the object.
     pub async fn open_socket(&self, headers: &Headers, session_id: &str) -> ApiResult<Response> {
         // A copy: the request's own headers are immutable.

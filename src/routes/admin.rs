@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 use worker::Response;
 
-use crate::auth;
+use crate::auth::{self, Caller};
 use crate::domain::economy::view::{Claim, ProgressView};
 use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType};
 use crate::domain::error::{ApiError, ApiResult};
@@ -13,7 +13,30 @@ use crate::domain::user::{User, UserPatch};
 use crate::http::{RequestContext, ok};
 use crate::progress::client::{ProgressClient, unexpected};
 use crate::progress::protocol::{Command, Reply};
-use crate::store::{audit, sessions, users};
+use crate::store::{audit, users};
+
+/// Records what an admin did to a user in the audit log.
+async fn audited(
+    cx: &RequestContext,
+    caller: &Caller,
+    action: &str,
+    target_id: &str,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    audit::append(
+        &cx.db()?,
+        &audit::AuditEntry {
+            id: &cx.new_id()?,
+            actor_id: Some(&caller.user.id),
+            action,
+            target_id: Some(target_id),
+            request_id: &cx.request_id,
+            detail: &detail,
+        },
+        cx.now(),
+    )
+    .await
+}
 
 #[derive(Serialize)]
 struct Claimed {
@@ -47,20 +70,14 @@ pub async fn update_user(mut cx: RequestContext) -> ApiResult<Response> {
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     if patch.disabled == Some(true) {
-        sessions::end_all(&db, &cx.sessions_kv()?, &user_id, now).await?;
-        crate::progress::client::close_sockets(&cx, &user_id, None).await;
+        auth::end_everything(&cx, &user_id).await?;
     }
-    audit::append(
-        &db,
-        &audit::AuditEntry {
-            id: &cx.new_id()?,
-            actor_id: Some(&caller.user.id),
-            action: "admin.user_update",
-            target_id: Some(&user_id),
-            request_id: &cx.request_id,
-            detail: &json!({"role": patch.role, "disabled": patch.disabled}),
-        },
-        now,
+    audited(
+        &cx,
+        &caller,
+        "admin.user_update",
+        &user_id,
+        json!({"role": patch.role, "disabled": patch.disabled}),
     )
     .await?;
     let disabled = updated.is_disabled();
@@ -102,17 +119,12 @@ pub async fn claim(mut cx: RequestContext) -> ApiResult<Response> {
     let Reply::Award { outcome, state, .. } = reply else {
         return Err(unexpected(&reply));
     };
-    audit::append(
-        &db,
-        &audit::AuditEntry {
-            id: &cx.new_id()?,
-            actor_id: Some(&caller.user.id),
-            action: "admin.claim",
-            target_id: Some(&user_id),
-            request_id: &cx.request_id,
-            detail: &json!({"xp": body.xp.0, "coins": body.coins.0, "reason": body.reason.as_str()}),
-        },
-        cx.now(),
+    audited(
+        &cx,
+        &caller,
+        "admin.claim",
+        &user_id,
+        json!({"xp": body.xp.0, "coins": body.coins.0, "reason": body.reason.as_str()}),
     )
     .await?;
     ok(&Claimed {
@@ -241,22 +253,8 @@ pub async fn revoke_sessions(cx: RequestContext) -> ApiResult<Response> {
     if users::find_by_id(&db, &user_id).await?.is_none() {
         return Err(ApiError::not_found("user"));
     }
-    let now = cx.now();
-    sessions::end_all(&db, &cx.sessions_kv()?, &user_id, now).await?;
-    crate::progress::client::close_sockets(&cx, &user_id, None).await;
-    audit::append(
-        &db,
-        &audit::AuditEntry {
-            id: &cx.new_id()?,
-            actor_id: Some(&caller.user.id),
-            action: "admin.sessions_revoke",
-            target_id: Some(&user_id),
-            request_id: &cx.request_id,
-            detail: &json!({}),
-        },
-        now,
-    )
-    .await?;
+    auth::end_everything(&cx, &user_id).await?;
+    audited(&cx, &caller, "admin.sessions_revoke", &user_id, json!({})).await?;
     ok(&Revoked {
         user_id,
         revoked: true,

@@ -250,8 +250,7 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
 /// `POST /api/auth/signout-all`: ends every session and API token of the user.
 pub async fn sign_out_everywhere(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    sessions::end_all(&cx.db()?, &cx.sessions_kv()?, &caller.user.id, cx.now()).await?;
-    close_sockets(&cx, &caller.user.id, None).await;
+    auth::end_everything(&cx, &caller.user.id).await?;
     auth::with_cookie(
         ok(&SignedOut { signed_out: true })?,
         &cookie::clear(SESSION_COOKIE),

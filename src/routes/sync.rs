@@ -51,7 +51,8 @@ fn entity_name(name: &str) -> Option<&'static str> {
     ENTITIES.into_iter().find(|known| *known == name)
 }
 
-fn to_values<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> String) -> BTreeMap<String, Value> {
+/// Items as `(id, JSON)` pairs, in their order.
+fn to_values<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> String) -> Vec<(String, Value)> {
     items
         .into_iter()
         .filter_map(|item| Some((id(&item), serde_json::to_value(&item).ok()?)))
@@ -68,7 +69,9 @@ async fn kind_items<K: Kind>(
         .into_iter()
         .filter(|item| K::is_active(item))
         .collect();
-    Ok(to_values(active, |item| K::id(item).to_owned()))
+    Ok(to_values(active, |item| K::id(item).to_owned())
+        .into_iter()
+        .collect())
 }
 
 /// The current state of `entity`'s items among `ids` that exist and are active.
@@ -85,10 +88,13 @@ async fn current(
         "quest" => kind_items::<Quests>(cx, caller, ids).await,
         "workout" => kind_items::<Workouts>(cx, caller, ids).await,
         "book" => kind_items::<Books>(cx, caller, ids).await,
-        "habit" => Ok(to_values(
-            habits::views_by_ids(cx, caller, ids).await?,
-            |h| h.id().to_owned(),
-        )),
+        "habit" => Ok(
+            to_values(habits::views_by_ids(cx, caller, ids).await?, |h| {
+                h.id().to_owned()
+            })
+            .into_iter()
+            .collect(),
+        ),
         "focus_session" => {
             let rows =
                 sync::by_ids::<FocusRow>(&db, user_id, "focus_sessions", focus_store::COLUMNS, ids)
@@ -97,12 +103,14 @@ async fn current(
             Ok(to_values(
                 rows.into_iter().map(|row| focus::view(row, now)).collect(),
                 |s| s.id().to_owned(),
-            ))
+            )
+            .into_iter()
+            .collect())
         }
         "audio" => {
             let tracks =
                 sync::by_ids::<Track>(&db, user_id, "audio_tracks", audio::COLUMNS, ids).await?;
-            Ok(to_values(tracks, |t| t.id.clone()))
+            Ok(to_values(tracks, |t| t.id.clone()).into_iter().collect())
         }
         "settings" => {
             let stored = settings::load(&db, user_id).await?;
@@ -114,7 +122,8 @@ async fn current(
     }
 }
 
-/// One page of a full copy of `entity`: up to `limit` active items after `after`, in id order.
+/// One page of a full copy of `entity`: up to `limit` active items after `after`, in id order,
+/// read once in the shape the API shows them.
 async fn copy_page(
     cx: &RequestContext,
     caller: &Caller,
@@ -124,65 +133,50 @@ async fn copy_page(
 ) -> ApiResult<Vec<(String, Value)>> {
     let db = cx.db()?;
     let user_id = caller.user.id.as_str();
-    let ids: Vec<String> = match entity {
-        "settings" if after.is_none() => vec![user_id.to_owned()],
-        "settings" => Vec::new(),
-        "habit" => {
-            let views = habits::views_page(cx, caller, after, limit).await?;
-            return Ok(to_values(views, |h| h.id().to_owned())
-                .into_iter()
-                .collect());
+    let now = cx.clock();
+    Ok(match entity {
+        "settings" if after.is_none() => current(cx, caller, entity, &[])
+            .await?
+            .into_iter()
+            .collect(),
+        "habit" => to_values(habits::views_page(cx, caller, after, limit).await?, |h| {
+            h.id().to_owned()
+        }),
+        "goal" => active_page::<Goals>(&db, user_id, after, limit).await?,
+        "quest" => active_page::<Quests>(&db, user_id, after, limit).await?,
+        "workout" => active_page::<Workouts>(&db, user_id, after, limit).await?,
+        "book" => active_page::<Books>(&db, user_id, after, limit).await?,
+        "focus_session" => {
+            let rows = sync::page::<FocusRow>(
+                &db,
+                user_id,
+                "focus_sessions",
+                focus_store::COLUMNS,
+                after,
+                limit,
+            )
+            .await?;
+            to_values(
+                rows.into_iter().map(|row| focus::view(row, now)).collect(),
+                |s| s.id().to_owned(),
+            )
         }
-        "goal" => ids_of::<Goals>(&db, user_id, after, limit).await?,
-        "quest" => ids_of::<Quests>(&db, user_id, after, limit).await?,
-        "workout" => ids_of::<Workouts>(&db, user_id, after, limit).await?,
-        "book" => ids_of::<Books>(&db, user_id, after, limit).await?,
-        "focus_session" => sync::page::<FocusRow>(
-            &db,
-            user_id,
-            "focus_sessions",
-            focus_store::COLUMNS,
-            "1 = 1",
-            after,
-            limit,
-        )
-        .await?
-        .into_iter()
-        .map(|row| row.id)
-        .collect(),
-        "audio" => sync::page::<Track>(
-            &db,
-            user_id,
-            "audio_tracks",
-            audio::COLUMNS,
-            "1 = 1",
-            after,
-            limit,
-        )
-        .await?
-        .into_iter()
-        .map(|track| track.id)
-        .collect(),
+        "audio" => to_values(
+            sync::page::<Track>(&db, user_id, "audio_tracks", audio::COLUMNS, after, limit).await?,
+            |t| t.id.clone(),
+        ),
         _ => Vec::new(),
-    };
-    let mut found = current(cx, caller, entity, &ids).await?;
-    Ok(ids
-        .into_iter()
-        .filter_map(|id| found.remove(&id).map(|value| (id, value)))
-        .collect())
+    })
 }
 
-async fn ids_of<K: Kind>(
+async fn active_page<K: Kind>(
     db: &worker::D1Database,
     user_id: &str,
     after: Option<&str>,
     limit: u32,
-) -> ApiResult<Vec<String>> {
-    Ok(content_store::list::<K>(db, user_id, true, after, limit)
-        .await?
-        .iter()
-        .map(|item| K::id(item).to_owned())
-        .collect())
+) -> ApiResult<Vec<(String, Value)>> {
+    let items = content_store::list::<K>(db, user_id, true, after, limit).await?;
+    Ok(to_values(items, |item| K::id(item).to_owned()))
 }
 
 pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {

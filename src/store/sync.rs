@@ -109,14 +109,13 @@ pub async fn items<K: Kind>(
     by_ids::<K::Item>(db, user_id, K::TABLE, K::COLUMNS, ids).await
 }
 
-/// Up to `limit` rows of `table` after the id `after`, in id order, with `filter` (SQL on the
-/// row) — the pages of a full copy.
+/// Up to `limit` of the user's rows of `table` after the id `after`, in id order: the pages of a
+/// full copy.
 pub async fn page<T: DeserializeOwned>(
     db: &D1Database,
     user_id: &str,
     table: &str,
     columns: &str,
-    filter: &str,
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<T>> {
@@ -124,7 +123,7 @@ pub async fn page<T: DeserializeOwned>(
         db,
         &format!(
             "select {columns} from {table}
-              where user_id = ?1 and {filter} and (?2 is null or id > ?2)
+              where user_id = ?1 and (?2 is null or id > ?2)
               order by id limit ?3"
         ),
         user_id,
