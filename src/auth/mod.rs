@@ -18,6 +18,7 @@ use crate::domain::session::{SessionPolicy, SessionRecord};
 use crate::domain::user::{Role, User, VouchedIdentity};
 use crate::http::context::random_bytes;
 use crate::http::{RequestContext, rate_limit};
+use crate::store::audit::AuditEvent;
 use crate::store::{api_tokens, sessions, users};
 
 pub enum Credential {
@@ -184,6 +185,12 @@ pub async fn start_session(
     )
     .await?;
     cx.facts.borrow_mut().user_id = Some(user.id.clone());
+    cx.audit(&AuditEvent::own(
+        &user.id,
+        "auth.sign_in",
+        serde_json::json!({"issuer": identity.issuer, "session_id": record.session_id}),
+    ))
+    .await?;
     let cookie = cookie::set(SESSION_COOKIE, &token, policy.lifetime_ms / 1000);
     Ok((SessionView::new(user.into_user(), &record, &policy), cookie))
 }

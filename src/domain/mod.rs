@@ -1,6 +1,7 @@
 //! The rules of Passion Edge as plain Rust: no worker types, no clock, no randomness. Time and
 //! random bytes come in as arguments, so everything here is tested natively and on wasm32.
 
+pub mod account;
 pub mod api_token;
 pub mod audio;
 pub mod calendar;

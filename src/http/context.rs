@@ -12,6 +12,7 @@ use crate::domain::json_body::{MAX_JSON_BODY_BYTES, body_too_large, parse_json_b
 use crate::domain::page::PageRequest;
 use crate::domain::time::Millis;
 use crate::http::log::RequestFacts;
+use crate::store::audit::{self, AuditEvent};
 
 pub struct RequestContext {
     pub request: Request,
@@ -92,6 +93,15 @@ impl RequestContext {
     /// A fresh UUIDv7.
     pub fn new_id(&self) -> ApiResult<String> {
         Ok(uuid_v7(self.now().0, random_bytes()?))
+    }
+
+    /// Appends `event` to the audit log, tagged with this request.
+    pub async fn audit(&self, event: &AuditEvent<'_>) -> ApiResult<()> {
+        let db = self.db()?;
+        audit::append(&db, &self.new_id()?, &self.request_id, event, self.now())?
+            .run()
+            .await?;
+        Ok(())
     }
 
     pub fn sessions_kv(&self) -> ApiResult<KvStore> {

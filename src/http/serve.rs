@@ -17,6 +17,7 @@ use crate::config;
 use crate::domain::error::ApiResult;
 use crate::domain::id::uuid_v7;
 use crate::progress::client::notify_changed;
+use crate::store::errors::{self, ErrorEntry};
 
 pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -> Response {
     let started_ms = Date::now().as_millis();
@@ -27,13 +28,16 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
     let path = request.path();
     let verdict = cors::judge(&request, &config::allowed_origins(&env));
     let facts = Rc::new(RefCell::new(RequestFacts::default()));
-    let notify_env = env.clone();
+    let after_env = env.clone();
 
     let outcome = dispatch(request, env, routes, &method, &verdict, &request_id, &facts).await;
-    let (mut response, internal_error) = match outcome {
+    let (mut response, failure) = match outcome {
         Ok(response) => (response, None),
-        Err(error) => (error_response(&error, &request_id), error.internal_detail),
+        Err(error) => (error_response(&error, &request_id), Some(error)),
     };
+    let internal_error = failure
+        .as_ref()
+        .and_then(|error| error.internal_detail.as_deref());
     if !matches!(verdict, OriginVerdict::Refused) {
         cors::decorate(&mut response, &verdict);
     }
@@ -45,7 +49,27 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
         && status < 400
         && is_write(&method, &path)
     {
-        ctx.wait_until(notify_changed(notify_env, user_id.clone()));
+        ctx.wait_until(notify_changed(after_env.clone(), user_id.clone()));
+    }
+    if status >= 500 {
+        let entry = ErrorEntry {
+            id: new_request_id(Date::now().as_millis()),
+            request_id: request_id.clone(),
+            method: method.clone(),
+            path: path.clone(),
+            status,
+            error_type: failure
+                .as_ref()
+                .map_or("internal", |error| error.kind.code())
+                .to_owned(),
+            message: internal_error
+                .or(failure.as_ref().map(|error| error.message.as_str()))
+                .unwrap_or_default()
+                .to_owned(),
+            user_id: facts.user_id.clone(),
+            created_at: log::now_rfc3339(),
+        };
+        ctx.wait_until(record_error(after_env, entry));
     }
     log::write(&RequestLine {
         time: log::now_rfc3339(),
@@ -57,7 +81,7 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
         duration_ms: Date::now().as_millis().saturating_sub(started_ms),
         user_id: facts.user_id.as_deref(),
         object_rows_written: facts.object_rows_written,
-        error: internal_error.as_deref(),
+        error: internal_error,
     });
     response
 }
@@ -123,6 +147,18 @@ async fn dispatch(
             Ok(response)
         }
         RouteMatch::NotFound => Err(no_route(&path)),
+    }
+}
+
+/// Keeps a server error for `GET /api/admin/errors`, after the response is sent. A failure here
+/// (D1 itself failing, a schema behind the code) leaves the request log line as the only record.
+async fn record_error(env: Env, entry: ErrorEntry) {
+    let result = match env.d1("DB") {
+        Ok(db) => errors::record(&db, &entry).await,
+        Err(error) => Err(error.into()),
+    };
+    if let Err(error) = result {
+        worker::console_warn!("error log {}: {}", entry.request_id, error.message);
     }
 }
 

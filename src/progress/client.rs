@@ -120,11 +120,22 @@ impl ProgressClient {
         ))
     }
 
-    async fn post(&self, path: &str, body: String) -> ApiResult<()> {
+    async fn post(&self, path: &str, body: String) -> ApiResult<Response> {
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
         let request = Request::new_with_init(&format!("https://progress{path}"), &init)?;
-        self.stub.fetch_with_request(request).await?;
+        Ok(self.stub.fetch_with_request(request).await?)
+    }
+
+    /// Deletes everything the object holds (the user's account is being erased).
+    pub async fn erase(&self) -> ApiResult<()> {
+        let response = self.post("/erase", String::new()).await?;
+        if response.status_code() != 200 {
+            return Err(ApiError::internal(format!(
+                "erasing the progress store answered {}",
+                response.status_code()
+            )));
+        }
         Ok(())
     }
 
@@ -134,13 +145,15 @@ impl ProgressClient {
             "/notify",
             serde_json::to_string(changed).unwrap_or_default(),
         )
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Closes the sockets of one session, or all of the user's.
     pub async fn close_sockets(&self, close: &Close) -> ApiResult<()> {
         self.post("/close", serde_json::to_string(close).unwrap_or_default())
-            .await
+            .await?;
+        Ok(())
     }
 }
 

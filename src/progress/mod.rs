@@ -7,6 +7,8 @@
 //! command runs as one SQLite transaction (`store::in_transaction`). Nothing in this module may
 //! panic: a panic in an object leaves its caller hanging, so every failure is a reply.
 
+use std::cell::Cell;
+
 pub mod client;
 pub mod protocol;
 pub mod sockets;
@@ -32,15 +34,39 @@ const REPLY_RETENTION_MS: u64 = 24 * 60 * 60 * 1000;
 pub struct UserProgress {
     state: State,
     sql: SqlStorage,
+    /// Whether the schema is in place: not yet, or not since an erasure emptied the storage.
+    migrated: Cell<bool>,
+}
+
+impl UserProgress {
+    fn ensure_schema(&self) {
+        if self.migrated.get() {
+            return;
+        }
+        match store::migrate(&self.sql) {
+            Ok(()) => self.migrated.set(true),
+            Err(error) => worker::console_error!("UserProgress schema migration failed: {error}"),
+        }
+    }
+
+    /// Closes every socket and deletes all storage, tables included. A command arriving later
+    /// finds an empty object.
+    async fn erase(&self) -> Result<Response> {
+        sockets::close(&self.state, &sockets::Close { session_id: None });
+        self.state.storage().delete_all().await?;
+        self.migrated.set(false);
+        Response::empty()
+    }
 }
 
 impl DurableObject for UserProgress {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
-        if let Err(error) = store::migrate(&sql) {
-            worker::console_error!("UserProgress schema migration failed: {error}");
+        UserProgress {
+            state,
+            sql,
+            migrated: Cell::new(false),
         }
-        UserProgress { state, sql }
     }
 
     async fn fetch(&self, mut request: Request) -> Result<Response> {
@@ -66,8 +92,10 @@ impl DurableObject for UserProgress {
                 sockets::close(&self.state, &request.json::<sockets::Close>().await?);
                 return Response::empty();
             }
+            "/erase" => return self.erase().await,
             _ => {}
         }
+        self.ensure_schema();
         let command = match request.json::<Command>().await {
             Ok(command) => command,
             Err(error) => return failure(&ApiError::bad_request(format!("bad command: {error}"))),

@@ -9,11 +9,13 @@ use crate::domain::economy::view::{Claim, ProgressView};
 use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::parse_path_id;
+use crate::domain::time::Millis;
 use crate::domain::user::{User, UserPatch};
 use crate::http::{RequestContext, ok};
 use crate::progress::client::{ProgressClient, unexpected};
 use crate::progress::protocol::{Command, Reply};
-use crate::store::{audit, users};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::{errors, stats, users};
 
 /// Records what an admin did to a user in the audit log.
 async fn audited(
@@ -23,18 +25,12 @@ async fn audited(
     target_id: &str,
     detail: serde_json::Value,
 ) -> ApiResult<()> {
-    audit::append(
-        &cx.db()?,
-        &audit::AuditEntry {
-            id: &cx.new_id()?,
-            actor_id: Some(&caller.user.id),
-            action,
-            target_id: Some(target_id),
-            request_id: &cx.request_id,
-            detail: &detail,
-        },
-        cx.now(),
-    )
+    cx.audit(&AuditEvent {
+        actor_id: Some(&caller.user.id),
+        action,
+        target_id: Some(target_id),
+        detail,
+    })
     .await
 }
 
@@ -72,14 +68,24 @@ pub async fn update_user(mut cx: RequestContext) -> ApiResult<Response> {
     if patch.disabled == Some(true) {
         auth::end_everything(&cx, &user_id).await?;
     }
-    audited(
-        &cx,
-        &caller,
-        "admin.user_update",
-        &user_id,
-        json!({"role": patch.role, "disabled": patch.disabled}),
-    )
-    .await?;
+    if let Some(role) = patch.role {
+        audited(
+            &cx,
+            &caller,
+            "admin.role_change",
+            &user_id,
+            json!({"role": role}),
+        )
+        .await?;
+    }
+    if let Some(disabled) = patch.disabled {
+        let action = if disabled {
+            "admin.disable"
+        } else {
+            "admin.enable"
+        };
+        audited(&cx, &caller, action, &user_id, json!({})).await?;
+    }
     let disabled = updated.is_disabled();
     ok(&AdminUser {
         user: updated.into_user(),
@@ -269,4 +275,35 @@ pub async fn audit_log(cx: RequestContext) -> ApiResult<Response> {
     let before = page.after_as::<String>()?;
     let rows = audit::page(&cx.db()?, before.as_deref(), page.fetch_limit()).await?;
     ok(&page.page("audit", rows, |row: &audit::AuditRow| row.id.clone()))
+}
+
+#[derive(Serialize)]
+struct StatsView {
+    /// The UTC day the "today" figures count.
+    day: String,
+    #[serde(flatten)]
+    stats: stats::Stats,
+}
+
+/// `GET /api/admin/stats`: users, users active today and awards earned today (UTC).
+pub async fn stats(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    caller.require_admin()?;
+    const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+    let day_start = Millis(cx.now().0 - cx.now().0 % DAY_MS).to_rfc3339();
+    let stats = stats::since(&cx.db()?, &day_start).await?;
+    ok(&StatsView {
+        day: day_start[..10].to_owned(),
+        stats,
+    })
+}
+
+/// `GET /api/admin/errors`: recent server errors with their request ids, newest first.
+pub async fn errors(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    caller.require_admin()?;
+    let page = cx.page_request("errors")?;
+    let before = page.after_as::<String>()?;
+    let rows = errors::page(&cx.db()?, before.as_deref(), page.fetch_limit()).await?;
+    ok(&page.page("errors", rows, |row: &errors::ErrorEntry| row.id.clone()))
 }

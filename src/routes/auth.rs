@@ -1,6 +1,7 @@
 //! `/api/auth/*`: providers, OAuth sign-in and callback, the dev sign-in, the session, sign-out.
 
 use serde::Serialize;
+use serde_json::json;
 use worker::{Headers, Response};
 
 use crate::auth::oauth::{Provider, ProviderId};
@@ -16,6 +17,7 @@ use crate::domain::user::{DevSignIn, VouchedIdentity};
 use crate::http::context::random_bytes;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::close_sockets;
+use crate::store::audit::AuditEvent;
 use crate::store::oauth_states::{self, PENDING_SIGN_IN_SECONDS, PendingSignIn};
 use crate::store::sessions;
 
@@ -99,9 +101,34 @@ fn refused(message: &str) -> ApiError {
 }
 
 /// `GET /api/auth/callback/{provider}`: checks everything, then starts a session and `302`s to
-/// where the sign-in began. Any failure is a 400/401 and leaves no session.
+/// where the sign-in began. Any failure is a 400/401, leaves no session, and is audited.
 pub async fn callback(cx: RequestContext) -> ApiResult<Response> {
-    let provider = provider_of(&cx)?;
+    let error = match complete_sign_in(&cx).await {
+        Ok(response) => return Ok(response),
+        Err(error) => error,
+    };
+    let provider: String = cx
+        .param("provider")
+        .unwrap_or_default()
+        .chars()
+        .take(32)
+        .collect();
+    let recorded = cx
+        .audit(&AuditEvent {
+            actor_id: None,
+            action: "auth.sign_in_failed",
+            target_id: None,
+            detail: json!({"provider": provider, "reason": error.message}),
+        })
+        .await;
+    if let Err(audit_error) = recorded {
+        worker::console_warn!("audit of a failed sign-in: {}", audit_error.message);
+    }
+    Err(error)
+}
+
+async fn complete_sign_in(cx: &RequestContext) -> ApiResult<Response> {
+    let provider = provider_of(cx)?;
     let state = cx
         .query("state")
         .filter(|state| looks_like_secret(state))
@@ -144,7 +171,7 @@ pub async fn callback(cx: RequestContext) -> ApiResult<Response> {
 
     let id_token = provider
         .exchange(
-            &callback_uri(&cx, provider.id)?,
+            &callback_uri(cx, provider.id)?,
             &code,
             &pending.pkce_verifier,
         )
@@ -161,7 +188,7 @@ pub async fn callback(cx: RequestContext) -> ApiResult<Response> {
     .map_err(|problem| refused(&problem))?;
 
     let (_, session_cookie) = auth::start_session(
-        &cx,
+        cx,
         &VouchedIdentity {
             issuer: &identity.issuer,
             subject: &identity.subject,
@@ -241,6 +268,16 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
         }
     }
     close_sockets(&cx, &caller.user.id, Some(caller.credential.id())).await;
+    let credential = match caller.credential {
+        Credential::Session { .. } => "session",
+        Credential::ApiToken { .. } => "token",
+    };
+    cx.audit(&AuditEvent::own(
+        &caller.user.id,
+        "auth.sign_out",
+        json!({"credential": credential, "id": caller.credential.id()}),
+    ))
+    .await?;
     auth::with_cookie(
         ok(&SignedOut { signed_out: true })?,
         &cookie::clear(SESSION_COOKIE),
@@ -251,6 +288,12 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
 pub async fn sign_out_everywhere(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     auth::end_everything(&cx, &caller.user.id).await?;
+    cx.audit(&AuditEvent::own(
+        &caller.user.id,
+        "auth.sign_out_everywhere",
+        json!({}),
+    ))
+    .await?;
     auth::with_cookie(
         ok(&SignedOut { signed_out: true })?,
         &cookie::clear(SESSION_COOKIE),

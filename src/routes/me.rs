@@ -8,6 +8,7 @@ use crate::config;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::parse_path_id;
 use crate::http::{RequestContext, ok};
+use crate::store::audit::AuditEvent;
 use crate::store::sessions::{self, SessionSummary};
 
 #[derive(Serialize)]
@@ -44,5 +45,11 @@ pub async fn end_session(cx: RequestContext) -> ApiResult<Response> {
         return Err(ApiError::not_found("session"));
     }
     crate::progress::client::close_sockets(&cx, &caller.user.id, Some(id)).await;
+    cx.audit(&AuditEvent::own(
+        &caller.user.id,
+        "session.end",
+        serde_json::json!({"session_id": id}),
+    ))
+    .await?;
     Ok(Response::empty()?.with_status(204))
 }

@@ -1,5 +1,6 @@
 //! The API's route table: one module per resource, each thin (parse → store/object → respond).
 
+mod account;
 mod admin;
 mod audio;
 mod auth;
@@ -48,6 +49,8 @@ fn table() -> Routes {
         .get("/api/auth/session", auth::session)
         .post("/api/auth/signout", auth::sign_out)
         .post("/api/auth/signout-all", auth::sign_out_everywhere)
+        .get("/api/me/export", account::export)
+        .delete("/api/me", account::erase)
         .get("/api/me/sessions", me::list_sessions)
         .delete("/api/me/sessions/:id", me::end_session)
         .get("/api/tokens", tokens::list)
@@ -72,6 +75,8 @@ fn table() -> Routes {
             admin::revoke_sessions,
         )
         .get("/api/admin/audit", admin::audit_log)
+        .get("/api/admin/stats", admin::stats)
+        .get("/api/admin/errors", admin::errors)
         .get("/api/goals", content::list::<Goals>)
         .post("/api/goals", goals::create)
         .get("/api/goals/archived", content::archived::<Goals>)

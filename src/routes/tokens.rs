@@ -1,6 +1,7 @@
 //! `/api/tokens`: personal access tokens (`pat_…`), shown once at creation.
 
 use serde::Serialize;
+use serde_json::json;
 use worker::Response;
 
 use crate::auth;
@@ -12,6 +13,7 @@ use crate::domain::secret::api_token;
 use crate::http::context::random_bytes;
 use crate::http::{RequestContext, created, ok};
 use crate::store::api_tokens;
+use crate::store::audit::AuditEvent;
 
 pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
@@ -25,6 +27,12 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         &token,
         cx.now(),
     )
+    .await?;
+    cx.audit(&AuditEvent::own(
+        &caller.user.id,
+        "token.create",
+        json!({"token_id": summary.id, "name": summary.name}),
+    ))
     .await?;
     #[derive(Serialize)]
     struct Created {
@@ -54,5 +62,11 @@ pub async fn revoke(cx: RequestContext) -> ApiResult<Response> {
         return Err(ApiError::not_found("API token"));
     }
     crate::progress::client::close_sockets(&cx, &caller.user.id, Some(id)).await;
+    cx.audit(&AuditEvent::own(
+        &caller.user.id,
+        "token.revoke",
+        json!({"token_id": id}),
+    ))
+    .await?;
     Ok(Response::empty()?.with_status(204))
 }

@@ -125,3 +125,26 @@ pub async fn delete(db: &D1Database, track: &Track, now: &str) -> ApiResult<()> 
     .await?;
     Ok(())
 }
+
+/// A page of the tracks `user_id` uploaded (their own and any library ones), in id order: the
+/// export, and the objects an erasure removes.
+pub async fn uploaded_by(
+    db: &D1Database,
+    user_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<Track>> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {COLUMNS} from audio_tracks
+              where user_id = ?1 and (?2 is null or id > ?2) order by id limit ?3"
+        ),
+        user_id,
+        after,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<Track>()?)
+}

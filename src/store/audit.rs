@@ -1,36 +1,52 @@
 //! The audit log in D1: appended to, never updated through the API.
 
-use worker::{D1Database, query};
+use worker::{D1Database, D1PreparedStatement, query};
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
 
-pub struct AuditEntry<'a> {
-    pub id: &'a str,
+/// What happened: who did it (`None` before anyone is signed in), to whom, and a small JSON
+/// object of detail. Never a secret, and no e-mail address: a deleted account's rows must be
+/// anonymous once its ids are cleared.
+pub struct AuditEvent<'a> {
     pub actor_id: Option<&'a str>,
     pub action: &'a str,
     pub target_id: Option<&'a str>,
-    pub request_id: &'a str,
-    /// A small JSON object.
-    pub detail: &'a serde_json::Value,
+    pub detail: serde_json::Value,
 }
 
-pub async fn append(db: &D1Database, entry: &AuditEntry<'_>, now: Millis) -> ApiResult<()> {
-    query!(
+impl<'a> AuditEvent<'a> {
+    /// What a user did to their own account.
+    pub fn own(user_id: &'a str, action: &'a str, detail: serde_json::Value) -> Self {
+        AuditEvent {
+            actor_id: Some(user_id),
+            action,
+            target_id: Some(user_id),
+            detail,
+        }
+    }
+}
+
+/// The statement that appends `event` as the row `id` of request `request_id`.
+pub fn append(
+    db: &D1Database,
+    id: &str,
+    request_id: &str,
+    event: &AuditEvent<'_>,
+    now: Millis,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(query!(
         db,
         "insert into audit_log (id, actor_id, action, target_id, request_id, detail, created_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        entry.id,
-        entry.actor_id,
-        entry.action,
-        entry.target_id,
-        entry.request_id,
-        entry.detail.to_string(),
+        id,
+        event.actor_id,
+        event.action,
+        event.target_id,
+        request_id,
+        event.detail.to_string(),
         now.to_rfc3339()
-    )?
-    .run()
-    .await?;
-    Ok(())
+    )?)
 }
 
 /// An audit entry as the admin API shows it.

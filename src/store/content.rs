@@ -208,3 +208,26 @@ pub fn stored_json<'de, D: Deserializer<'de>, T: DeserializeOwned>(
 ) -> Result<T, D::Error> {
     serde_json::from_str(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
 }
+
+/// A page of all the user's items, archived ones too, in id order after `after`: the export.
+pub async fn all<K: Kind>(
+    db: &D1Database,
+    user_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<K::Item>> {
+    Ok(query!(
+        db,
+        &format!(
+            "select {} from {} where user_id = ?1 and (?2 is null or id > ?2) order by id limit ?3",
+            K::COLUMNS,
+            K::TABLE
+        ),
+        user_id,
+        after,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<K::Item>()?)
+}

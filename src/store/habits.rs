@@ -405,3 +405,50 @@ pub async fn undo(
     )?;
     write_completion(db, user_id, habit_id, day, update, &now).await
 }
+
+/// A day's completion of a habit, with the habit's title and category: the export's history.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CompletionRecord {
+    pub habit_id: String,
+    pub habit_title: String,
+    pub habit_category: String,
+    pub day: String,
+    pub generation: u32,
+    pub completed_at: String,
+    pub undone_at: Option<String>,
+}
+
+impl CompletionRecord {
+    /// Where the next page starts: after this habit and day.
+    pub fn position(&self) -> String {
+        format!("{} {}", self.habit_id, self.day)
+    }
+}
+
+/// A page of the user's completions, undone ones too, by habit and day, after `after` (a
+/// `position`).
+pub async fn completions(
+    db: &D1Database,
+    user_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<CompletionRecord>> {
+    let (habit_id, day) = after
+        .and_then(|position| position.split_once(' '))
+        .unwrap_or_default();
+    Ok(query!(
+        db,
+        "select c.habit_id, h.title as habit_title, h.category as habit_category, c.day,
+                c.generation, c.created_at as completed_at, c.undone_at
+           from habit_completions c join habits h on h.id = c.habit_id
+          where c.user_id = ?1 and (c.habit_id, c.day) > (?2, ?3)
+          order by c.habit_id, c.day limit ?4",
+        user_id,
+        habit_id,
+        day,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<CompletionRecord>()?)
+}

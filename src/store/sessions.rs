@@ -20,6 +20,12 @@ fn kv_key(token_hash: &str) -> String {
     format!("session:{token_hash}")
 }
 
+/// Drops the KV copy of a session (the D1 row stays the authority).
+pub async fn forget(kv: &KvStore, token_hash: &str) -> ApiResult<()> {
+    kv.delete(&kv_key(token_hash)).await?;
+    Ok(())
+}
+
 pub struct NewSession<'a> {
     pub session_id: &'a str,
     pub token: &'a str,
@@ -161,7 +167,7 @@ pub async fn end(
     )?
     .run()
     .await?;
-    kv.delete(&kv_key(token_hash)).await?;
+    forget(kv, token_hash).await?;
     Ok(())
 }
 
@@ -185,7 +191,7 @@ pub async fn end_by_id(
     .await?;
     match ended {
         Some(token_hash) => {
-            kv.delete(&kv_key(&token_hash)).await?;
+            forget(kv, &token_hash).await?;
             Ok(true)
         }
         None => Ok(false),
@@ -218,7 +224,7 @@ pub async fn end_all(db: &D1Database, kv: &KvStore, user_id: &str, now: Millis) 
     }
     if let Some(sessions) = results.first() {
         for ended in sessions.results::<Ended>()? {
-            kv.delete(&kv_key(&ended.token_hash)).await?;
+            forget(kv, &ended.token_hash).await?;
         }
     }
     Ok(())

@@ -187,6 +187,68 @@ impl Worker {
         let _ = supervisor.wait();
     }
 
+    /// Runs `sql` on the worker's local D1, as an operator would with wrangler; the rows. No
+    /// request is in flight meanwhile (two writers of one SQLite file meet `SQLITE_BUSY`), and a
+    /// busy database (the worker finishing work after a response) is tried again.
+    pub fn d1(&self, sql: &str) -> Vec<Value> {
+        burst(|| {
+            for _ in 0..20 {
+                let output = Command::new(wrangler())
+                    .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+                    .arg(&self.state)
+                    .args(["--command", sql])
+                    .env("CI", "1")
+                    .env("WRANGLER_SEND_METRICS", "false")
+                    .current_dir(root())
+                    .output()
+                    .expect("run wrangler d1 execute");
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                if output.status.success() {
+                    let results: Value =
+                        serde_json::from_slice(&output.stdout).expect("d1 --json output");
+                    return results[0]["results"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                }
+                assert!(stderr.contains("SQLITE_BUSY"), "d1 {sql}: {stderr}");
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            panic!("d1 {sql}: the database stayed busy");
+        })
+    }
+
+    /// The bytes of the local R2 object `key` of the audio bucket, `None` if there is none.
+    pub fn r2_object(&self, key: &str) -> Option<Vec<u8>> {
+        let output = Command::new(wrangler())
+            .args(["r2", "object", "get", "--local", "--pipe", "--persist-to"])
+            .arg(&self.state)
+            .arg(format!("passion-edge-audio/{key}"))
+            .env("CI", "1")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .current_dir(root())
+            .output()
+            .expect("run wrangler r2 object get");
+        output.status.success().then_some(output.stdout)
+    }
+
+    /// The SQLite files of the worker's Durable Objects.
+    pub fn object_databases(&self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut dirs = vec![self.state.join("v3/do")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "sqlite") {
+                    files.push(path);
+                }
+            }
+        }
+        files
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -207,6 +269,24 @@ impl Worker {
         let csrf = data["csrf_token"].as_str().expect("csrf_token").to_owned();
         (client, csrf)
     }
+}
+
+/// Rows of `sql` on the SQLite file `path` (read with Python's sqlite3, beside the running
+/// worker), each a JSON array; an error (a missing table) is `Err` with its message.
+pub fn sqlite(path: &Path, sql: &str) -> Result<Vec<Value>, String> {
+    let script = "import json, sqlite3, sys\n\
+        db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
+        print(json.dumps([list(r) for r in db.execute(sys.argv[2])]))";
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .arg(sql)
+        .output()
+        .expect("run python3");
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice(&output.stdout).expect("rows as JSON"))
 }
 
 /// A documentation-range IPv6 address of its own for each client.

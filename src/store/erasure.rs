@@ -1,0 +1,98 @@
+//! Erasing a user from D1: every row of theirs in one batch (D1 runs a batch as one
+//! transaction), their ids cleared from the audit and error logs, and one anonymous audit row.
+
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, KvStore, query};
+
+use super::audit::{self, AuditEvent};
+use super::sessions;
+use crate::domain::error::ApiResult;
+use crate::domain::time::Millis;
+
+/// Tables holding a `user_id` column, children before parents.
+const OWNED_TABLES: [&str; 13] = [
+    "habit_completions",
+    "focus_sessions",
+    "audio_tracks",
+    "goals",
+    "habits",
+    "quests",
+    "workouts",
+    "books",
+    "change_log",
+    "idempotent_responses",
+    "api_tokens",
+    "user_identities",
+    "sessions",
+];
+
+/// What the erasure removed from D1.
+#[derive(Debug, Default, Serialize)]
+pub struct Erased {
+    pub rows: u64,
+}
+
+/// Deletes every row of `user_id`, clears the id from the logs, and appends `record` (which must
+/// name no one), at once. Running it again for a user already gone changes nothing but the
+/// record.
+pub async fn erase(
+    db: &D1Database,
+    kv: &KvStore,
+    user_id: &str,
+    record: (&str, &str, &AuditEvent<'_>),
+    now: Millis,
+) -> ApiResult<Erased> {
+    #[derive(Deserialize)]
+    struct Session {
+        token_hash: String,
+    }
+    let live_sessions = query!(
+        db,
+        "select token_hash from sessions where user_id = ?1",
+        user_id
+    )?
+    .all()
+    .await?
+    .results::<Session>()?;
+
+    let mut statements = Vec::with_capacity(OWNED_TABLES.len() + 5);
+    for table in OWNED_TABLES {
+        statements.push(query!(
+            db,
+            &format!("delete from {table} where user_id = ?1"),
+            user_id
+        )?);
+    }
+    statements.push(query!(db, "delete from users where id = ?1", user_id)?);
+    statements.push(query!(
+        db,
+        "update audit_log set actor_id = null where actor_id = ?1",
+        user_id
+    )?);
+    statements.push(query!(
+        db,
+        "update audit_log set target_id = null where target_id = ?1",
+        user_id
+    )?);
+    statements.push(query!(
+        db,
+        "update error_log set user_id = null where user_id = ?1",
+        user_id
+    )?);
+    let (id, request_id, event) = record;
+    statements.push(audit::append(db, id, request_id, event, now)?);
+    let deletions = OWNED_TABLES.len() + 1;
+    let results = db.batch(statements).await?;
+    let rows = results
+        .iter()
+        .take(deletions)
+        .filter_map(|result| result.meta().ok().flatten())
+        .filter_map(|meta| meta.changes)
+        .map(|changes| changes as u64)
+        .sum();
+    // The rows are gone, so these sessions are refused already; their KV copies just go sooner.
+    for session in live_sessions {
+        sessions::forget(kv, &session.token_hash).await?;
+    }
+    Ok(Erased { rows })
+}
