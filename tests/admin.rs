@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::OnceLock;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{Owner, Worker, WorkerOptions, unique_email};
 
 const ADMIN: &str = "admin-suite-admin@example.org";
@@ -50,6 +50,8 @@ fn every_admin_route_refuses_other_users() {
             None,
         ),
         ("GET", "/api/admin/audit".to_owned(), None),
+        ("GET", "/api/admin/stats".to_owned(), None),
+        ("GET", "/api/admin/errors".to_owned(), None),
     ] {
         user.write(method, &path, body.as_ref(), None)
             .expect_error(403, "forbidden");
@@ -177,4 +179,261 @@ fn revoking_a_users_sessions_signs_them_out_everywhere_and_is_audited() {
     let mut sorted = newest_first.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(newest_first, sorted);
+}
+
+/// The audit rows (newest first, up to 1,000) that `keep` picks.
+fn audit_rows(admin: &mut Owner, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut rows = Vec::new();
+    let mut path = "/api/admin/audit?limit=200".to_owned();
+    for _ in 0..5 {
+        let page = admin.client.get(&path).expect_data(200);
+        rows.extend(
+            page["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| keep(e))
+                .cloned(),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/admin/audit?limit=200&cursor={cursor}"),
+            None => break,
+        }
+    }
+    rows
+}
+
+#[test]
+fn every_security_event_writes_an_audit_row() {
+    let mut admin = Owner::on(worker(), ADMIN);
+    let admin_id = id_of(&mut admin);
+    let mut user = Owner::on(worker(), &unique_email("admin-events"));
+    let id = id_of(&mut user);
+    let token = user
+        .write("POST", "/api/tokens", Some(&json!({"name": "cli"})), None)
+        .expect_data(201);
+    let token_id = token["id"].as_str().expect("token id").to_owned();
+    let revoked = user.write("DELETE", &format!("/api/tokens/{token_id}"), None, None);
+    assert_eq!(revoked.status, 204, "{}", revoked.text);
+    user.write("POST", "/api/auth/signout", None, None)
+        .expect_data(200);
+    let failed = worker()
+        .client()
+        .get("/api/auth/callback/google?code=c&state=forged-state-of-an-attacker-000000000");
+    assert!(matches!(failed.status, 400 | 404), "{}", failed.text);
+    let failed_request = failed
+        .header("x-request-id")
+        .expect("request id")
+        .to_owned();
+    let target = format!("/api/admin/users/{id}");
+    admin
+        .write("PATCH", &target, Some(&json!({"role": "admin"})), None)
+        .expect_data(200);
+    admin
+        .write(
+            "PATCH",
+            &target,
+            Some(&json!({"role": "user", "disabled": true})),
+            None,
+        )
+        .expect_data(200);
+    admin
+        .write("PATCH", &target, Some(&json!({"disabled": false})), None)
+        .expect_data(200);
+    admin
+        .write(
+            "POST",
+            &format!("{target}/claim"),
+            Some(&json!({"xp": 5, "reason": "bug bounty"})),
+            None,
+        )
+        .expect_data(200);
+
+    let rows = audit_rows(&mut admin, |e| {
+        e["target_id"] == id.as_str() || e["request_id"] == failed_request.as_str()
+    });
+    let actions: Vec<&str> = rows
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .rev()
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "auth.sign_in",
+            "token.create",
+            "token.revoke",
+            "auth.sign_out",
+            "auth.sign_in_failed",
+            "admin.role_change",
+            "admin.role_change",
+            "admin.disable",
+            "admin.enable",
+            "admin.claim",
+        ],
+        "{rows:#?}"
+    );
+    for row in &rows {
+        assert!(
+            row["request_id"].is_string() && row["created_at"].is_string(),
+            "{row}"
+        );
+        let actor = if row["action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("admin."))
+        {
+            json!(admin_id)
+        } else if row["action"] == "auth.sign_in_failed" {
+            Value::Null
+        } else {
+            json!(id)
+        };
+        assert_eq!(row["actor_id"], actor, "{row}");
+    }
+    let token_rows: Vec<&Value> = rows
+        .iter()
+        .filter(|e| {
+            e["action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("token."))
+        })
+        .collect();
+    assert!(
+        token_rows
+            .iter()
+            .all(|e| e["detail"]["token_id"] == token_id.as_str())
+    );
+    assert!(
+        !rows.iter().any(|e| e.to_string().contains("pat_")),
+        "no secrets"
+    );
+    let roles: Vec<&Value> = rows
+        .iter()
+        .filter(|e| e["action"] == "admin.role_change")
+        .map(|e| &e["detail"]["role"])
+        .collect();
+    assert_eq!(roles, [&json!("user"), &json!("admin")]);
+
+    // Append-only: no route changes or removes a row.
+    for method in ["DELETE", "PATCH", "PUT"] {
+        let reply = admin.write(method, "/api/admin/audit", Some(&json!({})), None);
+        assert_eq!(reply.status, 405, "{method}: {}", reply.text);
+    }
+}
+
+#[test]
+fn stats_count_users_activity_and_awards_of_today() {
+    let mut admin = Owner::on(worker(), ADMIN);
+    let before = admin.client.get("/api/admin/stats").expect_data(200);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    let today = chrono::DateTime::from_timestamp(now.as_secs() as i64, 0)
+        .expect("a time")
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(before["day"], today.as_str());
+    let mut user = Owner::on(worker(), &unique_email("admin-stats"));
+    user.create(
+        "/api/workouts",
+        &json!({"name": "Row", "duration_minutes": 30, "intensity": "high"}),
+    );
+    let habit = user.create("/api/habits", &json!({"title": "h", "category": "health"}));
+    user.write(
+        "POST",
+        &format!("/api/habits/{}/complete", habit["id"].as_str().expect("id")),
+        None,
+        None,
+    )
+    .expect_data(200);
+    let after = admin.client.get("/api/admin/stats").expect_data(200);
+    let grew =
+        |field: &str| after[field].as_u64().unwrap_or(0) - before[field].as_u64().unwrap_or(0);
+    assert!(grew("users") >= 1, "{before} → {after}");
+    assert!(grew("awards_today") >= 2, "{before} → {after}");
+    assert!(after["active_today"].as_u64().unwrap_or(0) >= 2, "{after}");
+    assert!(after["active_today"].as_u64() <= after["users"].as_u64());
+}
+
+#[test]
+fn server_errors_are_logged_with_their_request_ids() {
+    let mut admin = Owner::on(worker(), ADMIN);
+    let mut user = Owner::on(worker(), &unique_email("admin-errors"));
+    let goal = user.create("/api/goals", &json!({"title": "g", "category": "health"}));
+    let goal_id = goal["id"].as_str().expect("id").to_owned();
+    // A row the code cannot read (bytes where a title belongs), as a bad manual fix might leave.
+    worker().d1(&format!(
+        "update goals set title = x'ff00' where id = '{goal_id}'"
+    ));
+    let failed = user.client.get(&format!("/api/goals/{goal_id}"));
+    assert_eq!(failed.status, 500, "{}", failed.text);
+    let request_id = failed
+        .header("x-request-id")
+        .expect("request id")
+        .to_owned();
+    let body = failed.json();
+    assert_eq!(body["error"]["type"], "internal");
+    assert!(
+        !failed.text.contains("title"),
+        "no internals reach the client"
+    );
+
+    // The log is written after the response is sent.
+    let mut entry = None;
+    for _ in 0..50 {
+        let page = admin
+            .client
+            .get("/api/admin/errors?limit=200")
+            .expect_data(200);
+        entry = page["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["request_id"] == request_id.as_str())
+            .cloned();
+        if entry.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let entry = entry.expect("the error is logged");
+    assert_eq!(entry["status"], 500);
+    assert_eq!(entry["method"], "GET");
+    assert_eq!(entry["path"], format!("/api/goals/{goal_id}"));
+    assert_eq!(entry["error_type"], "internal");
+    assert_eq!(entry["user_id"], id_of(&mut user).as_str());
+    assert!(
+        entry["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{entry}"
+    );
+}
+
+#[test]
+fn disabling_a_user_cuts_their_session_token_and_socket_at_once() {
+    let mut admin = Owner::on(worker(), ADMIN);
+    let mut user = Owner::on(worker(), &unique_email("admin-disable"));
+    let id = id_of(&mut user);
+    let token = user
+        .write("POST", "/api/tokens", Some(&json!({"name": "cli"})), None)
+        .expect_data(201);
+    let mut socket = support::open_socket(worker(), &user);
+    let disabled = admin
+        .write(
+            "PATCH",
+            &format!("/api/admin/users/{id}"),
+            Some(&json!({"disabled": true})),
+            None,
+        )
+        .expect_data(200);
+    assert_eq!(disabled["disabled"], true);
+    assert_eq!(support::next_text(&mut socket), None, "the socket closed");
+    user.client
+        .get("/api/auth/session")
+        .expect_error(401, "unauthorized");
+    let mut cli = worker().client();
+    cli.default_headers.push((
+        "authorization".into(),
+        format!("Bearer {}", token["token"].as_str().expect("token")),
+    ));
+    cli.get("/api/goals").expect_error(401, "unauthorized");
 }

@@ -352,55 +352,12 @@ fn a_pushed_operation_acts_as_its_user_only() {
         .expect_data(200);
 }
 
-/// An upgrade request to `/api/sync/ws` with `me`'s cookies, and the worker's address.
 fn upgrade_request(me: &Owner) -> (tungstenite::http::Request<()>, String) {
-    let address = support::worker()
-        .base
-        .trim_start_matches("http://")
-        .to_owned();
-    let cookies: Vec<String> = me
-        .client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    let request = tungstenite::http::Request::builder()
-        .uri(format!("ws://{address}/api/sync/ws"))
-        .header("host", &address)
-        .header("cookie", cookies.join("; "))
-        .header("connection", "Upgrade")
-        .header("upgrade", "websocket")
-        .header("sec-websocket-version", "13")
-        .header(
-            "sec-websocket-key",
-            tungstenite::handshake::client::generate_key(),
-        )
-        .body(())
-        .expect("request");
-    (request, address)
+    support::upgrade_request(support::worker(), me)
 }
 
-/// A WebSocket to `/api/sync/ws` with `me`'s cookies.
-fn socket(me: &Owner) -> tungstenite::WebSocket<std::net::TcpStream> {
-    let (request, address) = upgrade_request(me);
-    let stream = std::net::TcpStream::connect(&address).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .expect("timeout");
-    let (socket, response) = tungstenite::client(request, stream).expect("upgrade");
-    assert_eq!(response.status(), 101);
-    socket
-}
-
-/// The next text message, skipping pongs.
-fn next_text(socket: &mut tungstenite::WebSocket<std::net::TcpStream>) -> Option<Value> {
-    loop {
-        match socket.read() {
-            Ok(tungstenite::Message::Text(text)) => return serde_json::from_str(&text).ok(),
-            Ok(tungstenite::Message::Close(_)) | Err(_) => return None,
-            Ok(_) => {}
-        }
-    }
+fn socket(me: &Owner) -> support::Socket {
+    support::open_socket(support::worker(), me)
 }
 
 #[test]
@@ -427,7 +384,7 @@ fn a_write_from_another_client_is_pushed_to_the_socket() {
             &json!({"title": "from the phone", "category": "health"}),
         )
         .expect_data(201);
-    let notice = next_text(&mut live).expect("a notice");
+    let notice = support::next_text(&mut live).expect("a notice");
     assert_eq!(notice["type"], "changed");
     let cursor = notice["cursor"].as_str().expect("cursor").to_owned();
     // The notice's cursor is where the log ends now: polling from just before sees the goal.
@@ -447,7 +404,10 @@ fn a_write_from_another_client_is_pushed_to_the_socket() {
             &json!({}),
         )
         .expect_data(200);
-    assert_eq!(next_text(&mut live).expect("a notice")["type"], "changed");
+    assert_eq!(
+        support::next_text(&mut live).expect("a notice")["type"],
+        "changed"
+    );
 
     // Another user's writes are not pushed here; this user's sign-out closes the socket.
     let mut other = Owner::new("sync-ws-other");
@@ -458,7 +418,7 @@ fn a_write_from_another_client_is_pushed_to_the_socket() {
     me.write("POST", "/api/auth/signout", None, None)
         .expect_data(200);
     assert_eq!(
-        next_text(&mut live),
+        support::next_text(&mut live),
         None,
         "closed, with no notice of the other user's write"
     );
@@ -571,12 +531,12 @@ fn signing_out_everywhere_closes_every_socket_and_a_bearer_socket_works() {
     me.write("POST", "/api/auth/signout-all", None, None)
         .expect_data(200);
     assert_eq!(
-        next_text(&mut cookie_socket),
+        support::next_text(&mut cookie_socket),
         None,
         "the session's socket closed"
     );
     assert_eq!(
-        next_text(&mut bearer_socket),
+        support::next_text(&mut bearer_socket),
         None,
         "the token's socket closed"
     );

@@ -289,6 +289,57 @@ pub fn sqlite(path: &Path, sql: &str) -> Result<Vec<Value>, String> {
     Ok(serde_json::from_slice(&output.stdout).expect("rows as JSON"))
 }
 
+/// A WebSocket to the worker.
+pub type Socket = tungstenite::WebSocket<std::net::TcpStream>;
+
+/// An upgrade request to `/api/sync/ws` with `me`'s cookies, and the worker's address.
+pub fn upgrade_request(worker: &Worker, me: &Owner) -> (tungstenite::http::Request<()>, String) {
+    let address = worker.base.trim_start_matches("http://").to_owned();
+    let cookies: Vec<String> = me
+        .client
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let request = tungstenite::http::Request::builder()
+        .uri(format!("ws://{address}/api/sync/ws"))
+        .header("host", &address)
+        .header("cookie", cookies.join("; "))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header(
+            "sec-websocket-key",
+            tungstenite::handshake::client::generate_key(),
+        )
+        .body(())
+        .expect("request");
+    (request, address)
+}
+
+/// A WebSocket to `/api/sync/ws` with `me`'s cookies.
+pub fn open_socket(worker: &Worker, me: &Owner) -> Socket {
+    let (request, address) = upgrade_request(worker, me);
+    let stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let (socket, response) = tungstenite::client(request, stream).expect("upgrade");
+    assert_eq!(response.status(), 101);
+    socket
+}
+
+/// The next text message, skipping pongs.
+pub fn next_text(socket: &mut Socket) -> Option<Value> {
+    loop {
+        match socket.read() {
+            Ok(tungstenite::Message::Text(text)) => return serde_json::from_str(&text).ok(),
+            Ok(tungstenite::Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// A documentation-range IPv6 address of its own for each client.
 pub fn unique_ip() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
