@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
 WASM := build/index_bg.wasm
 
-.PHONY: setup build dev test lint deploy-check test-native test-wasm size deploy clean bench-awards bench-audio bench-sync
+.PHONY: setup build dev test lint deploy-check test-native test-wasm fuzz size deploy clean bench-awards bench-audio bench-sync
 
 setup:
 	@scripts/setup.sh
@@ -21,7 +21,7 @@ dev: setup build
 	@$(ENV) wrangler d1 migrations apply DB --local
 	@$(ENV) wrangler dev --ip 127.0.0.1 --port 8787 --var DEV_AUTH:on --var ENVIRONMENT:development
 
-test: setup build lint deploy-check test-native test-wasm
+test: setup build lint deploy-check test-native test-wasm fuzz
 
 lint:
 	cargo fmt --check
@@ -41,6 +41,12 @@ test-native:
 # The same domain tests on wasm32, in Node through wasm-bindgen-test-runner.
 test-wasm:
 	@$(ENV) cargo test --target wasm32-unknown-unknown --lib
+
+# Schemathesis over every operation of the OpenAPI document against a fresh local worker
+# (tests/fuzz/run.mjs; EXAMPLES per operation, default 30). Fails on anything it finds.
+EXAMPLES ?= 30
+fuzz: setup build
+	@node tests/fuzz/run.mjs $(EXAMPLES)
 
 size:
 	@raw=$$(stat -c %s $(WASM)); gz=$$(gzip -9c $(WASM) | wc -c); \

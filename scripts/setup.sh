@@ -33,3 +33,13 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# Schemathesis for `make fuzz` (part of `make test`), pinned, from PyPI, into its own virtualenv;
+# installed again only when the pins change.
+venv=target/fuzz-venv
+if ! cmp -s tests/fuzz/requirements.txt "$venv/requirements.txt"; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/fuzz/requirements.txt
+  cp tests/fuzz/requirements.txt "$venv/requirements.txt"
+fi

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::content::present;
 use super::text::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +169,21 @@ mod tests {
     }
 
     #[test]
+    fn optional_fields_refuse_null() {
+        use crate::domain::json_body::parse_json_body;
+        for body in [
+            r#"{"role":null}"#,
+            r#"{"disabled":null}"#,
+            r#"{"role":"user","disabled":null}"#,
+        ] {
+            let error = parse_json_body::<UserPatch>(body.as_bytes()).expect_err(body);
+            assert_eq!(error.status(), 400);
+        }
+        let patch = parse_json_body::<UserPatch>(br#"{"disabled":true}"#).expect("valid");
+        assert_eq!((patch.role, patch.disabled), (None, Some(true)));
+    }
+
+    #[test]
     fn display_names_are_bounded_and_fall_back_to_the_email() {
         assert!(DisplayName::parse(" ").is_err());
         assert!(DisplayName::parse(&"n".repeat(101)).is_err());
@@ -186,8 +202,8 @@ mod tests {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub role: Option<Role>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub disabled: Option<bool>,
 }

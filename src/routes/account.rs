@@ -26,7 +26,7 @@ use crate::store::goals::Goals;
 use crate::store::habits::{self, Habits};
 use crate::store::quests::Quests;
 use crate::store::workouts::Workouts;
-use crate::store::{api_tokens, audio, erasure, focus, sessions, settings};
+use crate::store::{api_tokens, audio, erasure, focus, settings};
 
 /// Rows per page read while streaming an export.
 const EXPORT_PAGE: u32 = 200;
@@ -247,7 +247,7 @@ struct ExportHead {
     settings: Settings,
     progress: ProgressView,
     achievements: Vec<crate::domain::economy::view::AchievementView>,
-    sessions: Vec<sessions::SessionSummary>,
+    sessions: Vec<super::me::SessionItem>,
     api_tokens: Vec<api_tokens::ApiTokenSummary>,
 }
 
@@ -296,7 +296,6 @@ async fn json_export(cx: &RequestContext, caller: &Caller, db: D1Database) -> Ap
         .into_iter()
         .map(|u| (u.id, u.unlocked_at))
         .collect();
-    let policy = config::session_policy(&cx.env)?;
     let head = ExportHead {
         format: "passion-edge-export/1",
         exported_at: cx.now().to_rfc3339(),
@@ -304,7 +303,7 @@ async fn json_export(cx: &RequestContext, caller: &Caller, db: D1Database) -> Ap
         settings: Settings::from_stored(settings::load(&db, &user_id).await?.as_deref()),
         progress: ProgressView::of(&state),
         achievements: achievements_view(&unlocked),
-        sessions: sessions::list(&db, &user_id, &policy, cx.now()).await?,
+        sessions: super::me::session_items(cx, caller).await?,
         api_tokens: api_tokens::list(&db, &user_id).await?,
     };
     let head =

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use worker::Response;
 
-use crate::auth::{self, Credential};
+use crate::auth::{self, Caller, Credential};
 use crate::config;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::parse_path_id;
@@ -12,28 +12,36 @@ use crate::store::audit::AuditEvent;
 use crate::store::sessions::{self, SessionSummary};
 
 #[derive(Serialize)]
-struct SessionItem {
+pub struct SessionItem {
     #[serde(flatten)]
     summary: SessionSummary,
     current: bool,
 }
 
-pub async fn list_sessions(cx: RequestContext) -> ApiResult<Response> {
-    let caller = auth::authenticate(&cx).await?;
+/// The caller's live sessions, newest first, the one making the request marked `current`.
+pub async fn session_items(cx: &RequestContext, caller: &Caller) -> ApiResult<Vec<SessionItem>> {
     let current = match &caller.credential {
         Credential::Session { record, .. } => Some(record.session_id.as_str()),
         Credential::ApiToken { .. } => None,
     };
     let policy = config::session_policy(&cx.env)?;
-    let items: Vec<SessionItem> = sessions::list(&cx.db()?, &caller.user.id, &policy, cx.now())
-        .await?
-        .into_iter()
-        .map(|summary| SessionItem {
-            current: current == Some(summary.id.as_str()),
-            summary,
-        })
-        .collect();
-    ok(&crate::domain::page::Page::complete(items))
+    Ok(
+        sessions::list(&cx.db()?, &caller.user.id, &policy, cx.now())
+            .await?
+            .into_iter()
+            .map(|summary| SessionItem {
+                current: current == Some(summary.id.as_str()),
+                summary,
+            })
+            .collect(),
+    )
+}
+
+pub async fn list_sessions(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    ok(&crate::domain::page::Page::complete(
+        session_items(&cx, &caller).await?,
+    ))
 }
 
 pub async fn end_session(cx: RequestContext) -> ApiResult<Response> {
