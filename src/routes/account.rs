@@ -28,8 +28,8 @@ use crate::store::quests::Quests;
 use crate::store::workouts::Workouts;
 use crate::store::{api_tokens, audio, erasure, focus, settings};
 
-/// Rows per page read while streaming an export.
-const EXPORT_PAGE: u32 = 200;
+/// Rows per page read while streaming an export or gathering what to erase.
+const PAGE: u32 = 200;
 
 /// The lists of an export, in the order they are written.
 #[derive(Clone, Copy)]
@@ -84,7 +84,7 @@ struct Encoded {
 
 /// Where the page after a full one starts; `None` after a short page (the last).
 fn next_after<T>(items: &[T], position: impl Fn(&T) -> Option<String>) -> Option<String> {
-    if items.len() == EXPORT_PAGE as usize {
+    if items.len() == PAGE as usize {
         items.last().and_then(position)
     } else {
         None
@@ -132,11 +132,11 @@ impl Export {
             Section::Workouts => self.content::<Workouts>(after).await,
             Section::Books => self.content::<Books>(after).await,
             Section::HabitCompletions => {
-                let rows = habits::completions(db, user, after, EXPORT_PAGE).await?;
+                let rows = habits::completions(db, user, after, PAGE).await?;
                 encode(&rows, next_after(&rows, |row| Some(row.position())))
             }
             Section::FocusSessions => {
-                let views: Vec<_> = focus::history(db, user, after, EXPORT_PAGE)
+                let views: Vec<_> = focus::history(db, user, after, PAGE)
                     .await?
                     .into_iter()
                     .map(|row| super::focus::view(row, self.now))
@@ -147,7 +147,7 @@ impl Export {
                 )
             }
             Section::AudioTracks => {
-                let tracks = audio::uploaded_by(db, user, after, EXPORT_PAGE).await?;
+                let tracks = audio::uploaded_by(db, user, after, PAGE).await?;
                 let exported: Vec<ExportedTrack> = tracks
                     .iter()
                     .map(|track| ExportedTrack {
@@ -164,7 +164,7 @@ impl Export {
                 let before = after.and_then(|seq| seq.parse::<u64>().ok());
                 let command = Command::Ledger {
                     currency: None,
-                    limit: EXPORT_PAGE,
+                    limit: PAGE,
                     before,
                 };
                 let reply = self.progress.send(&command).await?;
@@ -179,7 +179,7 @@ impl Export {
             }
             Section::Rewards => {
                 let command = Command::Rewards {
-                    limit: EXPORT_PAGE,
+                    limit: PAGE,
                     before: self.after.clone(),
                 };
                 let reply = self.progress.send(&command).await?;
@@ -195,7 +195,7 @@ impl Export {
     }
 
     async fn content<K: Kind>(&self, after: Option<&str>) -> ApiResult<Encoded> {
-        let items = content::all::<K>(&self.db, &self.user_id, after, EXPORT_PAGE).await?;
+        let items = content::all::<K>(&self.db, &self.user_id, after, PAGE).await?;
         encode(
             &items,
             next_after(&items, |item| Some(K::id(item).to_owned())),
@@ -371,7 +371,7 @@ async fn csv_export(caller: &Caller, db: D1Database) -> ApiResult<Response> {
             &history.db,
             &history.user_id,
             history.after.as_deref(),
-            EXPORT_PAGE,
+            PAGE,
         )
         .await;
         let rows = match page {
@@ -381,7 +381,7 @@ async fn csv_export(caller: &Caller, db: D1Database) -> ApiResult<Response> {
                 return Some((Err(worker::Error::RustError(error.message)), history));
             }
         };
-        history.done = rows.len() < EXPORT_PAGE as usize;
+        history.done = rows.len() < PAGE as usize;
         history.after = rows.last().map(habits::CompletionRecord::position);
         let text: String = rows
             .iter()
@@ -428,9 +428,9 @@ async fn erase_objects(bucket: &Bucket, db: &D1Database, user_id: &str) -> ApiRe
     let mut keys: Vec<String> = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let tracks = audio::uploaded_by(db, user_id, after.as_deref(), EXPORT_PAGE).await?;
+        let tracks = audio::uploaded_by(db, user_id, after.as_deref(), PAGE).await?;
         after = tracks.last().map(|track| track.id.clone());
-        let full = tracks.len() == EXPORT_PAGE as usize;
+        let full = tracks.len() == PAGE as usize;
         keys.extend(tracks.into_iter().map(|track| track.object_key));
         if !full {
             break;

@@ -290,7 +290,8 @@ pub async fn stats(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     caller.require_admin()?;
     const DAY_MS: u64 = 24 * 60 * 60 * 1000;
-    let day_start = Millis(cx.now().0 - cx.now().0 % DAY_MS).to_rfc3339();
+    let now = cx.now().0;
+    let day_start = Millis(now - now % DAY_MS).to_rfc3339();
     let stats = stats::since(&cx.db()?, &day_start).await?;
     ok(&StatsView {
         day: day_start[..10].to_owned(),
