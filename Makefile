@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
 WASM := build/index_bg.wasm
 
-.PHONY: setup build dev test lint deploy-check test-native test-wasm fuzz size deploy clean bench-awards bench-audio bench-sync
+.PHONY: setup build dev test lint deploy-check test-native test-wasm fuzz size deploy clean bench
 
 setup:
 	@scripts/setup.sh
@@ -52,15 +52,11 @@ size:
 	@raw=$$(stat -c %s $(WASM)); gz=$$(gzip -9c $(WASM) | wc -c); \
 	  printf 'wasm size: %s bytes raw, %s bytes gzip (%s KiB)\n' "$$raw" "$$gz" "$$((gz / 1024))"
 
-# Awards per second through workerd for one user (prints figures; asserts nothing).
-bench-awards: setup build
-	@node bench/awards.mjs
-
-bench-audio: setup build
-	@node bench/audio.mjs
-
-bench-sync: setup build
-	@node --experimental-websocket bench/sync.mjs
+# The benchmark suite: every scenario against a fresh release worker, figures printed and written
+# to target/bench/<commit>.json (compare two with node bench/compare.mjs A.json B.json). Asserts
+# nothing about time.
+bench: setup build
+	@node --experimental-websocket bench/run.mjs
 
 deploy: setup build
 	@$(ENV) wrangler d1 migrations apply DB --remote

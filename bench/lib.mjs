@@ -19,7 +19,7 @@ async function freePort() {
   });
 }
 
-/** Starts the worker; returns { base, logLines(), stop() }. */
+/** Starts the worker; returns { base, lines, stop, pid, state, coldStartMs (process start to the first 200) }. */
 export async function startWorker(vars = {}) {
   const state = mkdtempSync(join(tmpdir(), "passion-edge-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
@@ -28,6 +28,7 @@ export async function startWorker(vars = {}) {
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
     "--show-interactive-dev-session=false", "--persist-to", state, "--var", "DEV_AUTH:on"];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const spawnedAt = performance.now();
   const child = spawn(wrangler, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) {
@@ -48,7 +49,9 @@ export async function startWorker(vars = {}) {
   const started = Date.now();
   while (Date.now() - started < 120_000) {
     try {
-      if ((await fetch(`${base}/api/health`)).ok) return { base, lines, stop, pid: child.pid, state };
+      if ((await fetch(`${base}/api/health`)).ok) {
+        return { base, lines, stop, pid: child.pid, state, coldStartMs: Math.round(performance.now() - spawnedAt) };
+      }
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -56,12 +59,16 @@ export async function startWorker(vars = {}) {
   throw new Error("the worker did not start");
 }
 
-/** Runs SQL on the worker's local D1 (the state the running worker uses). */
+/** Runs SQL on the worker's local D1 (the state the running worker uses); a busy database (the
+ * worker finishing work after a response) is tried again. */
 export function d1(state, sql) {
-  const result = spawnSync(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql],
-    { cwd: root, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" }, encoding: "utf8", maxBuffer: 64 << 20 });
-  if (result.status !== 0) throw new Error(`d1: ${result.stderr}`);
-  return JSON.parse(result.stdout);
+  for (let attempt = 0; ; attempt++) {
+    const result = spawnSync(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql],
+      { cwd: root, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" }, encoding: "utf8", maxBuffer: 64 << 20 });
+    if (result.status === 0) return JSON.parse(result.stdout);
+    if (attempt < 20 && /SQLITE_BUSY/.test(result.stderr)) { spawnSync("sleep", ["0.25"]); continue; }
+    throw new Error(`d1: ${result.error ?? result.stderr}`);
+  }
 }
 
 /** The peak resident memory (VmHWM, bytes) of the workerd processes under `pid`. */

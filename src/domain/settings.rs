@@ -115,6 +115,10 @@ impl Settings {
         }
         let mut merged =
             serde_json::to_value(self).map_err(|e| ApiError::internal(format!("settings: {e}")))?;
+        // Checked on the patch itself: a `null` for an unknown key would vanish in the merge.
+        if let Some(unknown) = patch.keys().find(|key| merged.get(key.as_str()).is_none()) {
+            return Err(ApiError::invalid_field(unknown, "unknown field"));
+        }
         merge(&mut merged, patch);
         let bytes = serde_json::to_vec(&merged)
             .map_err(|e| ApiError::internal(format!("settings: {e}")))?;
@@ -368,6 +372,19 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_even_when_null() {
+        for body in [
+            json!({"": null}),
+            json!({"colour": null}),
+            json!({"colour": "red"}),
+        ] {
+            let error = patch(&Settings::default(), body.clone()).expect_err("unknown");
+            assert_eq!(error.status(), 400, "{body}");
+            assert!(error.fields.is_some(), "{body}");
+        }
     }
 
     #[test]

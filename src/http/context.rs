@@ -4,7 +4,7 @@
 use std::{cell::RefCell, rc::Rc};
 
 use serde::de::DeserializeOwned;
-use worker::{D1Database, Date, Env, KvStore, Request};
+use worker::{Date, Env, KvStore, Request};
 
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::id::uuid_v7;
@@ -13,6 +13,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::time::Millis;
 use crate::http::log::RequestFacts;
 use crate::store::audit::{self, AuditEvent};
+use crate::store::db::{Db, Metered};
 
 pub struct RequestContext {
     pub request: Request,
@@ -99,7 +100,7 @@ impl RequestContext {
     pub async fn audit(&self, event: &AuditEvent<'_>) -> ApiResult<()> {
         let db = self.db()?;
         audit::append(&db, &self.new_id()?, &self.request_id, event, self.now())?
-            .run()
+            .run_in(&db)
             .await?;
         Ok(())
     }
@@ -143,8 +144,12 @@ impl RequestContext {
             .map(|(_, value)| value.as_str())
     }
 
-    pub fn db(&self) -> ApiResult<D1Database> {
-        Ok(self.env.d1("DB")?)
+    /// The D1 database, its use counted into this request's log line.
+    pub fn db(&self) -> ApiResult<Db> {
+        Ok(Db::new(
+            self.env.d1("DB")?,
+            Rc::clone(&self.facts.borrow().d1),
+        ))
     }
 
     /// The body as `T`: it must be declared `application/json`, at most 64 KiB (checked from

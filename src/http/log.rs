@@ -1,9 +1,12 @@
 //! One JSON log line per request, and one per panic. Only the path is logged, never the query,
 //! headers, cookies or bodies, so tokens and OAuth codes cannot leak into logs.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use serde::Serialize;
+
+use crate::store::db::D1Usage;
 
 thread_local! {
     /// The request being served, for the panic hook: a panic aborts the instance, so the hook is
@@ -15,8 +18,14 @@ thread_local! {
 #[derive(Debug, Default)]
 pub struct RequestFacts {
     pub user_id: Option<String>,
+    /// Calls to users' Durable Objects (commands, and the notice after a write).
+    pub object_calls: u32,
     /// SQLite rows the user's Durable Object wrote for this request.
     pub object_rows_written: u64,
+    /// Sockets the user's object said it holds, if the request called it.
+    pub object_sockets: Option<u64>,
+    /// What the request's D1 statements cost (shared with its `Db`).
+    pub d1: Rc<Cell<D1Usage>>,
 }
 
 #[derive(Serialize)]
@@ -32,11 +41,18 @@ pub struct RequestLine<'a> {
     pub user_id: Option<&'a str>,
     #[serde(skip_serializing_if = "is_zero")]
     pub object_rows_written: u64,
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub object_calls: u32,
+    pub d1: D1Usage,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
 }
 
 fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
 

@@ -17,6 +17,7 @@ use crate::config;
 use crate::domain::error::ApiResult;
 use crate::domain::id::uuid_v7;
 use crate::progress::client::notify_changed;
+use crate::store::db::Db;
 use crate::store::errors::{self, ErrorEntry};
 
 pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -> Response {
@@ -44,12 +45,15 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
     finish(&mut response, &request_id);
 
     let status = response.status_code();
-    let facts = facts.borrow();
-    if let Some(user_id) = &facts.user_id
+    let mut facts = facts.borrow_mut();
+    // A user whose object just said it holds no socket has no one to tell.
+    if let Some(user_id) = facts.user_id.clone()
         && status < 400
         && is_write(&method, &path)
+        && facts.object_sockets != Some(0)
     {
-        ctx.wait_until(notify_changed(after_env.clone(), user_id.clone()));
+        facts.object_calls += 1;
+        ctx.wait_until(notify_changed(after_env.clone(), user_id));
     }
     if status >= 500 {
         let entry = ErrorEntry {
@@ -81,6 +85,8 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
         duration_ms: Date::now().as_millis().saturating_sub(started_ms),
         user_id: facts.user_id.as_deref(),
         object_rows_written: facts.object_rows_written,
+        object_calls: facts.object_calls,
+        d1: facts.d1.get(),
         error: internal_error,
     });
     response
@@ -153,9 +159,9 @@ async fn dispatch(
 /// Keeps a server error for `GET /api/admin/errors`, after the response is sent. A failure here
 /// (D1 itself failing, a schema behind the code) leaves the request log line as the only record.
 async fn record_error(env: Env, entry: ErrorEntry) {
-    let result = match env.d1("DB") {
+    let result = match Db::detached(&env) {
         Ok(db) => errors::record(&db, &entry).await,
-        Err(error) => Err(error.into()),
+        Err(error) => Err(error),
     };
     if let Err(error) = result {
         worker::console_warn!("error log {}: {}", entry.request_id, error.message);

@@ -5,13 +5,14 @@ use std::{cell::RefCell, rc::Rc, time::Duration};
 use futures_util::future::{Either, select};
 use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
-use super::ROWS_WRITTEN_HEADER;
 use super::protocol::{Command, Failure, Reply};
 use super::sockets::{Changed, Close, SESSION_HEADER};
+use super::{ROWS_WRITTEN_HEADER, SOCKETS_HEADER};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::sync::SyncCursor;
 use crate::http::RequestContext;
 use crate::http::log::RequestFacts;
+use crate::store::db::Db;
 
 /// A panicking object never answers, so every call is bounded.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,12 +58,23 @@ impl ProgressClient {
                 ));
             }
         };
-        let rows_written = response
-            .headers()
-            .get(ROWS_WRITTEN_HEADER)?
-            .and_then(|rows| rows.parse::<u64>().ok())
-            .unwrap_or(0);
-        self.facts.borrow_mut().object_rows_written += rows_written;
+        let number = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .ok()
+                .flatten()
+                .and_then(|value| value.parse::<u64>().ok())
+        };
+        let (rows_written, sockets) = (number(ROWS_WRITTEN_HEADER), number(SOCKETS_HEADER));
+        {
+            let mut facts = self.facts.borrow_mut();
+            facts.object_calls += 1;
+            facts.object_rows_written += rows_written.unwrap_or(0);
+            if sockets.is_some() {
+                facts.object_sockets = sockets;
+            }
+        }
         if response.status_code() == 200 {
             return response
                 .json::<Reply>()
@@ -161,7 +173,7 @@ impl ProgressClient {
 /// the response is sent; a failure only delays the client's next poll, so it is logged and left.
 pub async fn notify_changed(env: Env, user_id: String) {
     let result = async {
-        let (key, head) = crate::store::sync::key_and_head(&env.d1("DB")?, &user_id).await?;
+        let (key, head) = crate::store::sync::key_and_head(&Db::detached(&env)?, &user_id).await?;
         let cursor = SyncCursor::Log { seq: head }.encode(key.as_bytes());
         ProgressClient::in_env(&env, &user_id, Rc::default())?
             .notify(&Changed { cursor })

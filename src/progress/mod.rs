@@ -26,6 +26,8 @@ use protocol::{Command, Failure, Reply, Reward};
 
 /// Tells the caller how many SQLite rows a command wrote, for its request log.
 pub const ROWS_WRITTEN_HEADER: &str = "x-rows-written";
+/// Tells the caller how many sockets the user holds, so a write with none sends no notice.
+pub const SOCKETS_HEADER: &str = "x-sockets";
 
 /// How long an HTTP `Idempotency-Key` keeps its first reply.
 const REPLY_RETENTION_MS: u64 = 24 * 60 * 60 * 1000;
@@ -109,9 +111,12 @@ impl DurableObject for UserProgress {
                 Ok(reply) => Response::from_json(&reply)?,
                 Err(error) => failure(&error)?,
             };
-        response
-            .headers_mut()
-            .set(ROWS_WRITTEN_HEADER, &store::take_rows_written().to_string())?;
+        let headers = response.headers_mut();
+        headers.set(ROWS_WRITTEN_HEADER, &store::take_rows_written().to_string())?;
+        headers.set(
+            SOCKETS_HEADER,
+            &self.state.get_websockets().len().to_string(),
+        )?;
         Ok(response)
     }
 

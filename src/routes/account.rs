@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use futures_util::stream;
 use serde::Serialize;
 use serde_json::json;
-use worker::{Bucket, D1Database, Headers, Response};
+use worker::{Bucket, Headers, Response};
 
 use crate::auth::{self, Caller};
 use crate::config;
@@ -22,6 +22,7 @@ use crate::progress::protocol::{Command, Reply};
 use crate::store::audit::AuditEvent;
 use crate::store::books::Books;
 use crate::store::content::{self, Kind};
+use crate::store::db::Db;
 use crate::store::goals::Goals;
 use crate::store::habits::{self, Habits};
 use crate::store::quests::Quests;
@@ -111,7 +112,7 @@ struct ExportedTrack<'a> {
 /// The export's state between pages: which section, where in it, and whether it has written an
 /// item yet (for the commas).
 struct Export {
-    db: D1Database,
+    db: Db,
     progress: ProgressClient,
     user_id: String,
     now: Millis,
@@ -281,7 +282,7 @@ pub async fn export(cx: RequestContext) -> ApiResult<Response> {
     Ok(body.with_headers(headers))
 }
 
-async fn json_export(cx: &RequestContext, caller: &Caller, db: D1Database) -> ApiResult<Response> {
+async fn json_export(cx: &RequestContext, caller: &Caller, db: Db) -> ApiResult<Response> {
     let user_id = caller.user.id.clone();
     let progress = ProgressClient::for_user(cx, &user_id)?;
     let reply = progress.send(&Command::State).await?;
@@ -347,9 +348,9 @@ const CSV_HEADER: [&str; 6] = [
 ];
 
 /// The habit history as CSV, one record per completion, by habit and day.
-async fn csv_export(caller: &Caller, db: D1Database) -> ApiResult<Response> {
+async fn csv_export(caller: &Caller, db: Db) -> ApiResult<Response> {
     struct History {
-        db: D1Database,
+        db: Db,
         user_id: String,
         after: Option<String>,
         done: bool,
@@ -424,7 +425,7 @@ fn interrupted_after(cx: &RequestContext, step: &str) -> ApiResult<()> {
 }
 
 /// Deletes every R2 object of the user: what their tracks name, and anything under their prefix.
-async fn erase_objects(bucket: &Bucket, db: &D1Database, user_id: &str) -> ApiResult<u64> {
+async fn erase_objects(bucket: &Bucket, db: &Db, user_id: &str) -> ApiResult<u64> {
     let mut keys: Vec<String> = Vec::new();
     let mut after: Option<String> = None;
     loop {

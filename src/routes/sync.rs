@@ -170,7 +170,7 @@ async fn copy_page(
 }
 
 async fn active_page<K: Kind>(
-    db: &worker::D1Database,
+    db: &crate::store::db::Db,
     user_id: &str,
     after: Option<&str>,
     limit: u32,

@@ -1,8 +1,9 @@
 //! API tokens in D1: only the SHA-256 of a token is stored; a revoked token fails from the next
 //! request on, since every bearer request reads its row.
 
+use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, query};
+use worker::query;
 
 use crate::domain::api_token::LAST_USED_RESOLUTION_MS;
 use crate::domain::error::ApiResult;
@@ -20,7 +21,7 @@ pub struct ApiTokenSummary {
 }
 
 pub async fn create(
-    db: &D1Database,
+    db: &Db,
     id: &str,
     user_id: &str,
     name: &str,
@@ -37,7 +38,7 @@ pub async fn create(
         sha256_hex(token),
         &created_at
     )?
-    .run()
+    .run_in(db)
     .await?;
     Ok(ApiTokenSummary {
         id: id.to_owned(),
@@ -47,20 +48,20 @@ pub async fn create(
     })
 }
 
-pub async fn list(db: &D1Database, user_id: &str) -> ApiResult<Vec<ApiTokenSummary>> {
+pub async fn list(db: &Db, user_id: &str) -> ApiResult<Vec<ApiTokenSummary>> {
     Ok(query!(
         db,
         "select id, name, created_at, last_used_at from api_tokens
           where user_id = ?1 and revoked_at is null order by created_at desc limit 200",
         user_id
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<ApiTokenSummary>()?)
 }
 
 /// Revokes one of the user's tokens; false when the user has no such live token.
-pub async fn revoke(db: &D1Database, user_id: &str, id: &str, now: Millis) -> ApiResult<bool> {
+pub async fn revoke(db: &Db, user_id: &str, id: &str, now: Millis) -> ApiResult<bool> {
     let revoked = query!(
         db,
         "update api_tokens set revoked_at = ?3 where id = ?1 and user_id = ?2 and revoked_at is null
@@ -76,7 +77,7 @@ pub async fn revoke(db: &D1Database, user_id: &str, id: &str, now: Millis) -> Ap
 
 /// The live token `token` and its (enabled) user; records use at most once a minute.
 pub async fn authenticate(
-    db: &D1Database,
+    db: &Db,
     token: &str,
     now: Millis,
 ) -> ApiResult<Option<(String, UserRow)>> {
@@ -92,7 +93,7 @@ pub async fn authenticate(
           where t.token_hash = ?1 and t.revoked_at is null",
         sha256_hex(token)
     )?
-    .all()
+    .all_in(db)
     .await?;
     // One row, read twice: as the token's state and as its user.
     let (Some(token), Some(user)) = (
@@ -116,7 +117,7 @@ pub async fn authenticate(
             &token.token_id,
             now.to_rfc3339()
         )?
-        .run()
+        .run_in(db)
         .await?;
     }
     Ok(Some((token.token_id, user)))

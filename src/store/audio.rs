@@ -2,8 +2,9 @@
 //! its object, and only within the owner's quota, so a failure leaves no track the user sees or
 //! pays for (the object of a refused row is removed).
 
+use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, query};
+use worker::query;
 
 use super::content::log_change;
 use crate::domain::audio::Scope;
@@ -31,7 +32,7 @@ pub struct Track {
 }
 
 /// Bytes the user's own tracks hold.
-pub async fn used_bytes(db: &D1Database, user_id: &str) -> ApiResult<u64> {
+pub async fn used_bytes(db: &Db, user_id: &str) -> ApiResult<u64> {
     #[derive(Deserialize)]
     struct Used {
         used: u64,
@@ -41,14 +42,14 @@ pub async fn used_bytes(db: &D1Database, user_id: &str) -> ApiResult<u64> {
         "select coalesce(sum(size), 0) as used from audio_tracks where user_id = ?1 and scope = 'user'",
         user_id
     )?
-    .first::<Used>(None)
+    .first_in::<Used>(db)
     .await?
     .map_or(0, |row| row.used))
 }
 
 /// Records `track`; false if a user track would take the owner past `quota` bytes (checked in
 /// the insert itself, so concurrent uploads cannot overrun it together).
-pub async fn insert(db: &D1Database, track: &Track, quota: u64) -> ApiResult<bool> {
+pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
     let results = db
         .batch(vec![
             query!(
@@ -79,8 +80,8 @@ pub async fn insert(db: &D1Database, track: &Track, quota: u64) -> ApiResult<boo
 }
 
 /// A track the user may play: their own, or the library's.
-pub async fn find_visible(db: &D1Database, user_id: &str, id: &str) -> ApiResult<Option<Track>> {
-    Ok(query!(
+pub async fn find_visible(db: &Db, user_id: &str, id: &str) -> ApiResult<Option<Track>> {
+    query!(
         db,
         &format!(
             "select {COLUMNS} from audio_tracks
@@ -89,13 +90,13 @@ pub async fn find_visible(db: &D1Database, user_id: &str, id: &str) -> ApiResult
         id,
         user_id
     )?
-    .first::<Track>(None)
-    .await?)
+    .first_in::<Track>(db)
+    .await
 }
 
 /// A page of the user's and the library's tracks, oldest first, after the id `after`.
 pub async fn list(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     after: Option<&str>,
     limit: u32,
@@ -111,13 +112,13 @@ pub async fn list(
         after,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<Track>()?)
 }
 
 /// Removes a track's row, logged for its owner.
-pub async fn delete(db: &D1Database, track: &Track, now: &str) -> ApiResult<()> {
+pub async fn delete(db: &Db, track: &Track, now: &str) -> ApiResult<()> {
     db.batch(vec![
         query!(db, "delete from audio_tracks where id = ?1", &track.id)?,
         log_change(db, &track.user_id, ENTITY, &track.id, "delete", now)?,
@@ -129,7 +130,7 @@ pub async fn delete(db: &D1Database, track: &Track, now: &str) -> ApiResult<()> 
 /// A page of the tracks `user_id` uploaded (their own and any library ones), in id order: the
 /// export, and the objects an erasure removes.
 pub async fn uploaded_by(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     after: Option<&str>,
     limit: u32,
@@ -144,7 +145,7 @@ pub async fn uploaded_by(
         after,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<Track>()?)
 }

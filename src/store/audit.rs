@@ -1,6 +1,7 @@
 //! The audit log in D1: appended to, never updated through the API.
 
-use worker::{D1Database, D1PreparedStatement, query};
+use super::db::{Db, Metered};
+use worker::{D1PreparedStatement, query};
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -29,7 +30,7 @@ impl<'a> AuditEvent<'a> {
 
 /// The statement that appends `event` as the row `id` of request `request_id`.
 pub fn append(
-    db: &D1Database,
+    db: &Db,
     id: &str,
     request_id: &str,
     event: &AuditEvent<'_>,
@@ -63,7 +64,7 @@ pub struct AuditRow {
 }
 
 /// A page of the log, newest first (ids are UUIDv7), before the id `before`.
-pub async fn page(db: &D1Database, before: Option<&str>, limit: u32) -> ApiResult<Vec<AuditRow>> {
+pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<AuditRow>> {
     Ok(query!(
         db,
         "select id, actor_id, action, target_id, request_id, detail, created_at from audit_log
@@ -71,7 +72,7 @@ pub async fn page(db: &D1Database, before: Option<&str>, limit: u32) -> ApiResul
         before,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<AuditRow>()?)
 }

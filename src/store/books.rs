@@ -1,7 +1,8 @@
 //! Books in D1.
 
+use super::db::Db;
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, query};
+use worker::{D1PreparedStatement, query};
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -70,7 +71,7 @@ pub fn new_book(id: &str, book: &NewBook, now: Millis) -> Book {
 }
 
 pub async fn create(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     book: &Book,
     extra: Vec<D1PreparedStatement>,
@@ -98,7 +99,7 @@ pub async fn create(
 /// same statement, against the stored ones a patch leaves alone: `None` too when they would be
 /// out of order (the caller tells the two apart).
 pub async fn update(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     patch: &BookPatch,

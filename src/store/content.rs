@@ -3,9 +3,10 @@
 //! change log in the same batch, and only when it changed a row (`changes()` of the statement
 //! before it). A kind's own module writes its insert and update statements.
 
+use super::db::{Db, Metered};
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, query};
+use worker::{D1PreparedStatement, query};
 
 use crate::domain::content::Metadata;
 use crate::domain::error::ApiResult;
@@ -58,7 +59,7 @@ pub fn stored_metadata<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Met
 
 /// Appends `(entity, id, op)` to the user's change log if the statement before it changed a row.
 pub fn log_change(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     entity: &str,
     id: &str,
@@ -80,7 +81,7 @@ pub fn log_change(
 /// Runs `insert` with its change-log entry and `extra` statements (an idempotency record) in one
 /// batch: all of them or none.
 pub async fn create<K: Kind>(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     insert: D1PreparedStatement,
@@ -97,7 +98,7 @@ pub async fn create<K: Kind>(
 }
 
 /// The statement that reads one of the user's items, active or not.
-pub fn select<K: Kind>(db: &D1Database, user_id: &str, id: &str) -> ApiResult<D1PreparedStatement> {
+pub fn select<K: Kind>(db: &Db, user_id: &str, id: &str) -> ApiResult<D1PreparedStatement> {
     Ok(query!(
         db,
         &format!(
@@ -110,14 +111,14 @@ pub fn select<K: Kind>(db: &D1Database, user_id: &str, id: &str) -> ApiResult<D1
     )?)
 }
 
-pub async fn find<K: Kind>(db: &D1Database, user_id: &str, id: &str) -> ApiResult<Option<K::Item>> {
-    Ok(select::<K>(db, user_id, id)?.first::<K::Item>(None).await?)
+pub async fn find<K: Kind>(db: &Db, user_id: &str, id: &str) -> ApiResult<Option<K::Item>> {
+    select::<K>(db, user_id, id)?.first_in::<K::Item>(db).await
 }
 
 /// The statement that reads a page of the user's active (or deleted) items, oldest first, after
 /// the id `after`. Ids are UUIDv7, so new items sort last.
 pub fn select_page<K: Kind>(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     active: bool,
     after: Option<&str>,
@@ -142,7 +143,7 @@ pub fn select_page<K: Kind>(
 /// Runs `update` (which must end in `returning {COLUMNS}`) and logs the change in one batch; the
 /// item as written, or `None` if the update matched no row.
 pub async fn write<K: Kind>(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     op: &str,
@@ -164,7 +165,7 @@ pub async fn write<K: Kind>(
 /// Soft-deletes (`active = false`) or restores (`true`) an item; `None` if it is not in the
 /// opposite state.
 pub async fn set_active<K: Kind>(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     active: bool,
@@ -190,14 +191,14 @@ pub async fn set_active<K: Kind>(
 }
 
 pub async fn list<K: Kind>(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     active: bool,
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<K::Item>> {
     Ok(select_page::<K>(db, user_id, active, after, limit)?
-        .all()
+        .all_in(db)
         .await?
         .results::<K::Item>()?)
 }
@@ -211,7 +212,7 @@ pub fn stored_json<'de, D: Deserializer<'de>, T: DeserializeOwned>(
 
 /// A page of all the user's items, archived ones too, in id order after `after`: the export.
 pub async fn all<K: Kind>(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     after: Option<&str>,
     limit: u32,
@@ -227,7 +228,7 @@ pub async fn all<K: Kind>(
         after,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<K::Item>()?)
 }

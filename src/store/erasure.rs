@@ -1,8 +1,9 @@
 //! Erasing a user from D1: every row of theirs in one batch (D1 runs a batch as one
 //! transaction), their ids cleared from the audit and error logs, and one anonymous audit row.
 
+use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, KvStore, query};
+use worker::{KvStore, query};
 
 use super::audit::{self, AuditEvent};
 use super::sessions;
@@ -36,7 +37,7 @@ pub struct Erased {
 /// name no one), at once. Running it again for a user already gone changes nothing but the
 /// record.
 pub async fn erase(
-    db: &D1Database,
+    db: &Db,
     kv: &KvStore,
     user_id: &str,
     record: (&str, &str, &AuditEvent<'_>),
@@ -51,7 +52,7 @@ pub async fn erase(
         "select token_hash from sessions where user_id = ?1",
         user_id
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<Session>()?;
 

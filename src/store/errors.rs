@@ -1,7 +1,8 @@
 //! The error log in D1: one row per server error (5xx), for operators to find by request id.
 
+use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, query};
+use worker::query;
 
 use crate::domain::error::ApiResult;
 
@@ -19,7 +20,7 @@ pub struct ErrorEntry {
     pub created_at: String,
 }
 
-pub async fn record(db: &D1Database, entry: &ErrorEntry) -> ApiResult<()> {
+pub async fn record(db: &Db, entry: &ErrorEntry) -> ApiResult<()> {
     query!(
         db,
         "insert into error_log (id, request_id, method, path, status, error_type, message, user_id, created_at)
@@ -34,13 +35,13 @@ pub async fn record(db: &D1Database, entry: &ErrorEntry) -> ApiResult<()> {
         &entry.user_id,
         &entry.created_at
     )?
-    .run()
+    .run_in(db)
     .await?;
     Ok(())
 }
 
 /// A page of the log, newest first (ids are UUIDv7), before the id `before`.
-pub async fn page(db: &D1Database, before: Option<&str>, limit: u32) -> ApiResult<Vec<ErrorEntry>> {
+pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<ErrorEntry>> {
     Ok(query!(
         db,
         "select id, request_id, method, path, status, error_type, message, user_id, created_at
@@ -48,7 +49,7 @@ pub async fn page(db: &D1Database, before: Option<&str>, limit: u32) -> ApiResul
         before,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<ErrorEntry>()?)
 }

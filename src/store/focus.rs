@@ -1,8 +1,9 @@
 //! Focus sessions in D1. Transitions are compare-and-set on the state they were computed from
 //! (`status` and `updated_at`), so concurrent actions on one session cannot both apply.
 
+use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, query};
+use worker::query;
 
 use super::content::log_change;
 use crate::domain::error::{ApiError, ApiResult};
@@ -49,8 +50,8 @@ impl FocusRow {
 }
 
 /// The user's active (running or paused) session, if any.
-pub async fn active(db: &D1Database, user_id: &str) -> ApiResult<Option<FocusRow>> {
-    Ok(query!(
+pub async fn active(db: &Db, user_id: &str) -> ApiResult<Option<FocusRow>> {
+    query!(
         db,
         &format!(
             "select {COLUMNS} from focus_sessions
@@ -58,8 +59,8 @@ pub async fn active(db: &D1Database, user_id: &str) -> ApiResult<Option<FocusRow
         ),
         user_id
     )?
-    .first::<FocusRow>(None)
-    .await?)
+    .first_in::<FocusRow>(db)
+    .await
 }
 
 /// What a new session links to; each must be the user's, else `404`.
@@ -72,7 +73,7 @@ pub struct Links<'a> {
 /// Starts `row` unless the user has an active session (`None` then), in one batch that also
 /// checks the links.
 pub async fn start(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     row: &FocusRow,
     links: &Links<'_>,
@@ -151,7 +152,7 @@ fn mode_str(mode: FocusMode) -> &'static str {
 
 /// Writes `next` over `current` if the session is still as `current` was; `None` if it changed.
 pub async fn transition(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     current: &FocusRow,
     next: &FocusClock,
@@ -190,7 +191,7 @@ pub async fn transition(
 
 /// A page of the user's sessions, newest first, before the id `before`.
 pub async fn history(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     before: Option<&str>,
     limit: u32,
@@ -206,17 +207,13 @@ pub async fn history(
         before,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<FocusRow>()?)
 }
 
 /// Completed focus-mode sessions started at or after `since`.
-pub async fn completed_since(
-    db: &D1Database,
-    user_id: &str,
-    since: Millis,
-) -> ApiResult<Vec<FocusRow>> {
+pub async fn completed_since(db: &Db, user_id: &str, since: Millis) -> ApiResult<Vec<FocusRow>> {
     Ok(query!(
         db,
         &format!(
@@ -227,17 +224,13 @@ pub async fn completed_since(
         user_id,
         since.to_rfc3339()
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<FocusRow>()?)
 }
 
 /// The category of a linked habit or goal, for the skill a focus award counts to.
-pub async fn linked_category(
-    db: &D1Database,
-    user_id: &str,
-    row: &FocusRow,
-) -> ApiResult<Option<String>> {
+pub async fn linked_category(db: &Db, user_id: &str, row: &FocusRow) -> ApiResult<Option<String>> {
     #[derive(Deserialize)]
     struct Category {
         category: String,
@@ -251,7 +244,7 @@ pub async fn linked_category(
         &row.habit_id,
         &row.goal_id
     )?
-    .first::<Category>(None)
+    .first_in::<Category>(db)
     .await?
     .map(|c| c.category))
 }

@@ -1,7 +1,8 @@
 //! Goals in D1.
 
+use super::db::Db;
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, query};
+use worker::{D1PreparedStatement, query};
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -73,7 +74,7 @@ pub fn new_goal(id: &str, goal: &NewGoal, now: Millis) -> Goal {
 
 /// Inserts `goal` with `extra` statements (an idempotency record) in one batch.
 pub async fn create(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     goal: &Goal,
     extra: Vec<D1PreparedStatement>,
@@ -97,7 +98,7 @@ pub async fn create(
 
 /// Applies a patch to an active goal; `None` when the user has no such active goal.
 pub async fn update(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     patch: &GoalPatch,
@@ -137,7 +138,7 @@ pub async fn update(
 /// Marks an active goal completed; `None` if it was not active (already completed, abandoned
 /// or deleted).
 pub async fn mark_completed(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     now: Millis,

@@ -1,11 +1,12 @@
 //! Habits and their completions in D1. A habit's view needs its completions and the user's
 //! settings (zone, day start, vacation), so every read fetches the three in one batch.
 
+use super::db::{Db, Metered};
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, D1Result, query};
+use worker::{D1PreparedStatement, D1Result, query};
 
 use super::content::{self, Kind, flag, log_change, stored_metadata};
 use crate::domain::content::Metadata;
@@ -91,7 +92,7 @@ struct DayRow {
     day: String,
 }
 
-fn select_settings(db: &D1Database, user_id: &str) -> ApiResult<D1PreparedStatement> {
+fn select_settings(db: &Db, user_id: &str) -> ApiResult<D1PreparedStatement> {
     Ok(query!(
         db,
         "select settings from users where id = ?1",
@@ -126,7 +127,7 @@ fn read_days(result: Option<&D1Result>) -> ApiResult<CompletedDays> {
 /// `habits` (a statement reading habit rows) with the user's settings and the habits'
 /// completed days, in one round trip.
 async fn with_days(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     habits: D1PreparedStatement,
     habit_ids_sql: &str,
@@ -153,7 +154,7 @@ async fn with_days(
 }
 
 /// One of the user's habits (active or not) with its completed days and the user's settings.
-pub async fn find_with_days(db: &D1Database, user_id: &str, id: &str) -> ApiResult<HabitsWithDays> {
+pub async fn find_with_days(db: &Db, user_id: &str, id: &str) -> ApiResult<HabitsWithDays> {
     with_days(
         db,
         user_id,
@@ -166,7 +167,7 @@ pub async fn find_with_days(db: &D1Database, user_id: &str, id: &str) -> ApiResu
 
 /// The user's habits among `ids` (active or not) with their days and the settings.
 pub async fn find_many_with_days(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     ids: &[String],
 ) -> ApiResult<HabitsWithDays> {
@@ -192,7 +193,7 @@ pub async fn find_many_with_days(
 
 /// A page of the user's habits (as `content::select_page`) with their days and the settings.
 pub async fn page_with_days(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     active: bool,
     after: Option<&str>,
@@ -214,11 +215,7 @@ pub async fn page_with_days(
 }
 
 /// What the view of `habit`, just written, needs.
-pub async fn with_days_of(
-    db: &D1Database,
-    user_id: &str,
-    habit: HabitRecord,
-) -> ApiResult<HabitsWithDays> {
+pub async fn with_days_of(db: &Db, user_id: &str, habit: HabitRecord) -> ApiResult<HabitsWithDays> {
     let mut loaded = find_with_days(db, user_id, &habit.id).await?;
     loaded.habits = vec![habit];
     Ok(loaded)
@@ -248,7 +245,7 @@ pub fn new_habit(id: &str, habit: &NewHabit, frequency: Frequency, now: Millis) 
 }
 
 pub async fn create(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     habit: &HabitRecord,
     extra: Vec<D1PreparedStatement>,
@@ -272,7 +269,7 @@ pub async fn create(
 
 /// Applies a patch (with the schedule already merged with the stored one) to an active habit.
 pub async fn update(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     patch: &HabitPatch,
@@ -325,7 +322,7 @@ pub struct Completion {
 /// Runs `write` on a completion row, logs a change of the habit if it changed one, and reads the
 /// row back, in one batch.
 async fn write_completion(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
@@ -359,7 +356,7 @@ async fn write_completion(
 /// Records the completion of an active habit on `day`. Completing a completed day changes
 /// nothing; completing an undone one starts its next generation.
 pub async fn complete(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
@@ -387,7 +384,7 @@ pub async fn complete(
 
 /// Undoes the completion of `day`; `None` if the day was never completed.
 pub async fn undo(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
@@ -428,7 +425,7 @@ impl CompletionRecord {
 /// A page of the user's completions, undone ones too, by habit and day, after `after` (a
 /// `position`).
 pub async fn completions(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     after: Option<&str>,
     limit: u32,
@@ -448,7 +445,7 @@ pub async fn completions(
         day,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<CompletionRecord>()?)
 }

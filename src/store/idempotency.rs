@@ -1,7 +1,8 @@
 //! First responses to HTTP `Idempotency-Key`s of requests served from D1 (24 hours).
 
+use super::db::{Db, Metered};
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement, query};
+use worker::{D1PreparedStatement, query};
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -17,13 +18,13 @@ pub struct StoredResponse {
 
 /// The live stored response of a key, if any.
 pub async fn find(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     key: &str,
     now: Millis,
 ) -> ApiResult<Option<StoredResponse>> {
     let cutoff = Millis(now.0.saturating_sub(RETENTION_MS)).to_rfc3339();
-    Ok(query!(
+    query!(
         db,
         "select fingerprint, status, body from idempotent_responses
           where user_id = ?1 and key = ?2 and created_at >= ?3",
@@ -31,15 +32,15 @@ pub async fn find(
         key,
         &cutoff
     )?
-    .first::<StoredResponse>(None)
-    .await?)
+    .first_in::<StoredResponse>(db)
+    .await
 }
 
 /// Statements for a creation's batch: drop an expired record of the key, then record this
 /// response. The insert fails (and the whole batch with it) if a live record exists, so two
 /// requests with one key cannot both create.
 pub fn record(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     key: &str,
     fingerprint: &str,

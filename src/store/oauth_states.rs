@@ -1,7 +1,8 @@
 //! Pending OAuth sign-ins in KV, ten minutes each, taken (read and deleted) by the callback.
 
+use super::db::Db;
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, KvStore, query};
+use worker::{KvStore, query};
 
 use crate::auth::oauth::ProviderId;
 use crate::domain::error::ApiResult;
@@ -37,7 +38,7 @@ pub async fn put(kv: &KvStore, state_hash: &str, pending: &PendingSignIn) -> Api
 /// and for one already spent, which D1 decides (a KV delete is not seen everywhere at once).
 pub async fn take(
     kv: &KvStore,
-    db: &D1Database,
+    db: &Db,
     state_hash: &str,
     now: Millis,
 ) -> ApiResult<Option<PendingSignIn>> {

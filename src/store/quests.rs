@@ -1,8 +1,9 @@
 //! Quests in D1. `expired` is computed by the query from the deadline and D1's clock, the same
 //! clock the completing update checks, so a quest shown open can be completed.
 
+use super::db::Db;
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, query};
+use worker::{D1PreparedStatement, query};
 
 use super::content::{self, Kind, flag, stored_json, stored_metadata};
 use crate::domain::content::Metadata;
@@ -92,7 +93,7 @@ pub fn new_quest(id: &str, quest: &NewQuest, now: Millis) -> Quest {
 }
 
 pub async fn create(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     quest: &Quest,
     stored_status: StoredQuestStatus,
@@ -119,7 +120,7 @@ pub async fn create(
 
 /// Applies a patch to an active quest that is not completed; `None` when there is none.
 pub async fn update(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     patch: &QuestPatch,
@@ -160,7 +161,7 @@ pub async fn update(
 
 /// Completes an open quest before its deadline; `None` if it is not one.
 pub async fn mark_completed(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     now: Millis,

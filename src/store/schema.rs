@@ -1,11 +1,11 @@
 //! Which migrations wrangler has applied, from the `d1_migrations` table it keeps in D1.
 
+use super::db::{Db, Metered};
 use serde::Deserialize;
-use worker::D1Database;
 
 use crate::domain::error::ApiResult;
 
-pub async fn applied_migrations(db: &D1Database) -> ApiResult<Vec<String>> {
+pub async fn applied_migrations(db: &Db) -> ApiResult<Vec<String>> {
     #[derive(Deserialize)]
     struct Row {
         name: String,
@@ -22,7 +22,7 @@ pub async fn applied_migrations(db: &D1Database) -> ApiResult<Vec<String>> {
     }
     let rows = db
         .prepare("select name from d1_migrations order by id")
-        .all()
+        .all_in(db)
         .await?
         .results::<Row>()?;
     Ok(rows.into_iter().map(|row| row.name).collect())

@@ -6,8 +6,9 @@
 //! user anyway: an ended session, or a disabled user, is refused everywhere from the next request.
 //! KV alone decides nothing but "no such session"; expiry is checked in code from the record.
 
+use super::db::{Db, Metered};
 use serde::Deserialize;
-use worker::{D1Database, KvStore, query};
+use worker::{KvStore, query};
 
 use crate::domain::error::ApiResult;
 use crate::domain::secret::sha256_hex;
@@ -35,7 +36,7 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create(
-    db: &D1Database,
+    db: &Db,
     kv: &KvStore,
     new: &NewSession<'_>,
     policy: &SessionPolicy,
@@ -62,7 +63,7 @@ pub async fn create(
         now.to_rfc3339(),
         absolute_end.to_rfc3339()
     )?
-    .run()
+    .run_in(db)
     .await?;
     write_record(kv, &token_hash, &record, policy, now).await?;
     Ok(record)
@@ -92,7 +93,7 @@ pub struct ActiveSession {
 /// Finds the live session of `token`, ending it if it has expired, and renews it (at most once
 /// per renewal interval). `None` for unknown, ended or expired sessions and disabled users.
 pub async fn authenticate(
-    db: &D1Database,
+    db: &Db,
     kv: &KvStore,
     token: &str,
     policy: &SessionPolicy,
@@ -118,7 +119,7 @@ pub async fn authenticate(
         &record.session_id,
         &token_hash
     )?
-    .all()
+    .all_in(db)
     .await?;
     // One row, read twice: as the session's state and as its user.
     let ended = result
@@ -141,7 +142,7 @@ pub async fn authenticate(
             &record.session_id,
             now.to_rfc3339()
         )?
-        .run()
+        .run_in(db)
         .await?;
     }
     Ok(Some(ActiveSession {
@@ -153,7 +154,7 @@ pub async fn authenticate(
 
 /// Ends one session: the D1 row first (the authority), then the KV record.
 pub async fn end(
-    db: &D1Database,
+    db: &Db,
     kv: &KvStore,
     session_id: &str,
     token_hash: &str,
@@ -165,7 +166,7 @@ pub async fn end(
         session_id,
         now.to_rfc3339()
     )?
-    .run()
+    .run_in(db)
     .await?;
     forget(kv, token_hash).await?;
     Ok(())
@@ -173,7 +174,7 @@ pub async fn end(
 
 /// Ends one of `user_id`'s sessions by id; false when the user has no such live session.
 pub async fn end_by_id(
-    db: &D1Database,
+    db: &Db,
     kv: &KvStore,
     user_id: &str,
     session_id: &str,
@@ -199,7 +200,7 @@ pub async fn end_by_id(
 }
 
 /// Ends every session and revokes every API token of a user, in one D1 batch; then clears KV.
-pub async fn end_all(db: &D1Database, kv: &KvStore, user_id: &str, now: Millis) -> ApiResult<()> {
+pub async fn end_all(db: &Db, kv: &KvStore, user_id: &str, now: Millis) -> ApiResult<()> {
     let now = now.to_rfc3339();
     let results = db
         .batch(vec![
@@ -242,7 +243,7 @@ pub struct SessionSummary {
 /// The user's live sessions, newest first: not ended, not past their lifetime, and seen within
 /// the inactivity timeout.
 pub async fn list(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     policy: &SessionPolicy,
     now: Millis,
@@ -257,7 +258,7 @@ pub async fn list(
         now.to_rfc3339(),
         idle_cutoff.to_rfc3339()
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<SessionSummary>()?)
 }

@@ -1,7 +1,8 @@
 //! Service-wide figures for operators, counted in D1 (no per-request counters to keep).
 
+use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, query};
+use worker::query;
 
 use crate::domain::error::{ApiError, ApiResult};
 
@@ -16,7 +17,7 @@ pub struct Stats {
 /// Awards live in each user's own object, out of reach of one query; what earns them is in D1:
 /// completions not undone, completed goals and quests, logged workouts, finished books, focus
 /// sessions of five minutes or more, and admin claims.
-pub async fn since(db: &D1Database, since: &str) -> ApiResult<Stats> {
+pub async fn since(db: &Db, since: &str) -> ApiResult<Stats> {
     query!(
         db,
         "select
@@ -36,7 +37,7 @@ pub async fn since(db: &D1Database, since: &str) -> ApiResult<Stats> {
              as awards_today",
         since
     )?
-    .first::<Stats>(None)
+    .first_in::<Stats>(db)
     .await?
     .ok_or_else(|| ApiError::internal("the stats query returned no row"))
 }

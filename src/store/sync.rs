@@ -1,9 +1,10 @@
 //! What sync reads: the user's change log after a sequence number (an index range scan on
 //! `(user_id, seq)`), the user's cursor key, and items by id or in id order for each entity.
 
+use super::db::{Db, Metered};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use worker::{D1Database, D1PreparedStatement, query};
+use worker::{D1PreparedStatement, query};
 
 use super::content::Kind;
 use crate::domain::error::ApiResult;
@@ -27,7 +28,7 @@ struct Head {
 }
 
 /// Statements that give the user a cursor key on first use and read it.
-fn key_statements(db: &D1Database, user_id: &str) -> ApiResult<Vec<D1PreparedStatement>> {
+fn key_statements(db: &Db, user_id: &str) -> ApiResult<Vec<D1PreparedStatement>> {
     Ok(vec![
         query!(
             db,
@@ -40,7 +41,7 @@ fn key_statements(db: &D1Database, user_id: &str) -> ApiResult<Vec<D1PreparedSta
 
 /// The user's cursor key (made on first use) and the last sequence number of their log, in one
 /// round trip.
-pub async fn key_and_head(db: &D1Database, user_id: &str) -> ApiResult<(String, u64)> {
+pub async fn key_and_head(db: &Db, user_id: &str) -> ApiResult<(String, u64)> {
     let mut statements = key_statements(db, user_id)?;
     statements.push(query!(
         db,
@@ -63,7 +64,7 @@ pub async fn key_and_head(db: &D1Database, user_id: &str) -> ApiResult<(String, 
 }
 
 /// Up to `limit` of the user's changes after `after`.
-pub async fn log(db: &D1Database, user_id: &str, after: u64, limit: u32) -> ApiResult<Vec<Change>> {
+pub async fn log(db: &Db, user_id: &str, after: u64, limit: u32) -> ApiResult<Vec<Change>> {
     Ok(query!(
         db,
         "select seq, entity, entity_id, op from change_log
@@ -72,14 +73,14 @@ pub async fn log(db: &D1Database, user_id: &str, after: u64, limit: u32) -> ApiR
         after,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<Change>()?)
 }
 
 /// Rows of `table` (read as `columns`) among `ids`, the user's.
 pub async fn by_ids<T: DeserializeOwned>(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     table: &str,
     columns: &str,
@@ -95,24 +96,20 @@ pub async fn by_ids<T: DeserializeOwned>(
         user_id,
         &ids
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<T>()?)
 }
 
 /// A content kind's items among `ids`.
-pub async fn items<K: Kind>(
-    db: &D1Database,
-    user_id: &str,
-    ids: &[String],
-) -> ApiResult<Vec<K::Item>> {
+pub async fn items<K: Kind>(db: &Db, user_id: &str, ids: &[String]) -> ApiResult<Vec<K::Item>> {
     by_ids::<K::Item>(db, user_id, K::TABLE, K::COLUMNS, ids).await
 }
 
 /// Up to `limit` of the user's rows of `table` after the id `after`, in id order: the pages of a
 /// full copy.
 pub async fn page<T: DeserializeOwned>(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     table: &str,
     columns: &str,
@@ -130,7 +127,7 @@ pub async fn page<T: DeserializeOwned>(
         after,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<T>()?)
 }

@@ -1,8 +1,9 @@
 //! Users and their sign-in identities in D1. A user is found by (issuer, subject), never by
 //! e-mail alone.
 
+use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, query};
+use worker::query;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -38,7 +39,7 @@ impl UserRow {
 /// Finds the user of an identity, refreshing e-mail and name, or creates both in one batch.
 /// `role` is what this sign-in grants (`ADMIN_EMAILS`); it never demotes an existing admin.
 pub async fn sign_in(
-    db: &D1Database,
+    db: &Db,
     identity: &VouchedIdentity<'_>,
     role: Role,
     new_user_id: &str,
@@ -61,7 +62,7 @@ pub async fn sign_in(
             promote.as_str(),
             &now
         )?
-        .first::<UserRow>(None)
+        .first_in::<UserRow>(db)
         .await?;
         return Ok(refreshed.unwrap_or(user));
     }
@@ -93,19 +94,15 @@ pub async fn sign_in(
         find_by_identity(db, identity.issuer, identity.subject).await?,
     ) {
         (_, Some(user)) => Ok(user),
-        (Err(error), None) => Err(error.into()),
+        (Err(error), None) => Err(error),
         (Ok(_), None) => Err(crate::domain::error::ApiError::internal(
             "a created identity could not be read back",
         )),
     }
 }
 
-async fn find_by_identity(
-    db: &D1Database,
-    issuer: &str,
-    subject: &str,
-) -> ApiResult<Option<UserRow>> {
-    Ok(query!(
+async fn find_by_identity(db: &Db, issuer: &str, subject: &str) -> ApiResult<Option<UserRow>> {
+    query!(
         db,
         "select u.id, u.email, u.name, u.role, u.disabled, u.created_at
            from user_identities i join users u on u.id = i.user_id
@@ -113,29 +110,29 @@ async fn find_by_identity(
         issuer,
         subject
     )?
-    .first::<UserRow>(None)
-    .await?)
+    .first_in::<UserRow>(db)
+    .await
 }
 
-pub async fn find_by_id(db: &D1Database, id: &str) -> ApiResult<Option<UserRow>> {
-    Ok(query!(
+pub async fn find_by_id(db: &Db, id: &str) -> ApiResult<Option<UserRow>> {
+    query!(
         db,
         "select id, email, name, role, disabled, created_at from users where id = ?1",
         id
     )?
-    .first::<UserRow>(None)
-    .await?)
+    .first_in::<UserRow>(db)
+    .await
 }
 
 /// Sets a user's role and disabled flag; `None` for a user that does not exist.
 pub async fn update(
-    db: &D1Database,
+    db: &Db,
     id: &str,
     role: Option<Role>,
     disabled: Option<bool>,
     now: Millis,
 ) -> ApiResult<Option<UserRow>> {
-    Ok(query!(
+    query!(
         db,
         "update users set role = coalesce(?2, role), disabled = coalesce(?3, disabled), updated_at = ?4
           where id = ?1
@@ -145,15 +142,15 @@ pub async fn update(
         disabled.map(i64::from),
         now.to_rfc3339()
     )?
-    .first::<UserRow>(None)
-    .await?)
+    .first_in::<UserRow>(db)
+    .await
 }
 
 /// A page of users whose e-mail or name starts with `prefix` (case-insensitive), in id order
 /// after the id `after`. A plain prefix comparison, not LIKE: no wildcards to escape, and D1 caps
 /// LIKE patterns at 50 bytes.
 pub async fn search(
-    db: &D1Database,
+    db: &Db,
     prefix: Option<&str>,
     after: Option<&str>,
     limit: u32,
@@ -171,7 +168,7 @@ pub async fn search(
         after,
         limit
     )?
-    .all()
+    .all_in(db)
     .await?
     .results::<UserRow>()?)
 }
@@ -189,8 +186,8 @@ pub struct Holdings {
     pub live_sessions: u64,
 }
 
-pub async fn holdings(db: &D1Database, user_id: &str, now: Millis) -> ApiResult<Option<Holdings>> {
-    Ok(query!(
+pub async fn holdings(db: &Db, user_id: &str, now: Millis) -> ApiResult<Option<Holdings>> {
+    query!(
         db,
         "select
            (select count(*) from goals where user_id = ?1 and is_active = 1) as goals,
@@ -204,6 +201,6 @@ pub async fn holdings(db: &D1Database, user_id: &str, now: Millis) -> ApiResult<
         user_id,
         now.to_rfc3339()
     )?
-    .first::<Holdings>(None)
-    .await?)
+    .first_in::<Holdings>(db)
+    .await
 }

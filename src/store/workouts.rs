@@ -1,7 +1,8 @@
 //! Workouts in D1.
 
+use super::db::Db;
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, query};
+use worker::{D1PreparedStatement, query};
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -63,7 +64,7 @@ pub fn new_workout(id: &str, workout: &NewWorkout, now: Millis) -> Workout {
 }
 
 pub async fn create(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     workout: &Workout,
     extra: Vec<D1PreparedStatement>,
@@ -86,7 +87,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    db: &D1Database,
+    db: &Db,
     user_id: &str,
     id: &str,
     patch: &WorkoutPatch,

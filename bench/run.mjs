@@ -1,0 +1,240 @@
+// `make bench`: the release worker in workerd on loopback with a fresh state directory, seeded,
+// then driven by autocannon at fixed concurrency (a WebSocket client for push). For each scenario:
+// requests/s, p50/p99/max latency, errors, and what a request cost (D1 round trips and rows read
+// and written, Durable Object calls and SQLite rows written, from the worker's request log). Also
+// wasm size, cold start, workerd's peak memory, and a cost model from those counts (prices.mjs).
+// It prints figures and writes them to target/bench/<commit>.json; it asserts nothing about time.
+//   node --experimental-websocket bench/run.mjs
+import autocannon from "autocannon";
+import { execSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { d1, requestLog, signIn, startWorker, workerdPeakBytes } from "./lib.mjs";
+import { costOf } from "./prices.mjs";
+
+const root = new URL("..", import.meta.url).pathname;
+const MIB = 1024 * 1024;
+const results = { commit: execSync("git rev-parse --short HEAD", { cwd: root }).toString().trim(), scenarios: {} };
+
+const wasm = readFileSync(join(root, "build/index_bg.wasm"));
+results.wasm = { raw_bytes: wasm.length, gzip_bytes: gzipSync(wasm, { level: 9 }).length };
+
+const admins = Array.from({ length: 8 }, (_, i) => `bench-admin-${i}@example.org`);
+const worker = await startWorker({ ADMIN_EMAILS: admins.join(",") });
+results.cold_start_ms = worker.coldStartMs;
+const { base } = worker;
+
+const headers = (user) => ({ cookie: user.cookie, "x-csrf-token": user.csrf, "content-type": "application/json" });
+const users = async (label, count) => {
+  const all = [];
+  for (let i = 0; i < count; i += 20) {
+    all.push(...await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => signIn(base, `bench-${label}-${i + j}@example.org`))));
+  }
+  return all;
+};
+const sql = (text) => d1(worker.state, text);
+/** `fetch`, tried again after a dropped connection (local workerd sometimes drops one while an
+ * external `wrangler d1 execute` holds the database). */
+async function call(url, init) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+/** What the logged requests of `path` (a prefix) and `method` cost, on average. */
+function costs(path, method, since) {
+  const entries = requestLog(worker.lines.slice(since), path).filter((e) => e.method === method && e.status < 400);
+  const mean = (pick) => entries.length ? +(entries.reduce((sum, e) => sum + pick(e), 0) / entries.length).toFixed(2) : null;
+  return {
+    logged: entries.length,
+    d1_round_trips: mean((e) => e.d1?.round_trips ?? 0),
+    d1_rows_read: mean((e) => e.d1?.rows_read ?? 0),
+    d1_rows_written: mean((e) => e.d1?.rows_written ?? 0),
+    object_calls: mean((e) => e.object_calls ?? 0),
+    object_rows_written: mean((e) => e.object_rows_written ?? 0),
+    duration_ms_p50: entries.map((e) => e.duration_ms).sort((a, b) => a - b)[Math.floor(entries.length / 2)] ?? null,
+  };
+}
+
+/**
+ * Runs `amount` requests over `connections` connections; request i is sent as `clients[i % k]`
+ * (keeping each user within their 600 requests a minute). `request(client, i)` gives the method,
+ * path, body and extra headers.
+ */
+async function load(name, { connections, amount, clients = [null], request, costPath, costMethod = "GET" }) {
+  await settle();
+  const since = worker.lines.length;
+  let issued = 0;
+  const result = await autocannon({
+    url: base,
+    connections,
+    amount,
+    requests: [{
+      setupRequest: (req) => {
+        const index = issued++;
+        const client = clients[index % clients.length];
+        const { method = "GET", path, body, extra = {} } = request(client, index);
+        return { ...req, method, path, body: body && JSON.stringify(body), headers: { ...(client ? headers(client) : {}), ...extra } };
+      },
+    }],
+  });
+  await settle();
+  const figures = {
+    connections,
+    requests: result.requests.total,
+    per_second: Math.round(result.requests.total / (result.duration || 1)),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    max_ms: result.latency.max,
+    errors: result.errors + result.non2xx,
+    ...costs(costPath, costMethod, since),
+  };
+  results.scenarios[name] = figures;
+  console.log(`${name}: ${JSON.stringify(figures)}`);
+  return figures;
+}
+
+try {
+  // Health.
+  await load("health", { connections: 10, amount: 3000, request: () => ({ path: "/api/health" }), costPath: "/api/health" });
+
+  // A 50-item list, read by 10 users at once.
+  const readers = await users("reader", 10);
+  for (const reader of readers) {
+    sql(`with recursive n(i) as (select 1 union all select i + 1 from n where i < 50)
+      insert into goals (id, user_id, title, category, created_at, updated_at)
+      select printf('00000000-0000-7000-8%03d-%012d', ${readers.indexOf(reader)}, i), '${reader.id}', 'goal ' || i, 'health',
+             '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' from n`);
+  }
+  await load("list 50 goals", { connections: 10, amount: 2000, clients: readers,
+    request: () => ({ path: "/api/goals?limit=50" }), costPath: "/api/goals" });
+
+  // Goal creation by 10 users.
+  await load("goal create", { connections: 10, amount: 2000, clients: readers, costPath: "/api/goals", costMethod: "POST",
+    request: (_, i) => ({ method: "POST", path: "/api/goals", body: { title: `bench ${i}`, category: "learning" } }) });
+
+  // Habit completions spread over 200 users, each completing each of their 5 habits once.
+  const habitUsers = await users("habit", 200);
+  // Ids in UUID shape: each user's id with its last digit replaced by the habit's number.
+  sql(`insert into habits (id, user_id, title, category, frequency, created_at, updated_at)
+    select substr(u.id, 1, 35) || h.n, u.id, 'bench habit ' || h.n, 'health', 'daily',
+           '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'
+      from users u, (select 0 as n union all select 1 union all select 2 union all select 3 union all select 4) h
+     where u.email like 'bench-habit-%'`);
+  const owners = new Map(habitUsers.map((user) => [user.id, user]));
+  const completions = sql(`select id, user_id from habits where title like 'bench habit %'`)[0].results
+    .map((row) => ({ user: owners.get(row.user_id), habit: row.id }));
+  await load("habit complete (200 users)", { connections: 20, amount: completions.length, costPath: "/api/habits/", costMethod: "POST",
+    request: (_, i) => {
+      const { user, habit } = completions[i % completions.length];
+      return { method: "POST", path: `/api/habits/${habit}/complete`, extra: headers(user) };
+    } });
+
+  // 200 concurrent awards to one user: admin claims, shared by 8 admins.
+  const signedAdmins = await Promise.all(admins.map((email) => signIn(base, email)));
+  const target = await signIn(base, "bench-award-target@example.org");
+  const awards = await load("200 concurrent awards to one user", { connections: 200, amount: 200, costPath: "/api/admin/users/", costMethod: "POST",
+    request: (_, i) => ({ method: "POST", path: `/api/admin/users/${target.id}/claim`, body: { xp: 1, coins: 1, reason: "benchmark" },
+      extra: { ...headers(signedAdmins[i % signedAdmins.length]), "idempotency-key": `bench-award-${i}` } }) });
+  const ledger = await (await call(`${base}/api/ledger?currency=coins&limit=200`, { headers: { cookie: target.cookie } })).json();
+  awards.landed = ledger.data.items.filter((row) => row.event_type === "admin_claim").length;
+  console.log(`  awards landed: ${awards.landed} of 200`);
+
+  // Sync: empty polls on accounts of 10 and of 10,000 items, and a poll returning 100 changes.
+  const [small, big, busy] = await users("sync", 3);
+  for (const user of [small, big]) {
+    sql(`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${user === big ? 10_000 : 10})
+      insert into goals (id, user_id, title, category, created_at, updated_at)
+      select printf('00000000-0000-7000-a%03d-%012d', ${user === big ? 1 : 0}, i), '${user.id}', 'filler ' || i, 'health',
+             '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' from n`);
+    sql(`insert into change_log (user_id, entity, entity_id, op, created_at)
+      select user_id, 'goal', id, 'upsert', created_at from goals where user_id = '${user.id}'`);
+  }
+  const poll = async (user, cursor, limit) => (await (await call(`${base}/api/sync/poll`, { method: "POST", headers: headers(user), body: JSON.stringify({ cursor, limit }) })).json()).data;
+  async function headOf(user) {
+    for (let cursor = null; ;) {
+      const page = await poll(user, cursor, 1000);
+      cursor = page.cursor;
+      if (!page.has_more) return cursor;
+    }
+  }
+  const emptyPoll = async (name, user) => {
+    const cursor = await headOf(user);
+    return load(name, { connections: 1, amount: 300, clients: [user], costPath: "/api/sync/poll", costMethod: "POST",
+      request: () => ({ method: "POST", path: "/api/sync/poll", body: { cursor, limit: 100 } }) });
+  };
+  const pollSmall = await emptyPoll("empty sync poll, 10 items", small);
+  const pollBig = await emptyPoll("empty sync poll, 10,000 items", big);
+  results.empty_poll_ratio = +(pollBig.p50_ms / pollSmall.p50_ms).toFixed(2);
+  results.empty_poll_rows_read_ratio = pollSmall.d1_rows_read ? +(pollBig.d1_rows_read / pollSmall.d1_rows_read).toFixed(2) : null;
+  const before = await headOf(busy);
+  for (let n = 0; n < 100; n++) {
+    await call(`${base}/api/goals`, { method: "POST", headers: headers(busy), body: JSON.stringify({ title: `change ${n}`, category: "health" }) });
+  }
+  await load("sync poll returning 100 changes", { connections: 1, amount: 300, clients: [busy], costPath: "/api/sync/poll", costMethod: "POST",
+    request: () => ({ method: "POST", path: "/api/sync/poll", body: { cursor: before, limit: 100 } }) });
+
+  // Push latency: a socket of one user, 200 writes from another client of theirs.
+  const pushed = await signIn(base, "bench-push@example.org");
+  const socket = new WebSocket(`${base.replace("http", "ws")}/api/sync/ws`, { headers: { cookie: pushed.cookie } });
+  await new Promise((resolve, reject) => { socket.onopen = resolve; socket.onerror = reject; });
+  let notified = null;
+  socket.onmessage = () => { notified?.(performance.now()); };
+  const latencies = [];
+  let missed = 0;
+  for (let n = 0; n < 200; n++) {
+    const arrived = new Promise((resolve) => { notified = resolve; setTimeout(() => resolve(null), 5000); });
+    const started = performance.now();
+    await (await call(`${base}/api/workouts`, { method: "POST", headers: headers(pushed), body: JSON.stringify({ name: `w${n}`, duration_minutes: 10 }) })).arrayBuffer();
+    const at = await arrived;
+    if (at === null) missed++; else latencies.push(at - started);
+  }
+  socket.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q) => +latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
+  results.scenarios["websocket push (write start to notice)"] = { writes: 200, missed, p50_ms: at(0.5), p99_ms: at(0.99), max_ms: at(1) };
+  console.log(`websocket push: ${JSON.stringify(results.scenarios["websocket push (write start to notice)"])}`);
+
+  // Audio: a 50 MiB upload, its download, and a 1 MiB range.
+  const listener = await signIn(base, "bench-audio@example.org");
+  const file = Buffer.concat([Buffer.from("ID3\x04\x00\x00\x00\x00\x00\x00", "latin1"), randomBytes(50 * MIB - 10)]);
+  let started = performance.now();
+  const uploaded = await call(`${base}/api/audio?title=bench`, { method: "POST", headers: { ...headers(listener), "content-type": "audio/mpeg" }, body: file });
+  const uploadMs = performance.now() - started;
+  const track = (await uploaded.json()).data;
+  started = performance.now();
+  const whole = Buffer.from(await (await call(`${base}/api/audio/${track.id}`, { headers: { cookie: listener.cookie } })).arrayBuffer());
+  const downloadMs = performance.now() - started;
+  started = performance.now();
+  const part = await (await call(`${base}/api/audio/${track.id}`, { headers: { cookie: listener.cookie, range: "bytes=26214400-27262975" } })).arrayBuffer();
+  const rangeMs = performance.now() - started;
+  results.scenarios["audio 50 MiB"] = {
+    upload_status: uploaded.status, upload_mib_per_s: +(50 / (uploadMs / 1000)).toFixed(1),
+    download_intact: whole.equals(file), download_mib_per_s: +(50 / (downloadMs / 1000)).toFixed(1),
+    range_1_mib_ms: +rangeMs.toFixed(1), range_bytes: part.byteLength,
+  };
+  console.log(`audio: ${JSON.stringify(results.scenarios["audio 50 MiB"])}`);
+
+  results.workerd_peak_mib = Math.round(workerdPeakBytes(worker.pid) / MIB);
+  results.cost_model = costOf(results.scenarios["habit complete (200 users)"], results.scenarios["empty sync poll, 10 items"]);
+} finally {
+  worker.stop();
+}
+
+console.log(`wasm: ${results.wasm.raw_bytes} bytes raw, ${results.wasm.gzip_bytes} bytes gzip (${Math.round(results.wasm.gzip_bytes / 1024)} KiB)`);
+console.log(`cold start (process start to first 200): ${results.cold_start_ms} ms; workerd peak: ${results.workerd_peak_mib} MiB`);
+console.log(`empty poll cost ratio, 10,000 vs 10 items: p50 ${results.empty_poll_ratio}, D1 rows read ${results.empty_poll_rows_read_ratio}`);
+console.log("cost model (USD):");
+console.log(JSON.stringify(results.cost_model, null, 2));
+mkdirSync(join(root, "target/bench"), { recursive: true });
+const file = join(root, `target/bench/${results.commit}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2));
+console.log(`figures written to ${file} (compare two with: node bench/compare.mjs A.json B.json)`);
