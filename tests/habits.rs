@@ -351,3 +351,25 @@ fn pages_neither_repeat_nor_skip_while_habits_are_added() {
         .get("/api/habits?cursor=forged")
         .expect_error(400, "bad_request");
 }
+
+#[test]
+fn an_archived_habit_takes_no_completion_and_keeps_its_days() {
+    let mut me = Owner::new("habit-archived");
+    let id = daily(&mut me, "Stretch");
+    let path = format!("/api/habits/{id}/complete");
+    me.write("POST", &path, None, None).expect_data(200);
+    let archived = me.write("DELETE", &format!("/api/habits/{id}"), None, None);
+    assert_eq!(archived.status, 204, "{}", archived.text);
+    me.write("DELETE", &path, None, None)
+        .expect_error(404, "not_found");
+    me.write("POST", &path, None, None)
+        .expect_error(404, "not_found");
+    me.write("POST", &format!("/api/habits/{id}/restore"), None, None)
+        .expect_data(200);
+    let habit = me.client.get(&format!("/api/habits/{id}")).expect_data(200);
+    assert_eq!(
+        habit["completed_today"], true,
+        "the undo refused while archived changed nothing"
+    );
+    assert_eq!(habit["current_streak"], 1);
+}

@@ -35,6 +35,9 @@ pub enum Credential {
 pub struct Caller {
     pub user: User,
     pub credential: Credential,
+    /// The user's stored settings, read with the credential (routes that need the user's
+    /// calendar save a round trip).
+    pub settings: Option<String>,
 }
 
 impl Credential {
@@ -83,6 +86,7 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
             .await?
             .ok_or_else(unauthorized)?;
         Caller {
+            settings: user.settings.clone(),
             user: user.into_user(),
             credential: Credential::ApiToken { id },
         }
@@ -106,6 +110,7 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
             }
         }
         Caller {
+            settings: session.user.settings.clone(),
             user: session.user.into_user(),
             credential: Credential::Session {
                 record: session.record,

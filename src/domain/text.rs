@@ -16,7 +16,9 @@ impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
         if text.chars().count() > MAX || trimmed.chars().count() < MIN {
             return Err(format!("must be {MIN} to {MAX} characters"));
         }
-        if trimmed.chars().any(char::is_control) {
+        // Checked before trimming: `trim` also takes C1 controls such as U+0085 (NEL, a Unicode
+        // space), which the documented pattern refuses anywhere.
+        if text.chars().any(char::is_control) {
             return Err("must not contain control characters".into());
         }
         Ok(Text(trimmed.to_owned()))
@@ -65,6 +67,11 @@ mod tests {
         );
         assert!(Title::parse(&"é".repeat(201)).is_err());
         assert!(Title::parse("bell\u{7}").is_err());
+        assert!(
+            Title::parse("\u{85}next line first").is_err(),
+            "a C1 control, though Unicode space"
+        );
+        assert!(Title::parse("\ttabbed").is_err());
         assert!(
             Title::parse(&format!("{} ", "a".repeat(200))).is_err(),
             "the sent length counts"

@@ -14,6 +14,7 @@ use crate::domain::content::habit::{CompletionDay, HabitPatch, NewHabit, schedul
 use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType, Skill, rules};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::habit::{self, HabitStats};
+use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::{ProgressClient, unexpected};
@@ -238,6 +239,20 @@ fn completion_day(requested: Option<NaiveDate>, today: NaiveDate) -> ApiResult<N
     Ok(day)
 }
 
+/// The habit of the path, the day a completion or undo is for (checked against today on the
+/// user's calendar), and the user's settings, all without a read: the settings came with the
+/// credential.
+fn requested_day(
+    cx: &RequestContext,
+    caller: &Caller,
+    requested: Option<NaiveDate>,
+) -> ApiResult<(String, NaiveDate, Settings)> {
+    let id = content::item_id(cx)?;
+    let settings = Settings::from_stored(caller.settings.as_deref());
+    let today = LocalCalendar::of(&settings).day_of(cx.clock());
+    Ok((id, completion_day(requested, today)?, settings))
+}
+
 fn award_key(habit_id: &str, day: NaiveDate, generation: u32) -> String {
     format!("habit:{habit_id}:{day}:{generation}")
 }
@@ -256,13 +271,12 @@ async fn complete_habit(
     caller: &Caller,
     requested: Option<NaiveDate>,
 ) -> ApiResult<Awarded<Habit>> {
-    let loaded = load(cx, caller).await?;
+    let (id, day, settings) = requested_day(cx, caller, requested)?;
+    let (completion, written) =
+        habits::complete(&cx.db()?, &caller.user.id, &id, day, settings, cx.now()).await?;
+    let loaded = Loaded::new(cx, written);
     let record = loaded.active()?.clone();
-    let day = completion_day(requested, loaded.today)?;
-    let completion =
-        habits::complete(&cx.db()?, &caller.user.id, &record.id, day, cx.now()).await?;
-    let mut days = loaded.days(&record.id);
-    days.insert(day);
+    let days = loaded.days(&record.id);
     let view = loaded.view_with(record, &days);
     let streak_days = view.stats.current_streak * view.record.schedule().period_days();
     let reward = rules::habit_completed(streak_days);
@@ -287,17 +301,15 @@ async fn complete_habit(
 /// reversing ledger entries. Undoing it again changes nothing (`award: null`).
 pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let requested = query_day(&cx, "date")?;
-    let loaded = load(&cx, &caller).await?;
+    let (id, day, settings) = requested_day(&cx, &caller, query_day(&cx, "date")?)?;
+    let (completion, written) =
+        habits::undo(&cx.db()?, &caller.user.id, &id, day, settings, cx.now()).await?;
+    let loaded = Loaded::new(&cx, written);
     let record = loaded.active()?.clone();
-    let day = completion_day(requested, loaded.today)?;
-    let completion = habits::undo(&cx.db()?, &caller.user.id, &record.id, day, cx.now())
-        .await?
-        .ok_or_else(|| ApiError::not_found("completion"))?;
+    let completion = completion.ok_or_else(|| ApiError::not_found("completion"))?;
     let original_key = award_key(&record.id, day, completion.generation);
     let award = reverse(&cx, &caller, original_key).await?;
-    let mut days = loaded.days(&record.id);
-    days.remove(&day);
+    let days = loaded.days(&record.id);
     ok(&Awarded {
         item: loaded.view_with(record, &days),
         award,

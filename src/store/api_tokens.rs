@@ -88,7 +88,7 @@ pub async fn authenticate(
     }
     let result = query!(
         db,
-        "select t.id as token_id, t.last_used_at, u.id, u.email, u.name, u.role, u.disabled, u.created_at
+        "select t.id as token_id, t.last_used_at, u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings
            from api_tokens t join users u on u.id = t.user_id
           where t.token_hash = ?1 and t.revoked_at is null",
         sha256_hex(token)

@@ -320,15 +320,17 @@ pub struct Completion {
 }
 
 /// Runs `write` on a completion row, logs a change of the habit if it changed one, and reads the
-/// row back, in one batch.
+/// row back with the habit and its completed days, in one batch: the route needs no read before
+/// its write (the user's settings come with the credential).
 async fn write_completion(
     db: &Db,
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
     write: D1PreparedStatement,
+    settings: Settings,
     now: &str,
-) -> ApiResult<Option<Completion>> {
+) -> ApiResult<(Option<Completion>, HabitsWithDays)> {
     let results = db
         .batch(vec![
             write,
@@ -341,27 +343,46 @@ async fn write_completion(
                 day.to_string(),
                 user_id
             )?,
+            content::select::<Habits>(db, user_id, habit_id)?,
+            query!(
+                db,
+                "select habit_id, day from habit_completions
+                  where user_id = ?1 and habit_id = ?2 and undone_at is null order by day",
+                user_id,
+                habit_id
+            )?,
         ])
         .await?;
     let row = match results.get(2) {
         Some(result) => result.results::<CompletionRow>()?.into_iter().next(),
         None => None,
     };
-    Ok(row.map(|row| Completion {
+    let completion = row.map(|row| Completion {
         generation: row.generation,
         undone: row.undone_at.is_some(),
-    }))
+    });
+    let loaded = HabitsWithDays {
+        habits: match results.get(3) {
+            Some(result) => result.results::<HabitRecord>()?,
+            None => Vec::new(),
+        },
+        settings,
+        days: read_days(results.get(4))?,
+    };
+    Ok((completion, loaded))
 }
 
-/// Records the completion of an active habit on `day`. Completing a completed day changes
-/// nothing; completing an undone one starts its next generation.
+/// Records the completion of an active habit on `day`, and reads the habit back with its days.
+/// Completing a completed day changes nothing; completing an undone one starts its next
+/// generation. `404` for a habit that is not the user's or not active.
 pub async fn complete(
     db: &Db,
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
+    settings: Settings,
     now: Millis,
-) -> ApiResult<Completion> {
+) -> ApiResult<(Completion, HabitsWithDays)> {
     let now = now.to_rfc3339();
     let upsert = query!(
         db,
@@ -376,31 +397,36 @@ pub async fn complete(
         user_id,
         &now
     )?;
-    write_completion(db, user_id, habit_id, day, upsert, &now)
-        .await?
+    let (completion, loaded) =
+        write_completion(db, user_id, habit_id, day, upsert, settings, &now).await?;
+    let completion = completion
         .filter(|completion| !completion.undone)
-        .ok_or_else(|| ApiError::not_found("habit"))
+        .ok_or_else(|| ApiError::not_found("habit"))?;
+    Ok((completion, loaded))
 }
 
-/// Undoes the completion of `day`; `None` if the day was never completed.
+/// Undoes the completion of `day` of an active habit, and reads the habit back with its days;
+/// the completion is `None` if the day was never completed.
 pub async fn undo(
     db: &Db,
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
+    settings: Settings,
     now: Millis,
-) -> ApiResult<Option<Completion>> {
+) -> ApiResult<(Option<Completion>, HabitsWithDays)> {
     let now = now.to_rfc3339();
     let update = query!(
         db,
         "update habit_completions set undone_at = ?4
-          where habit_id = ?1 and day = ?2 and user_id = ?3 and undone_at is null",
+          where habit_id = ?1 and day = ?2 and user_id = ?3 and undone_at is null
+            and exists (select 1 from habits where id = ?1 and user_id = ?3 and is_active = 1)",
         habit_id,
         day.to_string(),
         user_id,
         &now
     )?;
-    write_completion(db, user_id, habit_id, day, update, &now).await
+    write_completion(db, user_id, habit_id, day, update, settings, &now).await
 }
 
 /// A day's completion of a habit, with the habit's title and category: the export's history.

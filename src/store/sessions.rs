@@ -113,7 +113,7 @@ pub async fn authenticate(
     }
     let result = query!(
         db,
-        "select s.ended_at is not null as ended, u.id, u.email, u.name, u.role, u.disabled, u.created_at
+        "select s.ended_at is not null as ended, u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings
            from sessions s join users u on u.id = s.user_id
           where s.id = ?1 and s.token_hash = ?2",
         &record.session_id,

@@ -18,6 +18,9 @@ pub struct UserRow {
     pub role: Role,
     pub disabled: i64,
     pub created_at: String,
+    /// Read where a request needs it (authentication), absent elsewhere.
+    #[serde(default)]
+    pub settings: Option<String>,
 }
 
 impl UserRow {
