@@ -1,6 +1,6 @@
 //! The one way into a user's `UserProgress` object: a typed command, a typed reply, a timeout.
 
-use std::{cell::RefCell, rc::Rc, time::Duration};
+use std::{cell::RefCell, collections::BTreeMap, rc::Rc, time::Duration};
 
 use futures_util::future::{Either, select};
 use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
@@ -8,6 +8,7 @@ use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
 use super::protocol::{Command, Failure, Reply};
 use super::sockets::{Changed, Close, SESSION_HEADER};
 use super::{ROWS_WRITTEN_HEADER, SOCKETS_HEADER};
+use crate::domain::economy::view::{AchievementView, ProgressView, achievements_view};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::sync::SyncCursor;
 use crate::http::RequestContext;
@@ -89,6 +90,27 @@ impl ProgressClient {
             Some(ErrorKind::Internal) | None => ApiError::internal(failure.message),
             Some(kind) => ApiError::new(kind, failure.message),
         })
+    }
+
+    /// Where the user stands, as the API shows it.
+    pub async fn progress(&self) -> ApiResult<ProgressView> {
+        match self.send(&Command::State).await? {
+            Reply::State { state } => Ok(ProgressView::of(&state)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The achievement catalog with the user's unlock times.
+    pub async fn achievements(&self) -> ApiResult<Vec<AchievementView>> {
+        let reply = self.send(&Command::Achievements).await?;
+        let Reply::Achievements { unlocked } = reply else {
+            return Err(unexpected(&reply));
+        };
+        let unlocked: BTreeMap<String, String> = unlocked
+            .into_iter()
+            .map(|u| (u.id, u.unlocked_at))
+            .collect();
+        Ok(achievements_view(&unlocked))
     }
 
     /// Sends `command`, guarded by the request's `Idempotency-Key` when it has one.

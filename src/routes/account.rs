@@ -2,8 +2,6 @@
 //! of any size is written out in bounded memory; the erasure removes the user everywhere and can
 //! be run again to finish what an interrupted one began.
 
-use std::collections::BTreeMap;
-
 use futures_util::stream;
 use serde::Serialize;
 use serde_json::json;
@@ -12,7 +10,7 @@ use worker::{Bucket, Headers, Response};
 use crate::auth::{self, Caller};
 use crate::config;
 use crate::domain::account::{EraseAccount, ExportFormat, csv_record};
-use crate::domain::economy::view::{ProgressView, achievements_view};
+use crate::domain::economy::view::ProgressView;
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
@@ -27,7 +25,7 @@ use crate::store::goals::Goals;
 use crate::store::habits::{self, Habits};
 use crate::store::quests::Quests;
 use crate::store::workouts::Workouts;
-use crate::store::{api_tokens, audio, erasure, focus, settings};
+use crate::store::{api_tokens, audio, erasure, focus};
 
 /// Rows per page read while streaming an export or gathering what to erase.
 const PAGE: u32 = 200;
@@ -285,25 +283,13 @@ pub async fn export(cx: RequestContext) -> ApiResult<Response> {
 async fn json_export(cx: &RequestContext, caller: &Caller, db: Db) -> ApiResult<Response> {
     let user_id = caller.user.id.clone();
     let progress = ProgressClient::for_user(cx, &user_id)?;
-    let reply = progress.send(&Command::State).await?;
-    let Reply::State { state } = reply else {
-        return Err(unexpected(&reply));
-    };
-    let reply = progress.send(&Command::Achievements).await?;
-    let Reply::Achievements { unlocked } = reply else {
-        return Err(unexpected(&reply));
-    };
-    let unlocked: BTreeMap<String, String> = unlocked
-        .into_iter()
-        .map(|u| (u.id, u.unlocked_at))
-        .collect();
     let head = ExportHead {
         format: "passion-edge-export/1",
         exported_at: cx.now().to_rfc3339(),
         user: caller.user.clone(),
-        settings: Settings::from_stored(settings::load(&db, &user_id).await?.as_deref()),
-        progress: ProgressView::of(&state),
-        achievements: achievements_view(&unlocked),
+        settings: Settings::from_stored(caller.settings.as_deref()),
+        progress: progress.progress().await?,
+        achievements: progress.achievements().await?,
         sessions: super::me::session_items(cx, caller).await?,
         api_tokens: api_tokens::list(&db, &user_id).await?,
     };

@@ -156,13 +156,7 @@ struct Standing {
 }
 
 async fn progress_of(cx: &RequestContext, user_id: &str) -> ApiResult<ProgressView> {
-    match ProgressClient::for_user(cx, user_id)?
-        .send(&Command::State)
-        .await?
-    {
-        Reply::State { state } => Ok(ProgressView::of(&state)),
-        other => Err(unexpected(&other)),
-    }
+    ProgressClient::for_user(cx, user_id)?.progress().await
 }
 
 /// `GET /api/admin/users?q=&limit=&cursor=`: users whose e-mail or name starts with `q`, each

@@ -1,12 +1,9 @@
 //! `/api/progress`, `/api/achievements`, `/api/ledger`: the economy as the user sees it.
 
-use std::collections::BTreeMap;
-
 use worker::Response;
 
 use crate::auth;
 use crate::domain::economy::Currency;
-use crate::domain::economy::view::{ProgressView, achievements_view};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::page::Page;
 use crate::http::{RequestContext, ok};
@@ -15,28 +12,17 @@ use crate::progress::protocol::{Command, Reply};
 
 pub async fn get(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    match ProgressClient::for_user(&cx, &caller.user.id)?
-        .send(&Command::State)
-        .await?
-    {
-        Reply::State { state } => ok(&ProgressView::of(&state)),
-        other => Err(unexpected(&other)),
-    }
+    ok(&ProgressClient::for_user(&cx, &caller.user.id)?
+        .progress()
+        .await?)
 }
 
 pub async fn achievements(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
-        .send(&Command::Achievements)
+    let achievements = ProgressClient::for_user(&cx, &caller.user.id)?
+        .achievements()
         .await?;
-    let Reply::Achievements { unlocked } = reply else {
-        return Err(unexpected(&reply));
-    };
-    let unlocked: BTreeMap<String, String> = unlocked
-        .into_iter()
-        .map(|u| (u.id, u.unlocked_at))
-        .collect();
-    ok(&Page::complete(achievements_view(&unlocked)))
+    ok(&Page::complete(achievements))
 }
 
 const LEDGER_LIST: &str = "ledger";

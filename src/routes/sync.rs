@@ -19,8 +19,7 @@ use crate::domain::sync::{ENTITIES, Operation, PollRequest, PushRequest, SyncCur
 use crate::http::envelope::error_body;
 use crate::http::serve::serve_inner;
 use crate::http::{RequestContext, ok};
-use crate::progress::client::{ProgressClient, unexpected};
-use crate::progress::protocol::{Command, Reply};
+use crate::progress::client::ProgressClient;
 use crate::store::audio::{self, Track};
 use crate::store::books::Books;
 use crate::store::content::{self as content_store, Kind};
@@ -237,13 +236,9 @@ pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
             (log_changes(&cx, &caller, rows).await?, next, has_more)
         }
     };
-    let progress = match ProgressClient::for_user(&cx, &caller.user.id)?
-        .send(&Command::State)
-        .await?
-    {
-        Reply::State { state } => ProgressView::of(&state),
-        other => return Err(unexpected(&other)),
-    };
+    let progress = ProgressClient::for_user(&cx, &caller.user.id)?
+        .progress()
+        .await?;
     ok(&Poll {
         cursor: next.encode(key.as_bytes()),
         has_more,
