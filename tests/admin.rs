@@ -20,6 +20,16 @@ fn worker() -> &'static Worker {
     })
 }
 
+/// A request with the created token `token` (the `POST /api/tokens` reply) is refused.
+fn assert_token_refused(token: &Value) {
+    let mut cli = worker().client();
+    cli.default_headers.push((
+        "authorization".into(),
+        format!("Bearer {}", token["token"].as_str().expect("token")),
+    ));
+    cli.get("/api/goals").expect_error(401, "unauthorized");
+}
+
 fn id_of(owner: &mut Owner) -> String {
     owner.client.get("/api/auth/session").expect_data(200)["user"]["id"]
         .as_str()
@@ -147,12 +157,7 @@ fn revoking_a_users_sessions_signs_them_out_everywhere_and_is_audited() {
     user.client
         .get("/api/auth/session")
         .expect_error(401, "unauthorized");
-    let mut cli = worker().client();
-    cli.default_headers.push((
-        "authorization".into(),
-        format!("Bearer {}", token["token"].as_str().expect("token")),
-    ));
-    cli.get("/api/goals").expect_error(401, "unauthorized");
+    assert_token_refused(&token);
 
     let log = admin
         .client
@@ -430,10 +435,5 @@ fn disabling_a_user_cuts_their_session_token_and_socket_at_once() {
     user.client
         .get("/api/auth/session")
         .expect_error(401, "unauthorized");
-    let mut cli = worker().client();
-    cli.default_headers.push((
-        "authorization".into(),
-        format!("Bearer {}", token["token"].as_str().expect("token")),
-    ));
-    cli.get("/api/goals").expect_error(401, "unauthorized");
+    assert_token_refused(&token);
 }

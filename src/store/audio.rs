@@ -94,9 +94,10 @@ pub async fn find_visible(db: &Db, user_id: &str, id: &str) -> ApiResult<Option<
     .await
 }
 
-/// A page of the user's and the library's tracks, oldest first, after the id `after`.
-pub async fn list(
+/// A page of the tracks `condition` picks (on `?1`, the user), oldest first, after the id `after`.
+async fn page_where(
     db: &Db,
+    condition: &str,
     user_id: &str,
     after: Option<&str>,
     limit: u32,
@@ -105,8 +106,7 @@ pub async fn list(
         db,
         &format!(
             "select {COLUMNS} from audio_tracks
-              where (user_id = ?1 or scope = 'library') and (?2 is null or id > ?2)
-              order by id limit ?3"
+              where ({condition}) and (?2 is null or id > ?2) order by id limit ?3"
         ),
         user_id,
         after,
@@ -115,6 +115,23 @@ pub async fn list(
     .all_in(db)
     .await?
     .results::<Track>()?)
+}
+
+/// A page of the user's and the library's tracks, oldest first, after the id `after`.
+pub async fn list(
+    db: &Db,
+    user_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<Track>> {
+    page_where(
+        db,
+        "user_id = ?1 or scope = 'library'",
+        user_id,
+        after,
+        limit,
+    )
+    .await
 }
 
 /// Removes a track's row, logged for its owner.
@@ -135,17 +152,5 @@ pub async fn uploaded_by(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<Track>> {
-    Ok(query!(
-        db,
-        &format!(
-            "select {COLUMNS} from audio_tracks
-              where user_id = ?1 and (?2 is null or id > ?2) order by id limit ?3"
-        ),
-        user_id,
-        after,
-        limit
-    )?
-    .all_in(db)
-    .await?
-    .results::<Track>()?)
+    page_where(db, "user_id = ?1", user_id, after, limit).await
 }
