@@ -1,9 +1,13 @@
 //! Checks that `migrations/` holds `NNNN_name.sql` files numbered 1..n without gaps, and embeds
 //! their names and the build's version so `/api/health` can tell when D1 is behind the code.
 //! Also turns `openapi.yaml` into the compact JSON that `/api/openapi.json` serves, failing the
-//! build when the document does not parse.
+//! build when the document does not parse. The JSON is a static asset (wrangler.toml `[assets]`),
+//! not part of the wasm: embedded, it was 123 KB of the bundle (15 KB gzip).
 
 use std::{env, fs, path::Path, process::Command};
+
+/// The static assets directory of wrangler.toml.
+const ASSETS: &str = "target/assets";
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
@@ -23,10 +27,11 @@ fn main() {
     fs::write(out, source).expect("write build_info.rs");
 
     println!("cargo:rerun-if-changed=openapi.yaml");
-    let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    println!("cargo:rerun-if-changed={ASSETS}/openapi.json");
     match openapi_json(Path::new("openapi.yaml")) {
         Ok(json) => {
-            fs::write(Path::new(&out_dir).join("openapi.json"), json).expect("write openapi.json")
+            fs::create_dir_all(ASSETS).expect("create the assets directory");
+            fs::write(Path::new(ASSETS).join("openapi.json"), json).expect("write openapi.json")
         }
         Err(problem) => {
             println!("cargo:error=openapi.yaml: {problem}");

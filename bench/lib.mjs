@@ -1,4 +1,4 @@
-// Shared by the benchmark scripts: start the built worker in workerd (wrangler dev) on a free
+// Shared by the benchmark scripts: start the built worker in workerd (bench/serve.mjs) on a free
 // loopback port with a fresh state directory, sign users in, and measure request latencies.
 // Benchmarks print figures; they assert nothing about time.
 import { spawn, spawnSync } from "node:child_process";
@@ -19,17 +19,17 @@ async function freePort() {
   });
 }
 
-/** Starts the worker; returns { base, lines, stop, pid, state, coldStartMs (process start to the first 200) }. */
+/** Starts the worker (bench/serve.mjs); returns { base, lines, stop, pid, state, coldStartMs (process
+ * start to the first 200) }. */
 export async function startWorker(vars = {}) {
   const state = mkdtempSync(join(tmpdir(), "passion-edge-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
   spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
   const port = await freePort();
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
-    "--show-interactive-dev-session=false", "--persist-to", state, "--var", "DEV_AUTH:on"];
-  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const args = [join(root, "bench/serve.mjs"), state, String(port), "DEV_AUTH=on"];
+  for (const [name, value] of Object.entries(vars)) args.push(`${name}=${value}`);
   const spawnedAt = performance.now();
-  const child = spawn(wrangler, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) {
     let rest = "";

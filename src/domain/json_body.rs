@@ -24,7 +24,7 @@ pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError>
         return Err(ApiError::bad_request("the body must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
+    let value = T::deserialize(&mut deserializer).map_err(|error| describe(bytes, &error))?;
     deserializer.end().map_err(|_| {
         ApiError::bad_request("malformed JSON: trailing characters after the value")
     })?;
@@ -82,14 +82,14 @@ pub fn body_too_large() -> ApiError {
     )
 }
 
-fn describe(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let path = error.path().to_string();
-    let inner = error.inner();
-    if inner.is_syntax() || inner.is_eof() {
-        return ApiError::bad_request(format!("malformed JSON: {}", without_position(inner)));
+fn describe(bytes: &[u8], error: &serde_json::Error) -> ApiError {
+    if error.is_syntax() || error.is_eof() {
+        return ApiError::bad_request(format!("malformed JSON: {}", without_position(error)));
     }
-    let problem = without_position(inner);
-    // serde_path_to_error puts an unknown field in the path, but a missing one only at its parent.
+    let path = path_at(bytes, offset_of(bytes, error.line(), error.column()));
+    let problem = without_position(error);
+    // An unknown field fails right after its key, so the path ends with it; a missing one fails
+    // at the end of its object, so the path is the parent.
     if problem.starts_with("unknown field `") {
         return ApiError::invalid_field(path, "unknown field");
     }
@@ -105,11 +105,97 @@ fn describe(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     ApiError::invalid_field(path, problem)
 }
 
+/// The byte offset of serde_json's 1-based line and its column (bytes read on that line).
+fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
+    let line_start = match line.checked_sub(2) {
+        None => 0,
+        Some(newlines) => bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, byte)| **byte == b'\n')
+            .nth(newlines)
+            .map_or(bytes.len(), |(at, _)| at + 1),
+    };
+    (line_start + column).min(bytes.len())
+}
+
 fn join(parent: &str, field: &str) -> String {
     if parent == "." {
         field.to_owned()
     } else {
         format!("{parent}.{field}")
+    }
+}
+
+/// Where in the document the parser was after reading `bytes[..end]`, as a path such as
+/// `repeat.every_days` or `items[2].title` (`.` at the top). serde reports the position of a
+/// failure but not its field; reading the valid prefix of the body once more, only on failure,
+/// costs far less than a path-tracking deserializer compiled into every body type.
+fn path_at(bytes: &[u8], end: usize) -> String {
+    enum Frame {
+        Object {
+            key: Option<String>,
+            expect_key: bool,
+        },
+        Array {
+            index: usize,
+        },
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut at = 0;
+    while at < end {
+        match bytes[at] {
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                expect_key: true,
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object { key, expect_key }) => {
+                    *key = None;
+                    *expect_key = true;
+                }
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            b'"' => {
+                let start = at;
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(Frame::Object { key, expect_key }) = stack.last_mut()
+                    && *expect_key
+                {
+                    let text = bytes.get(start..=at).unwrap_or_default();
+                    *key = serde_json::from_slice(text).ok();
+                    *expect_key = false;
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object { key: Some(key), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+            Frame::Object { key: None, .. } => {}
+        }
+    }
+    if path.is_empty() {
+        ".".to_owned()
+    } else {
+        path
     }
 }
 
@@ -195,6 +281,56 @@ mod tests {
         let (field, _) = field_error(r#"{"title":"a","minutes":300}"#);
         assert_eq!(field, "minutes");
         assert!(!problem.contains("line"), "position leaked: {problem}");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Plan {
+        #[allow(dead_code)]
+        steps: Vec<Reminder>,
+    }
+
+    #[test]
+    fn a_field_inside_an_array_is_named_with_its_index() {
+        let body = br#"{"steps":[{"title":"a","minutes":1},{"title":"b","minutes":"x"}]}"#;
+        let error = parse_json_body::<Plan>(body).expect_err("wrong type");
+        assert!(
+            error
+                .fields
+                .expect("fields")
+                .contains_key("steps[1].minutes")
+        );
+        let body = br#"{"steps":[{"title":"a","minutes":1},{"minutes":2}]}"#;
+        let error = parse_json_body::<Plan>(body).expect_err("missing");
+        assert!(error.fields.expect("fields").contains_key("steps[1].title"));
+    }
+
+    #[test]
+    fn strings_with_json_punctuation_and_line_breaks_do_not_mislead_the_path() {
+        let body = "{\n  \"title\": \"a, \\\"b\\\": [1, {\",\n  \"repeat\": {\"every_days\": -1},\n  \"minutes\": 1\n}";
+        let error = parse_json_body::<Reminder>(body.as_bytes()).expect_err("negative");
+        assert!(
+            error
+                .fields
+                .as_ref()
+                .is_some_and(|f| f.contains_key("repeat.every_days")),
+            "{error:?}"
+        );
+        let (field, _) =
+            field_error("{\"title\":\"\u{e9}\\u0022\",\n\"minutes\":1,\n\"wh\\u00e9re\":0}");
+        assert_eq!(field, "wh\u{e9}re");
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn the_failing_field_is_found_whatever_comes_before_it(title in ".*", pretty in proptest::bool::ANY) {
+            let title = serde_json::to_string(&title).expect("json");
+            let gap = if pretty { "\n  " } else { "" };
+            let body = format!(r#"{{{gap}"title": {title},{gap}"repeat": {{"every_days": 1}},{gap}"minutes": "five"}}"#);
+            let (field, _) = field_error(&body);
+            proptest::prop_assert_eq!(field, "minutes");
+        }
     }
 
     #[test]

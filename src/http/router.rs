@@ -60,12 +60,22 @@ impl Routes {
         self.add(Method::Delete, path, handler)
     }
 
-    pub fn add<F, Fut>(mut self, method: Method, path: &str, handler: F) -> Self
+    pub fn add<F, Fut>(self, method: Method, path: &str, handler: F) -> Self
     where
         F: Fn(RequestContext) -> Fut + 'static,
         Fut: Future<Output = ApiResult<Response>> + 'static,
     {
-        let handler: Handler = Rc::new(move |cx| Box::pin(handler(cx)) as HandlerFuture);
+        self.insert(
+            method,
+            path,
+            Rc::new(move |cx| Box::pin(handler(cx)) as HandlerFuture),
+        )
+    }
+
+    /// The part of `add` that does not depend on the handler's type, compiled once instead of
+    /// once per route.
+    #[inline(never)]
+    fn insert(mut self, method: Method, path: &str, handler: Handler) -> Self {
         if !self.paths.iter().any(|known| known == path) {
             // Paths are literals in this crate; a conflict is a programming error caught by the
             // end-to-end tests, so it is logged rather than allowed to abort the isolate.

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::economy::{AwardOutcome, AwardRequest, Currency, ProgressState};
 
+// Externally tagged (`{"award": {...}}`), as serde reads without buffering: an internally tagged
+// enum compiled a second, buffered deserializer for every variant's types.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Apply an award (or spend, or adjustment) once per key.
     Award {
@@ -79,8 +81,9 @@ pub struct Unlock {
     pub unlocked_at: String,
 }
 
+/// Kept for `Idempotency-Key` replays as the object's `replies.reply` (see store's migrations).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "reply", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Reply {
     Award {
         outcome: AwardOutcome,

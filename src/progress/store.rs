@@ -45,6 +45,10 @@ const MIGRATIONS: &[&str] = &[
        created_at text not null
      );
      create table replies (key text primary key, fingerprint text not null, reply text not null, created_at text not null) without rowid;",
+    // Replies were stored internally tagged (`{"reply": "award", ...}`); the protocol is
+    // externally tagged now (`{"award": {...}}`), and a replay must still read them.
+    "update replies set reply = json_object(json_extract(reply, '$.reply'), json(json_remove(reply, '$.reply')))
+      where json_type(reply, '$.reply') = 'text';",
 ];
 
 pub fn migrate(sql: &SqlStorage) -> ApiResult<()> {

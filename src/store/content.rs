@@ -4,7 +4,10 @@
 //! before it). A kind's own module writes its insert and update statements.
 
 use super::db::{Db, Metered};
-use serde::de::{DeserializeOwned, Deserializer};
+use std::fmt;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use worker::{D1PreparedStatement, query};
 
@@ -31,30 +34,44 @@ pub trait Kind {
 /// `is_active` and other flags: SQLite stores them as 0 or 1; an item's own JSON (a stored
 /// response) has `true` or `false`.
 pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Flag {
-        Stored(i64),
-        Shown(bool),
+    struct Flag;
+    impl Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a boolean or 0/1")
+        }
+        fn visit_bool<E: de::Error>(self, flag: bool) -> Result<bool, E> {
+            Ok(flag)
+        }
+        fn visit_i64<E: de::Error>(self, number: i64) -> Result<bool, E> {
+            Ok(number != 0)
+        }
+        fn visit_u64<E: de::Error>(self, number: u64) -> Result<bool, E> {
+            Ok(number != 0)
+        }
+        fn visit_f64<E: de::Error>(self, number: f64) -> Result<bool, E> {
+            Ok(number != 0.0)
+        }
     }
-    Ok(match Flag::deserialize(deserializer)? {
-        Flag::Stored(number) => number != 0,
-        Flag::Shown(flag) => flag,
-    })
+    deserializer.deserialize_any(Flag)
 }
 
 /// `metadata` is stored as JSON text; an item's own JSON has the object.
 pub fn stored_metadata<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Metadata, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Stored {
-        Text(String),
-        Shown(Metadata),
+    struct Stored;
+    impl<'de> Visitor<'de> for Stored {
+        type Value = Metadata;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("metadata as JSON text or an object")
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Metadata, E> {
+            Ok(Metadata::from_stored(text))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Metadata, A::Error> {
+            Metadata::deserialize(MapAccessDeserializer::new(map))
+        }
     }
-    Ok(match Stored::deserialize(deserializer)? {
-        Stored::Text(text) => Metadata::from_stored(&text),
-        Stored::Shown(metadata) => metadata,
-    })
+    deserializer.deserialize_any(Stored)
 }
 
 /// Appends `(entity, id, op)` to the user's change log if the statement before it changed a row.

@@ -274,13 +274,25 @@ impl Worker {
 /// Rows of `sql` on the SQLite file `path` (read with Python's sqlite3, beside the running
 /// worker), each a JSON array; an error (a missing table) is `Err` with its message.
 pub fn sqlite(path: &Path, sql: &str) -> Result<Vec<Value>, String> {
+    run_sqlite(path, sql, "ro")
+}
+
+/// Runs `sql` (statements, committed) on the SQLite file `path` of a stopped worker.
+pub fn sqlite_edit(path: &Path, sql: &str) -> Result<(), String> {
+    run_sqlite(path, sql, "rw").map(drop)
+}
+
+fn run_sqlite(path: &Path, sql: &str, mode: &str) -> Result<Vec<Value>, String> {
     let script = "import json, sqlite3, sys\n\
-        db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
-        print(json.dumps([list(r) for r in db.execute(sys.argv[2])]))";
+        db = sqlite3.connect('file:' + sys.argv[1] + '?mode=' + sys.argv[3], uri=True)\n\
+        db.executescript(sys.argv[2]) if sys.argv[3] == 'rw' else None\n\
+        db.commit()\n\
+        print(json.dumps([] if sys.argv[3] == 'rw' else [list(r) for r in db.execute(sys.argv[2])]))";
     let output = Command::new("python3")
         .args(["-c", script])
         .arg(path)
         .arg(sql)
+        .arg(mode)
         .output()
         .expect("run python3");
     if !output.status.success() {
