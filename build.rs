@@ -30,8 +30,12 @@ fn main() {
     println!("cargo:rerun-if-changed={ASSETS}/openapi.json");
     match openapi_json(Path::new("openapi.yaml")) {
         Ok(json) => {
-            fs::create_dir_all(ASSETS).expect("create the assets directory");
-            fs::write(Path::new(ASSETS).join("openapi.json"), json).expect("write openapi.json")
+            // Written only when it changed: a new file makes `wrangler dev` reload the worker.
+            let file = Path::new(ASSETS).join("openapi.json");
+            if fs::read_to_string(&file).ok().as_deref() != Some(json.as_str()) {
+                fs::create_dir_all(ASSETS).expect("create the assets directory");
+                fs::write(file, json).expect("write openapi.json")
+            }
         }
         Err(problem) => {
             println!("cargo:error=openapi.yaml: {problem}");

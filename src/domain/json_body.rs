@@ -86,19 +86,22 @@ fn describe(bytes: &[u8], error: &serde_json::Error) -> ApiError {
     if error.is_syntax() || error.is_eof() {
         return ApiError::bad_request(format!("malformed JSON: {}", without_position(error)));
     }
-    let path = path_at(bytes, offset_of(bytes, error.line(), error.column()));
+    let mut frames = frames_at(bytes, offset_of(bytes, error.line(), error.column()));
     let problem = without_position(error);
-    // An unknown field fails right after its key, so the path ends with it; a missing one fails
-    // at the end of its object, so the path is the parent.
     if problem.starts_with("unknown field `") {
-        return ApiError::invalid_field(path, "unknown field");
+        return ApiError::invalid_field(path_of(&frames), "unknown field");
     }
     if let Some(name) = problem
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next())
     {
-        return ApiError::invalid_field(join(&path, name), "is required");
+        // Found at the end of its object, after the object's last key.
+        if let Some(Frame::Object { key, .. }) = frames.last_mut() {
+            *key = Some(name.to_owned());
+        }
+        return ApiError::invalid_field(path_of(&frames), "is required");
     }
+    let path = path_of(&frames);
     if path == "." {
         return ApiError::bad_request(format!("invalid body: {problem}"));
     }
@@ -119,28 +122,29 @@ fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
     (line_start + column).min(bytes.len())
 }
 
-fn join(parent: &str, field: &str) -> String {
-    if parent == "." {
-        field.to_owned()
-    } else {
-        format!("{parent}.{field}")
-    }
+/// An object or array the parser is inside, with the key or index it is at.
+enum Frame {
+    Object {
+        key: Option<String>,
+        expect_key: bool,
+    },
+    Array {
+        index: usize,
+    },
 }
 
-/// Where in the document the parser was after reading `bytes[..end]`, as a path such as
-/// `repeat.every_days` or `items[2].title` (`.` at the top). serde reports the position of a
-/// failure but not its field; reading the valid prefix of the body once more, only on failure,
-/// costs far less than a path-tracking deserializer compiled into every body type.
-fn path_at(bytes: &[u8], end: usize) -> String {
-    enum Frame {
-        Object {
-            key: Option<String>,
-            expect_key: bool,
-        },
-        Array {
-            index: usize,
-        },
-    }
+/// Where the parser was when it failed at `end`, as the open objects and arrays around it.
+/// serde reports a failure's position but not its field; reading the body's prefix once more,
+/// only on failure, costs far less than a path-tracking deserializer compiled into every body
+/// type. A failure serde_json could not place inside a value (a field's own check, a missing
+/// field) is placed after the object or array that held it, so a closing bracket just before
+/// `end` is not counted as closed.
+fn frames_at(bytes: &[u8], end: usize) -> Vec<Frame> {
+    let before = bytes[..end].trim_ascii_end();
+    let end = match before.last() {
+        Some(b'}' | b']') => before.len() - 1,
+        _ => end,
+    };
     let mut stack: Vec<Frame> = Vec::new();
     let mut at = 0;
     while at < end {
@@ -179,8 +183,13 @@ fn path_at(bytes: &[u8], end: usize) -> String {
         }
         at += 1;
     }
+    stack
+}
+
+/// `repeat.every_days`, `steps[2].title`; `.` for the body itself.
+fn path_of(frames: &[Frame]) -> String {
     let mut path = String::new();
-    for frame in &stack {
+    for frame in frames {
         match frame {
             Frame::Object { key: Some(key), .. } => {
                 if !path.is_empty() {
@@ -303,6 +312,44 @@ mod tests {
         let body = br#"{"steps":[{"title":"a","minutes":1},{"minutes":2}]}"#;
         let error = parse_json_body::<Plan>(body).expect_err("missing");
         assert!(error.fields.expect("fields").contains_key("steps[1].title"));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Named {
+        #[allow(dead_code)]
+        inner: Vec<Bounded<1, 9>>,
+        #[allow(dead_code)]
+        name: Title,
+    }
+
+    #[derive(Debug)]
+    struct Title;
+
+    impl<'de> Deserialize<'de> for Title {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            if text.is_empty() {
+                return Err(serde::de::Error::custom("must not be empty"));
+            }
+            Ok(Title)
+        }
+    }
+
+    #[test]
+    fn a_check_after_the_value_names_its_field_last_or_not() {
+        for (body, field) in [
+            (r#"{"inner":[1],"name":""}"#, "name"),
+            (r#"{"name":"","inner":[1]}"#, "name"),
+            ("{\"inner\":[1],\n \"name\": \"\"\n}\n", "name"),
+            (r#"{"name":"a","inner":[1,0]}"#, "inner[1]"),
+        ] {
+            let error = parse_json_body::<Named>(body.as_bytes()).expect_err(body);
+            assert!(
+                error.fields.as_ref().is_some_and(|f| f.contains_key(field)),
+                "{body}: {error:?}"
+            );
+        }
     }
 
     #[test]
