@@ -19,8 +19,8 @@ async function freePort() {
   });
 }
 
-/** Starts the worker (bench/serve.mjs); returns { base, lines, stop, pid, state, coldStartMs (process
- * start to the first 200) }. */
+/** Starts the worker (bench/serve.mjs); returns { base, driver (the object driver's URL), lines,
+ * stop, pid, state, coldStartMs (process start to the first 200) }. */
 export async function startWorker(vars = {}) {
   const state = mkdtempSync(join(tmpdir(), "passion-edge-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
@@ -50,7 +50,8 @@ export async function startWorker(vars = {}) {
   while (Date.now() - started < 120_000) {
     try {
       if ((await fetch(`${base}/api/health`)).ok) {
-        return { base, lines, stop, pid: child.pid, state, coldStartMs: Math.round(performance.now() - spawnedAt) };
+        const driver = lines.find((line) => line.startsWith("driver "))?.slice("driver ".length).replace(/\/$/, "");
+        return { base, driver, lines, stop, pid: child.pid, state, coldStartMs: Math.round(performance.now() - spawnedAt) };
       }
     } catch {}
     await new Promise((r) => setTimeout(r, 200));

@@ -148,6 +148,30 @@ try {
   awards.landed = ledger.data.items.filter((row) => row.event_type === "admin_claim").length;
   console.log(`  awards landed: ${awards.landed} of 200`);
 
+  // The same burst straight to the object (bench/serve.mjs's driver): what the object that
+  // serializes a user's awards sustains without HTTP, authentication, D1 and the audit row in
+  // front of it. Five bursts of 200 to a fresh user; the first also creates the object.
+  const direct = await signIn(base, "bench-object-target@example.org");
+  const bursts = [];
+  for (let run = 0; run < 5; run++) {
+    const started = performance.now();
+    const reply = await (await call(`${worker.driver}/?user=${direct.id}&count=200&run=${run}`)).json();
+    bursts.push({ accepted: reply.accepted, ms: +(performance.now() - started).toFixed(1) });
+  }
+  let landed = 0;
+  for (let cursor = ""; ;) {
+    const page = (await (await call(`${base}/api/ledger?currency=coins&limit=200${cursor}`, { headers: { cookie: direct.cookie } })).json()).data;
+    landed += page.items.filter((row) => row.reason === "benchmark").length;
+    if (!page.next_cursor) break;
+    cursor = `&cursor=${encodeURIComponent(page.next_cursor)}`;
+  }
+  const perSecond = bursts.map((burst) => Math.round(200 / (burst.ms / 1000)));
+  results.scenarios["200 concurrent awards to one user, straight to its object"] = {
+    bursts: bursts.length, landed, of: 200 * bursts.length, per_second_each: perSecond,
+    per_second_median: [...perSecond].sort((a, b) => a - b)[Math.floor(perSecond.length / 2)],
+  };
+  console.log(`200 concurrent awards straight to the object: ${JSON.stringify(results.scenarios["200 concurrent awards to one user, straight to its object"])}`);
+
   // Sync: empty polls on accounts of 10 and of 10,000 items, and a poll returning 100 changes.
   const [small, big, busy] = await users("sync", 3);
   for (const user of [small, big]) {
