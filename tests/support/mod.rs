@@ -624,9 +624,13 @@ impl Client {
     pub fn new(base: &str) -> Client {
         Client {
             base: base.to_owned(),
+            // A connection per request: a pooled keep-alive connection that the dev server
+            // closes while idle resets the next request sent on it (seen as a flaky
+            // "Connection reset by peer" on a POST that never reached the worker).
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(30))
                 .redirects(0)
+                .max_idle_connections(0)
                 .build(),
             cookies: BTreeMap::new(),
             default_headers: vec![("cf-connecting-ip".into(), unique_ip())],
@@ -639,7 +643,6 @@ impl Client {
     pub fn burst_tab(&self) -> Client {
         Client {
             base: self.base.clone(),
-            // A connection of its own: no pooled keep-alive connection the server may have closed.
             agent: Client::new(&self.base).agent,
             cookies: self.cookies.clone(),
             default_headers: self.default_headers.clone(),
