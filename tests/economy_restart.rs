@@ -4,25 +4,62 @@
 
 mod support;
 
+use std::path::PathBuf;
+
 use serde_json::json;
-use support::{Worker, WorkerOptions, sqlite, sqlite_edit};
+use support::{Client, Worker, WorkerOptions, sqlite, sqlite_edit};
+
+/// A worker whose state outlives it, with `{label}-admin@example.org` as admin, and its admin
+/// (with the CSRF token) and a user (with their id) signed in.
+struct Restartable {
+    state: PathBuf,
+    options: WorkerOptions,
+    worker: Worker,
+    admin: Client,
+    admin_csrf: String,
+    user: Client,
+    user_id: String,
+}
+
+impl Restartable {
+    fn start(label: &str) -> Restartable {
+        let state =
+            std::env::temp_dir().join(format!("passion-edge-{label}-{}", std::process::id()));
+        let options = WorkerOptions {
+            keep_state: Some(state.clone()),
+            vars: vec![("ADMIN_EMAILS".into(), format!("{label}-admin@example.org"))],
+            ..WorkerOptions::default()
+        };
+        let worker = Worker::start(&format!("{label}-before"), options.clone());
+        let (admin, admin_csrf) = worker.signed_in(&format!("{label}-admin@example.org"));
+        let (mut user, _) = worker.signed_in(&format!("{label}-user@example.org"));
+        let user_id = user.get("/api/auth/session").expect_data(200)["user"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        Restartable {
+            state,
+            options,
+            worker,
+            admin,
+            admin_csrf,
+            user,
+            user_id,
+        }
+    }
+}
 
 #[test]
 fn balances_ledger_and_sessions_survive_a_restart() {
-    let state = std::env::temp_dir().join(format!("passion-edge-restart-{}", std::process::id()));
-    let options = WorkerOptions {
-        keep_state: Some(state.clone()),
-        vars: vec![("ADMIN_EMAILS".into(), "restart-admin@example.org".into())],
-        ..WorkerOptions::default()
-    };
-
-    let before = Worker::start("restart-before", options.clone());
-    let (mut admin, admin_csrf) = before.signed_in("restart-admin@example.org");
-    let (mut user, _) = before.signed_in("restart-user@example.org");
-    let user_id = user.get("/api/auth/session").expect_data(200)["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let Restartable {
+        state,
+        options,
+        worker: before,
+        mut admin,
+        admin_csrf,
+        mut user,
+        user_id,
+    } = Restartable::start("restart");
     admin
         .post_json_with(
             &format!("/api/admin/users/{user_id}/claim"),
@@ -50,21 +87,16 @@ fn balances_ledger_and_sessions_survive_a_restart() {
 /// migration rewrites it.
 #[test]
 fn a_reply_stored_in_the_first_format_replays_after_the_upgrade() {
-    let state = std::env::temp_dir().join(format!("passion-edge-replies-{}", std::process::id()));
-    let options = WorkerOptions {
-        keep_state: Some(state.clone()),
-        vars: vec![("ADMIN_EMAILS".into(), "replies-admin@example.org".into())],
-        ..WorkerOptions::default()
-    };
     let claim = json!({"xp": 5, "coins": 3, "reason": "kept reply"});
-
-    let before = Worker::start("replies-before", options.clone());
-    let (mut admin, csrf) = before.signed_in("replies-admin@example.org");
-    let (mut user, _) = before.signed_in("replies-user@example.org");
-    let user_id = user.get("/api/auth/session").expect_data(200)["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let Restartable {
+        state,
+        options,
+        worker: before,
+        mut admin,
+        admin_csrf: csrf,
+        user,
+        user_id,
+    } = Restartable::start("replies");
     let path = format!("/api/admin/users/{user_id}/claim");
     let headers = [
         ("x-csrf-token", csrf.as_str()),
