@@ -167,7 +167,8 @@ try {
   }
   const perSecond = bursts.map((burst) => Math.round(200 / (burst.ms / 1000)));
   results.scenarios["200 concurrent awards to one user, straight to its object"] = {
-    bursts: bursts.length, landed, of: 200 * bursts.length, per_second_each: perSecond,
+    bursts: bursts.length, accepted: bursts.reduce((sum, burst) => sum + burst.accepted, 0), landed,
+    of: 200 * bursts.length, per_second_each: perSecond,
     per_second_median: [...perSecond].sort((a, b) => a - b)[Math.floor(perSecond.length / 2)],
   };
   console.log(`200 concurrent awards straight to the object: ${JSON.stringify(results.scenarios["200 concurrent awards to one user, straight to its object"])}`);
