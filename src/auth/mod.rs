@@ -15,6 +15,7 @@ use crate::domain::cookie::{self, SESSION_COOKIE};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::secret::{API_TOKEN_PREFIX, constant_time_eq, encode_secret, looks_like_secret};
 use crate::domain::session::{SessionPolicy, SessionRecord};
+use crate::domain::settings::Settings;
 use crate::domain::user::{Role, User, VouchedIdentity};
 use crate::http::context::random_bytes;
 use crate::http::{RequestContext, rate_limit};
@@ -35,9 +36,8 @@ pub enum Credential {
 pub struct Caller {
     pub user: User,
     pub credential: Credential,
-    /// The user's stored settings, read with the credential (routes that need the user's
-    /// calendar save a round trip).
-    pub settings: Option<String>,
+    /// The user's stored settings, read with the credential: no route reads them again.
+    stored_settings: Option<String>,
 }
 
 impl Credential {
@@ -51,6 +51,11 @@ impl Credential {
 }
 
 impl Caller {
+    /// The user's settings with their defaults (zone, day start, vacation, ...).
+    pub fn settings(&self) -> Settings {
+        Settings::from_stored(self.stored_settings.as_deref())
+    }
+
     pub fn require_admin(&self) -> ApiResult<()> {
         if self.user.role == Role::Admin {
             Ok(())
@@ -82,11 +87,11 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
                     .is_some_and(looks_like_secret)
             })
             .ok_or_else(unauthorized)?;
-        let (id, user) = api_tokens::authenticate(&db, token, now)
+        let (id, mut user) = api_tokens::authenticate(&db, token, now)
             .await?
             .ok_or_else(unauthorized)?;
         Caller {
-            settings: user.settings.clone(),
+            stored_settings: user.settings.take(),
             user: user.into_user(),
             credential: Credential::ApiToken { id },
         }
@@ -97,7 +102,7 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
             .filter(|token| looks_like_secret(token))
             .ok_or_else(unauthorized)?;
         let policy = config::session_policy(&cx.env)?;
-        let session = sessions::authenticate(&db, &cx.sessions_kv()?, &token, &policy, now)
+        let mut session = sessions::authenticate(&db, &cx.sessions_kv()?, &token, &policy, now)
             .await?
             .ok_or_else(unauthorized)?;
         if is_write(&cx.request.method()) {
@@ -110,7 +115,7 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
             }
         }
         Caller {
-            settings: session.user.settings.clone(),
+            stored_settings: session.user.settings.take(),
             user: session.user.into_user(),
             credential: Credential::Session {
                 record: session.record,

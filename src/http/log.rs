@@ -41,19 +41,15 @@ pub struct RequestLine<'a> {
     pub user_id: Option<&'a str>,
     #[serde(skip_serializing_if = "is_zero")]
     pub object_rows_written: u64,
-    #[serde(skip_serializing_if = "is_zero_u32")]
+    #[serde(skip_serializing_if = "is_zero")]
     pub object_calls: u32,
     pub d1: D1Usage,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-fn is_zero_u32(n: &u32) -> bool {
-    *n == 0
+fn is_zero<N: Default + PartialEq>(n: &N) -> bool {
+    *n == N::default()
 }
 
 pub fn now_rfc3339() -> String {

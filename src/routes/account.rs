@@ -287,7 +287,7 @@ async fn json_export(cx: &RequestContext, caller: &Caller, db: Db) -> ApiResult<
         format: "passion-edge-export/1",
         exported_at: cx.now().to_rfc3339(),
         user: caller.user.clone(),
-        settings: Settings::from_stored(caller.settings.as_deref()),
+        settings: caller.settings(),
         progress: progress.progress().await?,
         achievements: progress.achievements().await?,
         sessions: super::me::session_items(cx, caller).await?,

@@ -14,11 +14,9 @@ use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::focus::{
     EndFocus, FocusAction, FocusClock, FocusMode, FocusStatus, StartFocus, StatsQuery, WrongState,
 };
-use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
 use crate::store::focus::{self, FocusRow, Links};
-use crate::store::settings;
 use crate::zone::LocalCalendar;
 
 /// A session as the API shows it, with its focused time so far.
@@ -291,7 +289,7 @@ pub async fn stats(cx: RequestContext) -> ApiResult<Response> {
     let query = StatsQuery::parse(cx.query("days").as_deref())?;
     let db = cx.db()?;
     let now = cx.clock();
-    let settings = Settings::from_stored(settings::load(&db, &caller.user.id).await?.as_deref());
+    let settings = caller.settings();
     let calendar = LocalCalendar::of(&settings);
     let to = calendar.day_of(now);
     let from = to - Duration::days(i64::from(query.days) - 1);

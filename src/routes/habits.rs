@@ -108,7 +108,8 @@ pub async fn views_by_ids(
     caller: &Caller,
     ids: &[String],
 ) -> ApiResult<Vec<Habit>> {
-    let loaded = habits::find_many_with_days(&cx.db()?, &caller.user.id, ids).await?;
+    let loaded =
+        habits::find_many_with_days(&cx.db()?, &caller.user.id, caller.settings(), ids).await?;
     Ok(Loaded::new(cx, loaded).into_views())
 }
 
@@ -119,12 +120,21 @@ pub async fn views_page(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<Habit>> {
-    let loaded = habits::page_with_days(&cx.db()?, &caller.user.id, true, after, limit).await?;
+    let loaded = habits::page_with_days(
+        &cx.db()?,
+        &caller.user.id,
+        caller.settings(),
+        true,
+        after,
+        limit,
+    )
+    .await?;
     Ok(Loaded::new(cx, loaded).into_views())
 }
 
 async fn view_of(cx: &RequestContext, caller: &Caller, record: HabitRecord) -> ApiResult<Habit> {
-    let loaded = habits::with_days_of(&cx.db()?, &caller.user.id, record).await?;
+    let loaded =
+        habits::with_days_of(&cx.db()?, &caller.user.id, caller.settings(), record).await?;
     Loaded::new(cx, loaded)
         .into_views()
         .pop()
@@ -137,6 +147,7 @@ async fn list_of(cx: RequestContext, active: bool) -> ApiResult<Response> {
     let loaded = habits::page_with_days(
         &cx.db()?,
         &caller.user.id,
+        caller.settings(),
         active,
         after.as_deref(),
         page.fetch_limit(),
@@ -161,7 +172,7 @@ pub async fn archived(cx: RequestContext) -> ApiResult<Response> {
 
 async fn load(cx: &RequestContext, caller: &Caller) -> ApiResult<Loaded> {
     let id = content::item_id(cx)?;
-    let loaded = habits::find_with_days(&cx.db()?, &caller.user.id, &id).await?;
+    let loaded = habits::find_with_days(&cx.db()?, &caller.user.id, caller.settings(), &id).await?;
     Ok(Loaded::new(cx, loaded))
 }
 
@@ -248,7 +259,7 @@ fn requested_day(
     requested: Option<NaiveDate>,
 ) -> ApiResult<(String, NaiveDate, Settings)> {
     let id = content::item_id(cx)?;
-    let settings = Settings::from_stored(caller.settings.as_deref());
+    let settings = caller.settings();
     let today = LocalCalendar::of(&settings).day_of(cx.clock());
     Ok((id, completion_day(requested, today)?, settings))
 }

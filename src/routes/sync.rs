@@ -14,7 +14,6 @@ use crate::auth::{self, Caller};
 use crate::domain::economy::view::ProgressView;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::secret::sha256_hex;
-use crate::domain::settings::Settings;
 use crate::domain::sync::{ENTITIES, Operation, PollRequest, PushRequest, SyncCursor};
 use crate::http::envelope::error_body;
 use crate::http::serve::serve_inner;
@@ -23,11 +22,12 @@ use crate::progress::client::ProgressClient;
 use crate::store::audio::{self, Track};
 use crate::store::books::Books;
 use crate::store::content::{self as content_store, Kind};
+use crate::store::db::Db;
 use crate::store::focus::{self as focus_store, FocusRow};
 use crate::store::goals::Goals;
 use crate::store::quests::Quests;
 use crate::store::workouts::Workouts;
-use crate::store::{idempotency, settings, sync};
+use crate::store::{idempotency, sync};
 
 #[derive(Serialize)]
 struct ChangeView {
@@ -112,8 +112,7 @@ async fn current(
             Ok(to_values(tracks, |t| t.id.clone()).into_iter().collect())
         }
         "settings" => {
-            let stored = settings::load(&db, user_id).await?;
-            let value = serde_json::to_value(Settings::from_stored(stored.as_deref()))
+            let value = serde_json::to_value(caller.settings())
                 .map_err(|e| ApiError::internal(format!("settings: {e}")))?;
             Ok(BTreeMap::from([(user_id.to_owned(), value)]))
         }
@@ -169,7 +168,7 @@ async fn copy_page(
 }
 
 async fn active_page<K: Kind>(
-    db: &crate::store::db::Db,
+    db: &Db,
     user_id: &str,
     after: Option<&str>,
     limit: u32,

@@ -1,5 +1,6 @@
 //! Habits and their completions in D1. A habit's view needs its completions and the user's
-//! settings (zone, day start, vacation), so every read fetches the three in one batch.
+//! settings (zone, day start, vacation): every read fetches habits and completions in one batch,
+//! and the settings are the caller's, which came with the credential.
 
 use super::db::{Db, Metered};
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,32 +83,9 @@ pub struct HabitsWithDays {
 }
 
 #[derive(Deserialize)]
-struct SettingsRow {
-    settings: Option<String>,
-}
-
-#[derive(Deserialize)]
 struct DayRow {
     habit_id: String,
     day: String,
-}
-
-fn select_settings(db: &Db, user_id: &str) -> ApiResult<D1PreparedStatement> {
-    Ok(query!(
-        db,
-        "select settings from users where id = ?1",
-        user_id
-    )?)
-}
-
-fn read_settings(result: Option<&D1Result>) -> ApiResult<Settings> {
-    let row = match result {
-        Some(result) => result.results::<SettingsRow>()?.into_iter().next(),
-        None => None,
-    };
-    Ok(Settings::from_stored(
-        row.and_then(|r| r.settings).as_deref(),
-    ))
 }
 
 fn read_days(result: Option<&D1Result>) -> ApiResult<CompletedDays> {
@@ -124,11 +102,10 @@ fn read_days(result: Option<&D1Result>) -> ApiResult<CompletedDays> {
     Ok(days)
 }
 
-/// `habits` (a statement reading habit rows) with the user's settings and the habits'
-/// completed days, in one round trip.
+/// `habits` (a statement reading habit rows) with the habits' completed days, in one round trip.
 async fn with_days(
     db: &Db,
-    user_id: &str,
+    settings: Settings,
     habits: D1PreparedStatement,
     habit_ids_sql: &str,
     bind: Vec<wasm_bindgen::JsValue>,
@@ -140,24 +117,27 @@ async fn with_days(
               order by habit_id, day"
         ))
         .bind(&bind)?;
-    let results = db
-        .batch(vec![habits, select_settings(db, user_id)?, completions])
-        .await?;
+    let results = db.batch(vec![habits, completions]).await?;
     Ok(HabitsWithDays {
         habits: match results.first() {
             Some(result) => result.results::<HabitRecord>()?,
             None => Vec::new(),
         },
-        settings: read_settings(results.get(1))?,
-        days: read_days(results.get(2))?,
+        settings,
+        days: read_days(results.get(1))?,
     })
 }
 
-/// One of the user's habits (active or not) with its completed days and the user's settings.
-pub async fn find_with_days(db: &Db, user_id: &str, id: &str) -> ApiResult<HabitsWithDays> {
+/// One of the user's habits (active or not) with its completed days.
+pub async fn find_with_days(
+    db: &Db,
+    user_id: &str,
+    settings: Settings,
+    id: &str,
+) -> ApiResult<HabitsWithDays> {
     with_days(
         db,
-        user_id,
+        settings,
         content::select::<Habits>(db, user_id, id)?,
         "?2",
         vec![user_id.into(), id.into()],
@@ -165,10 +145,11 @@ pub async fn find_with_days(db: &Db, user_id: &str, id: &str) -> ApiResult<Habit
     .await
 }
 
-/// The user's habits among `ids` (active or not) with their days and the settings.
+/// The user's habits among `ids` (active or not) with their days.
 pub async fn find_many_with_days(
     db: &Db,
     user_id: &str,
+    settings: Settings,
     ids: &[String],
 ) -> ApiResult<HabitsWithDays> {
     let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
@@ -183,7 +164,7 @@ pub async fn find_many_with_days(
     )?;
     with_days(
         db,
-        user_id,
+        settings,
         habits,
         "select value from json_each(?2)",
         vec![user_id.into(), ids.as_str().into()],
@@ -191,17 +172,18 @@ pub async fn find_many_with_days(
     .await
 }
 
-/// A page of the user's habits (as `content::select_page`) with their days and the settings.
+/// A page of the user's habits (as `content::select_page`) with their days.
 pub async fn page_with_days(
     db: &Db,
     user_id: &str,
+    settings: Settings,
     active: bool,
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<HabitsWithDays> {
     with_days(
         db,
-        user_id,
+        settings,
         content::select_page::<Habits>(db, user_id, active, after, limit)?,
         "select id from habits where user_id = ?1 and is_active = ?2 and (?3 is null or id > ?3) order by id limit ?4",
         vec![
@@ -215,8 +197,13 @@ pub async fn page_with_days(
 }
 
 /// What the view of `habit`, just written, needs.
-pub async fn with_days_of(db: &Db, user_id: &str, habit: HabitRecord) -> ApiResult<HabitsWithDays> {
-    let mut loaded = find_with_days(db, user_id, &habit.id).await?;
+pub async fn with_days_of(
+    db: &Db,
+    user_id: &str,
+    settings: Settings,
+    habit: HabitRecord,
+) -> ApiResult<HabitsWithDays> {
+    let mut loaded = find_with_days(db, user_id, settings, &habit.id).await?;
     loaded.habits = vec![habit];
     Ok(loaded)
 }

@@ -1,25 +1,10 @@
 //! Settings on the user row, each change logged for sync in the same D1 batch.
 
-use super::db::{Db, Metered};
-use serde::Deserialize;
+use super::db::Db;
 use worker::query;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
-
-/// The stored settings JSON of a user, `None` before the first change.
-pub async fn load(db: &Db, user_id: &str) -> ApiResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct Row {
-        settings: Option<String>,
-    }
-    Ok(
-        query!(db, "select settings from users where id = ?1", user_id)?
-            .first_in::<Row>(db)
-            .await?
-            .and_then(|row| row.settings),
-    )
-}
 
 pub async fn save(db: &Db, user_id: &str, settings_json: &str, now: Millis) -> ApiResult<()> {
     let now = now.to_rfc3339();
