@@ -26,7 +26,7 @@ export async function startWorker(vars = {}) {
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
   spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
   const port = await freePort();
-  const args = [join(root, "bench/serve.mjs"), state, String(port), "DEV_AUTH=on"];
+  const args = [join(root, "bench/serve.mjs"), state, String(port), "DEV_AUTH=on", "ENVIRONMENT=development"];
   for (const [name, value] of Object.entries(vars)) args.push(`${name}=${value}`);
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });

@@ -26,8 +26,28 @@ pub fn admin_emails(env: &Env) -> String {
     value(env, "ADMIN_EMAILS").unwrap_or_default()
 }
 
+/// The dev sign-in (and `X-Dev-Now`, `X-Dev-Fault`): `DEV_AUTH` on, honoured only where
+/// `ENVIRONMENT` is `development`, so a preview deploy with the var left on gives nobody an
+/// address they do not own.
 pub fn dev_auth_enabled(env: &Env) -> bool {
+    dev_auth_requested(env) && is_development(env)
+}
+
+fn dev_auth_requested(env: &Env) -> bool {
     value(env, "DEV_AUTH").is_some_and(|v| v.eq_ignore_ascii_case("on"))
+}
+
+fn is_development(env: &Env) -> bool {
+    value(env, "ENVIRONMENT").is_some_and(|v| v.eq_ignore_ascii_case("development"))
+}
+
+/// What an operator should fix in the configuration, for `/api/health`.
+pub fn problems(env: &Env) -> Vec<&'static str> {
+    let mut problems = Vec::new();
+    if dev_auth_requested(env) && !is_development(env) {
+        problems.push("DEV_AUTH is on but ENVIRONMENT is not development: the dev sign-in is off");
+    }
+    problems
 }
 
 pub fn session_policy(env: &Env) -> ApiResult<SessionPolicy> {

@@ -29,7 +29,7 @@ mod zone;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
-    use worker::{Context, Env, Request, Response, Result, event};
+    use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent, event};
 
     use crate::{http, routes};
 
@@ -41,5 +41,10 @@ mod entry {
     #[event(fetch)]
     async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         Ok(http::serve::serve(request, env, &ctx, &routes::shared()).await)
+    }
+
+    #[event(scheduled)]
+    async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+        routes::scheduled::run(env).await;
     }
 }

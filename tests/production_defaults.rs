@@ -33,3 +33,30 @@ fn without_dev_auth_the_dev_sign_in_does_not_exist() {
     );
     foreign.expect_error(403, "forbidden");
 }
+
+/// A preview deploy that left `DEV_AUTH` on: outside `ENVIRONMENT=development` the dev sign-in
+/// stays off (anyone could otherwise sign in as an admin's address), and health says why.
+#[test]
+fn dev_auth_outside_development_is_ignored_and_reported() {
+    let worker = Worker::start(
+        "dev-auth-in-production",
+        WorkerOptions {
+            vars: vec![("ENVIRONMENT".into(), "production".into())],
+            ..WorkerOptions::default()
+        },
+    );
+    let mut client = worker.client();
+    client
+        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org"}))
+        .expect_error(404, "not_found");
+    let providers = client.get("/api/auth/providers").expect_data(200);
+    assert_eq!(providers["items"], json!([]), "no dev provider listed");
+    let health = client.get("/api/health").expect_data(200);
+    assert_eq!(health["status"], "misconfigured");
+    assert!(
+        health["problems"][0]
+            .as_str()
+            .is_some_and(|problem| problem.contains("DEV_AUTH")),
+        "{health}"
+    );
+}

@@ -293,7 +293,17 @@ fn a_pushed_batch_applies_in_order_once_and_reports_each_operation() {
     assert_eq!(first[4]["idempotency_key"], "op-5");
 
     let again = push(&mut me, operations);
-    assert_eq!(again, first, "a replayed batch answers its first results");
+    let statuses_again: Vec<i64> = again.iter().filter_map(|r| r["status"].as_i64()).collect();
+    assert_eq!(
+        statuses_again, statuses,
+        "a replayed batch answers as the first"
+    );
+    for index in [0, 1, 4, 5] {
+        assert_eq!(
+            again[index], first[index],
+            "a success replays its first result"
+        );
+    }
     let books = me.client.get("/api/books").expect_data(200);
     assert_eq!(
         books["items"].as_array().map(Vec::len),
@@ -318,6 +328,12 @@ fn a_pushed_batch_applies_in_order_once_and_reports_each_operation() {
         json!([{"idempotency_key": "n", "method": "POST", "path": "/api/sync/push", "body": {"operations": []}}]),
         json!([{"idempotency_key": "g", "method": "GET", "path": "/api/goals"}]),
         json!([{"idempotency_key": "a", "method": "POST", "path": "/api/auth/signout"}]),
+        json!([{"idempotency_key": "d", "method": "POST", "path": "/api/./sync/push", "body": {"operations": []}}]),
+        json!([{"idempotency_key": "e", "method": "POST", "path": "/api/%2e/auth/signout-all"}]),
+        json!([{"idempotency_key": "f", "method": "POST", "path": "/api/goals/../auth/signout-all"}]),
+        json!([{"idempotency_key": "t", "method": "POST", "path": "/api/tokens", "body": {"name": "offline"}}]),
+        json!([{"idempotency_key": "u", "method": "POST", "path": "/api/./tokens", "body": {"name": "offline"}}]),
+        json!([{"idempotency_key": "m", "method": "DELETE", "path": "/api/me", "body": {"confirm": "x"}}]),
         json!([]),
     ] {
         me.write(
@@ -328,6 +344,59 @@ fn a_pushed_batch_applies_in_order_once_and_reports_each_operation() {
         )
         .expect_error(400, "bad_request");
     }
+}
+
+/// Dot segments cannot smuggle a refused route in, and neither signing out nor making a token
+/// happens inside a push: the session still works and no token exists afterwards.
+#[test]
+fn a_push_reaches_neither_sign_out_nor_tokens_through_dot_segments() {
+    let mut me = Owner::new("sync-push-dots");
+    for path in ["/api/%2e/auth/signout-all", "/api/./tokens"] {
+        me.write(
+            "POST",
+            "/api/sync/push",
+            Some(&json!({"operations": [{"idempotency_key": "k", "method": "POST", "path": path, "body": {"name": "x"}}]})),
+            None,
+        )
+        .expect_error(400, "bad_request");
+    }
+    me.client.get("/api/auth/session").expect_data(200);
+    assert_eq!(
+        me.client.get("/api/tokens").expect_data(200)["items"],
+        json!([])
+    );
+    let stored =
+        support::worker().d1("select body from idempotent_responses where instr(body, 'pat_') > 0");
+    assert!(stored.is_empty(), "no token at rest: {stored:?}");
+}
+
+/// A refused operation (here: not enough coins) is not recorded under its key, so the same
+/// operation succeeds once the refusal no longer holds.
+#[test]
+fn a_refused_pushed_operation_may_be_retried_under_its_key() {
+    let mut me = Owner::new("sync-push-retry");
+    let reward = me.create("/api/rewards", &json!({"title": "Treat", "cost": 10}));
+    let redeem = json!([{"idempotency_key": "redeem-1", "method": "POST",
+        "path": format!("/api/rewards/{}/redeem", reward["id"].as_str().expect("id"))}]);
+    let refused = push(&mut me, redeem.clone());
+    assert_eq!(refused[0]["status"], 409);
+    assert_eq!(refused[0]["body"]["error"]["type"], "insufficient_coins");
+    let goal = me.create(
+        "/api/goals",
+        &json!({"title": "earn", "category": "finance"}),
+    );
+    me.write(
+        "POST",
+        &format!("/api/goals/{}/complete", goal["id"].as_str().expect("id")),
+        None,
+        None,
+    )
+    .expect_data(200);
+    let retried = push(&mut me, redeem.clone());
+    assert_eq!(retried[0]["status"], 200, "{retried:?}");
+    let replayed = push(&mut me, redeem);
+    assert_eq!(replayed[0], retried[0], "the success is what replays");
+    assert_eq!(me.client.get("/api/progress").expect_data(200)["coins"], 5);
 }
 
 #[test]

@@ -96,27 +96,53 @@ impl<'de> Deserialize<'de> for IdempotencyKey {
     }
 }
 
-/// A path of the API the user's own writes go to: not sign-in or sign-out (`/api/auth/`), and no
-/// sync request inside a sync request.
+/// A path of the API the user's own writes go to, normalised as the URL parser that routes it
+/// will read it (`.`, `..`, `%2e` segments resolved) before it is judged: not sign-in or
+/// sign-out (`/api/auth/`), no sync request inside a sync request, nothing that hands out or
+/// manages a credential (`/api/tokens`) or erases the account (`/api/me`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationPath(pub String);
 
+/// The prefixes an offline replay may not reach.
+const REFUSED_PREFIXES: [&str; 4] = ["/api/auth/", "/api/sync/", "/api/tokens", "/api/me"];
+
+impl OperationPath {
+    pub fn parse(text: &str) -> Option<OperationPath> {
+        let printable = text.len() <= 2_000
+            && !text.contains(['#', '\\'])
+            && text.bytes().all(|b| (0x21..0x7f).contains(&b));
+        if !printable || !text.starts_with('/') || text.starts_with("//") {
+            return None;
+        }
+        let base = url::Url::parse("https://api.invalid/").ok()?;
+        let url = base.join(text).ok()?;
+        if url.origin() != base.origin() {
+            return None;
+        }
+        let path = url.path();
+        let refused = REFUSED_PREFIXES.iter().any(|prefix| {
+            path.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with('/') || prefix.ends_with('/')
+            })
+        });
+        if !path.starts_with("/api/") || refused || path.to_ascii_lowercase().contains("%2e") {
+            return None;
+        }
+        Some(OperationPath(match url.query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        }))
+    }
+}
+
 impl<'de> Deserialize<'de> for OperationPath {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let path = String::deserialize(deserializer)?;
-        let allowed = path.starts_with("/api/")
-            && !path.starts_with("/api/auth/")
-            && !path.starts_with("/api/sync/")
-            && path.len() <= 2_000
-            && !path.contains(['#', '\\'])
-            && !path.contains("..")
-            && path.bytes().all(|b| (0x21..0x7f).contains(&b));
-        if !allowed {
-            return Err(serde::de::Error::custom(
-                "must be an API path (not /api/auth/ or /api/sync/)",
-            ));
-        }
-        Ok(OperationPath(path))
+        let text = String::deserialize(deserializer)?;
+        OperationPath::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(
+                "must be an API path of a write (not /api/auth/, /api/sync/, /api/tokens or /api/me)",
+            )
+        })
     }
 }
 
@@ -273,6 +299,36 @@ mod tests {
     }
 
     #[test]
+    fn an_operation_path_is_judged_after_dot_segments_are_resolved() {
+        let parsed = |text: &str| OperationPath::parse(text).map(|path| path.0);
+        assert_eq!(parsed("/api/./goals").as_deref(), Some("/api/goals"));
+        assert_eq!(
+            parsed("/api/goals/x/../y?limit=2").as_deref(),
+            Some("/api/goals/y?limit=2")
+        );
+        assert_eq!(parsed("/api/metrics").as_deref(), Some("/api/metrics"));
+        assert_eq!(
+            parsed("/api/tokensmith").as_deref(),
+            Some("/api/tokensmith")
+        );
+        for refused in [
+            "/api/./sync/push",
+            "/api/%2e/auth/signout-all",
+            "/api/%2e%2e/api/auth/signout",
+            "/api/x/%2E%2E/sync/poll",
+            "/api/tokens",
+            "/api/tokens/",
+            "/api/me",
+            "/api/me/export",
+            "/api/..",
+            "/goals",
+            "//host/api/goals",
+        ] {
+            assert_eq!(parsed(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
     fn pushed_operations_are_api_writes() {
         use crate::domain::json_body::parse_json_body;
         let push: PushRequest = parse_json_body(
@@ -294,6 +350,16 @@ mod tests {
             op("POST", "https://elsewhere.example/api/goals"),
             op("POST", "/api/../admin"),
             op("POST", "/api/goals x"),
+            op("POST", "/api/./sync/push"),
+            op("POST", "/api/%2e/auth/signout-all"),
+            op("POST", "/api/%2E/auth/signout-all"),
+            op("POST", "/api/goals/../sync/push"),
+            op("POST", "/api/goals/%2e%2e/auth/signout"),
+            op("POST", "/api/tokens"),
+            op("DELETE", "/api/tokens/0190a0b0-0000-7000-8000-000000000000"),
+            op("POST", "/api/./tokens"),
+            op("DELETE", "/api/me"),
+            op("POST", "//elsewhere.example/api/goals"),
             r#"{"operations":[]}"#.to_owned(),
             r#"{"operations":[{"idempotency_key":"","method":"POST","path":"/api/goals"}]}"#.to_owned(),
             r#"{"operations":[{"idempotency_key":"k","method":"POST","path":"/api/goals","body":[1]}]}"#.to_owned(),

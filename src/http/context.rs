@@ -105,6 +105,12 @@ impl RequestContext {
         Ok(())
     }
 
+    /// Runs `statement` after the response is sent (bookkeeping a retry or the reconciliation
+    /// would redo if it were lost).
+    pub fn after_response(&self, statement: worker::D1PreparedStatement) {
+        self.facts.borrow_mut().after_response.push(statement);
+    }
+
     pub fn sessions_kv(&self) -> ApiResult<KvStore> {
         Ok(self.env.kv("SESSIONS")?)
     }

@@ -26,6 +26,8 @@ pub struct RequestFacts {
     pub object_sockets: Option<u64>,
     /// What the request's D1 statements cost (shared with its `Db`).
     pub d1: Rc<Cell<D1Usage>>,
+    /// D1 writes that need not delay the response, run in one batch once it is sent.
+    pub after_response: Vec<worker::D1PreparedStatement>,
 }
 
 #[derive(Serialize)]

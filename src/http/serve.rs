@@ -55,6 +55,10 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
         facts.object_calls += 1;
         ctx.wait_until(notify_changed(after_env.clone(), user_id));
     }
+    let deferred = std::mem::take(&mut facts.after_response);
+    if !deferred.is_empty() {
+        ctx.wait_until(run_after_response(after_env.clone(), deferred));
+    }
     if status >= 500 {
         let entry = ErrorEntry {
             id: new_request_id(Date::now().as_millis()),
@@ -153,6 +157,16 @@ async fn dispatch(
             Ok(response)
         }
         RouteMatch::NotFound => Err(no_route(&path)),
+    }
+}
+
+async fn run_after_response(env: Env, statements: Vec<worker::D1PreparedStatement>) {
+    let result = match Db::detached(&env) {
+        Ok(db) => db.batch(statements).await.map(drop),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = result {
+        worker::console_warn!("after the response: {}", error.message);
     }
 }
 

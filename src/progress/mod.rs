@@ -164,6 +164,19 @@ fn refused(refusal: Refusal) -> ApiError {
     }
 }
 
+fn refused_reversal(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::InsufficientCoins => ApiError::new(
+            ErrorKind::InsufficientCoins,
+            "the coins this award paid were spent: undoing it would take back coins you no longer have",
+        ),
+        Refusal::InsufficientXp => ApiError::new(
+            ErrorKind::Conflict,
+            "the XP this award paid is no longer there to take back",
+        ),
+    }
+}
+
 fn execute(sql: &SqlStorage, command: Command, now: Millis) -> ApiResult<Reply> {
     match command {
         Command::Award { request } => award(sql, &request, now),
@@ -213,14 +226,32 @@ fn award(sql: &SqlStorage, request: &AwardRequest, now: Millis) -> ApiResult<Rep
     commit(sql, request, effects, now)
 }
 
+/// Takes back the award of `original_key` once per `key`: whole, or refused when its coins were
+/// spent. A reversal that arrives before its award voids the award's key, so the late award
+/// replays as nothing (a `replayed` reply: this reversal changed nothing either).
 fn reverse(sql: &SqlStorage, original_key: &str, key: &str, now: Millis) -> ApiResult<Reply> {
     if let Some(reply) = replay(sql, key)? {
         return Ok(reply);
     }
-    let original =
-        store::find_award(sql, original_key)?.ok_or_else(|| ApiError::not_found("award"))?;
-    let (reversal, effects) = economy::reverse(&store::load_state(sql)?, &original.request, key);
-    commit(sql, &reversal, effects, now)
+    let original = store::find_award(sql, original_key)?;
+    let reversal = economy::reverse(
+        &store::load_state(sql)?,
+        original.as_ref().map(|recorded| &recorded.request),
+        original_key,
+        key,
+    )
+    .map_err(refused_reversal)?;
+    let Some(voided) = reversal.voided else {
+        return commit(sql, &reversal.request, reversal.effects, now);
+    };
+    let nothing = reversal.effects.outcome;
+    store::record_applied(sql, &reversal.request, &nothing, now)?;
+    store::record_applied(sql, &voided, &nothing, now)?;
+    Ok(Reply::Award {
+        outcome: nothing,
+        state: reversal.effects.state,
+        replayed: true,
+    })
 }
 
 /// The first outcome of an award key applied before, with the current state.

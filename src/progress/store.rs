@@ -247,6 +247,18 @@ pub fn record_award(
             vec![text(&unlocked.id), text(&created_at)],
         )?;
     }
+    record_applied(sql, request, outcome, now)
+}
+
+/// Records that `request`'s key has been applied, with its outcome: a replay answers that. Alone
+/// (no movement, no state), it is a void award: a reversal that came before its award, and the
+/// mark under that award's key.
+pub fn record_applied(
+    sql: &SqlStorage,
+    request: &AwardRequest,
+    outcome: &AwardOutcome,
+    now: Millis,
+) -> ApiResult<()> {
     exec(
         sql,
         "insert into awards (key, request, outcome, created_at) values (?, ?, ?, ?)",
@@ -254,7 +266,7 @@ pub fn record_award(
             text(&request.key),
             json(request)?,
             json(outcome)?,
-            text(&created_at),
+            text(&now.to_rfc3339()),
         ],
     )?;
     Ok(())

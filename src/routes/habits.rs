@@ -2,24 +2,26 @@
 //! user's calendar days; completing awards once per habit and day, undo reverses it.
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
-use worker::Response;
+use worker::{Env, Response};
 
 use super::content::{self, Awarded};
 use crate::auth::{self, Caller};
 use crate::domain::calendar::completion_day_allowed;
 use crate::domain::content::habit::{CompletionDay, HabitPatch, NewHabit, schedule};
 use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType, Skill, rules};
-use crate::domain::error::{ApiError, ApiResult, ErrorKind};
+use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::{self, HabitStats};
 use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::{ProgressClient, unexpected};
 use crate::progress::protocol::{Command, Reply};
-use crate::store::habits::{self, HabitRecord, Habits, HabitsWithDays};
+use crate::store::db::Db;
+use crate::store::habits::{self, HabitRecord, Habits, HabitsWithDays, PendingCompletion};
 use crate::zone::LocalCalendar;
 
 /// The longest range `history` answers, in days.
@@ -43,9 +45,14 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn new(cx: &RequestContext, mut loaded: HabitsWithDays) -> Loaded {
+    fn new(cx: &RequestContext, loaded: HabitsWithDays) -> Loaded {
+        Loaded::at(cx.clock(), loaded)
+    }
+
+    /// The habits as seen at `clock`.
+    fn at(clock: Millis, mut loaded: HabitsWithDays) -> Loaded {
         let calendar = LocalCalendar::of(&loaded.settings);
-        let today = calendar.day_of(cx.clock());
+        let today = calendar.day_of(clock);
         Loaded {
             habits: std::mem::take(&mut loaded.habits),
             loaded,
@@ -268,9 +275,30 @@ fn award_key(habit_id: &str, day: NaiveDate, generation: u32) -> String {
     format!("habit:{habit_id}:{day}:{generation}")
 }
 
+/// The award of a habit's completion of `day`, as its view (with the completion) shows it.
+fn completion_award(view: &Habit, day: NaiveDate, generation: u32) -> AwardRequest {
+    let streak_days = view.stats.current_streak * view.record.schedule().period_days();
+    let reward = rules::habit_completed(streak_days);
+    AwardRequest {
+        key: award_key(&view.record.id, day, generation),
+        event_type: EventType::HabitCompleted,
+        reason: format!("habit completed: {} ({day})", view.record.title),
+        source_id: Some(view.record.id.clone()),
+        xp: reward.xp,
+        coins: reward.coins,
+        skill: Skill::parse(&view.record.category),
+        counters: CounterChange {
+            habit_completions: 1,
+            streak: u64::from(streak_days),
+            ..CounterChange::default()
+        },
+    }
+}
+
 /// `POST /api/habits/{id}/complete`: once per habit and day. The completion row is idempotent and
-/// the award key follows from it, so concurrent requests award once and a retry after a failure
-/// between the two lands the award.
+/// the award key follows from it, so concurrent requests award once; the row stays marked pending
+/// until the object applied the award, so a worker dying between the two leaves it to the next
+/// attempt or to the scheduled reconciliation, never lost.
 pub async fn complete(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: CompletionDay = cx.optional_json().await?;
@@ -283,43 +311,71 @@ async fn complete_habit(
     requested: Option<NaiveDate>,
 ) -> ApiResult<Awarded<Habit>> {
     let (id, day, settings) = requested_day(cx, caller, requested)?;
+    let db = cx.db()?;
     let (completion, written) =
-        habits::complete(&cx.db()?, &caller.user.id, &id, day, settings, cx.now()).await?;
+        habits::complete(&db, &caller.user.id, &id, day, settings, cx.now()).await?;
     let loaded = Loaded::new(cx, written);
     let record = loaded.active()?.clone();
     let days = loaded.days(&record.id);
     let view = loaded.view_with(record, &days);
-    let streak_days = view.stats.current_streak * view.record.schedule().period_days();
-    let reward = rules::habit_completed(streak_days);
-    let request = AwardRequest {
-        key: award_key(&view.record.id, day, completion.generation),
-        event_type: EventType::HabitCompleted,
-        reason: format!("habit completed: {} ({day})", view.record.title),
-        source_id: Some(view.record.id.clone()),
-        xp: reward.xp,
-        coins: reward.coins,
-        skill: Skill::parse(&view.record.category),
-        counters: CounterChange {
-            habit_completions: 1,
-            streak: u64::from(streak_days),
-            ..CounterChange::default()
-        },
-    };
-    content::award_once(cx, &caller.user.id, view, request).await
+    let request = completion_award(&view, day, completion.generation);
+    dev_fault(cx, "after-completion-write")?;
+    let awarded = content::award_once(cx, &caller.user.id, view, request).await?;
+    cx.after_response(habits::settled(
+        &db,
+        &caller.user.id,
+        &id,
+        day,
+        completion.generation,
+        "award",
+    )?);
+    Ok(awarded)
+}
+
+/// Where `DEV_AUTH` is on, `X-Dev-Fault: {point}` makes the request fail at `point`, as a worker
+/// dying there would: the tests show what is left is finished later.
+fn dev_fault(cx: &RequestContext, point: &str) -> ApiResult<()> {
+    if crate::config::dev_auth_enabled(&cx.env)
+        && cx.header("x-dev-fault").as_deref() == Some(point)
+    {
+        return Err(ApiError::unavailable(format!("fault injected at {point}")));
+    }
+    Ok(())
 }
 
 /// `DELETE /api/habits/{id}/complete?date=`: undoes a completion of today or yesterday with
-/// reversing ledger entries. Undoing it again changes nothing (`award: null`).
+/// reversing ledger entries, or `409 insufficient_coins` when its coins were spent (the day stays
+/// completed). Undoing it again changes nothing (`award: null`).
 pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let (id, day, settings) = requested_day(&cx, &caller, query_day(&cx, "date")?)?;
-    let (completion, written) =
-        habits::undo(&cx.db()?, &caller.user.id, &id, day, settings, cx.now()).await?;
+    let (db, user_id) = (cx.db()?, caller.user.id.as_str());
+    let completion = habits::begin_undo(&db, user_id, &id, day)
+        .await?
+        .ok_or_else(|| ApiError::not_found("completion"))?;
+    dev_fault(&cx, "after-undo-mark")?;
+    let (award, written) = if completion.undone {
+        let record = content::active_item::<Habits>(&cx, &caller).await?;
+        let written = habits::with_days_of(&db, user_id, settings, record).await?;
+        (None, written)
+    } else {
+        let generation = completion.generation;
+        let award = match reverse(&cx, user_id, award_key(&id, day, generation)).await {
+            Err(error) if error.status() == 409 => {
+                db.batch(vec![habits::settled(
+                    &db, user_id, &id, day, generation, "undo",
+                )?])
+                .await?;
+                return Err(error);
+            }
+            other => other?,
+        };
+        let written =
+            habits::undone(&db, user_id, &id, day, generation, settings, cx.now()).await?;
+        (award, written)
+    };
     let loaded = Loaded::new(&cx, written);
     let record = loaded.active()?.clone();
-    let completion = completion.ok_or_else(|| ApiError::not_found("completion"))?;
-    let original_key = award_key(&record.id, day, completion.generation);
-    let award = reverse(&cx, &caller, original_key).await?;
     let days = loaded.days(&record.id);
     ok(&Awarded {
         item: loaded.view_with(record, &days),
@@ -328,26 +384,24 @@ pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
     })
 }
 
-/// Reverses an award; `None` if it was reversed before or never landed.
+/// Reverses an award; `None` if it was reversed before or had not landed (it then never will).
 async fn reverse(
     cx: &RequestContext,
-    caller: &Caller,
+    user_id: &str,
     original_key: String,
 ) -> ApiResult<Option<AwardOutcome>> {
     let command = Command::Reverse {
         key: format!("{original_key}:undo"),
         original_key,
     };
-    match ProgressClient::for_user(cx, &caller.user.id)?
+    match ProgressClient::for_user(cx, user_id)?
         .send(&command)
-        .await
+        .await?
     {
-        Ok(Reply::Award {
+        Reply::Award {
             outcome, replayed, ..
-        }) => Ok((!replayed).then_some(outcome)),
-        Ok(other) => Err(unexpected(&other)),
-        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(error),
+        } => Ok((!replayed).then_some(outcome)),
+        other => Err(unexpected(&other)),
     }
 }
 
@@ -384,4 +438,76 @@ pub async fn history(cx: RequestContext) -> ApiResult<Response> {
         to,
         days,
     })
+}
+
+/// Finishes the completions a worker left between D1 and the user's object (it died, or the
+/// object did not answer): a pending award is applied under its key (once, whoever sends it
+/// first), a pending undo is reversed or, refused, leaves the day completed. Those written in the
+/// last minute are left to the requests still at work on them. How many were finished.
+pub async fn reconcile(env: &Env, db: &Db, now: Millis) -> ApiResult<usize> {
+    let pending = habits::pending(db, Millis(now.0.saturating_sub(60_000)), 100).await?;
+    let mut finished = 0;
+    for completion in &pending {
+        match reconcile_one(env, db, now, completion).await {
+            Ok(()) => finished += 1,
+            Err(error) => worker::console_warn!(
+                "reconcile habit {} {}: {}",
+                completion.habit_id,
+                completion.day,
+                error.message
+            ),
+        }
+    }
+    Ok(finished)
+}
+
+async fn reconcile_one(
+    env: &Env,
+    db: &Db,
+    now: Millis,
+    pending: &PendingCompletion,
+) -> ApiResult<()> {
+    let (user_id, habit_id, generation) = (&pending.user_id, &pending.habit_id, pending.generation);
+    let day = pending
+        .day
+        .parse::<NaiveDate>()
+        .map_err(|_| ApiError::internal(format!("stored day {}", pending.day)))?;
+    let settings = Settings::from_stored(pending.settings.as_deref());
+    let client = ProgressClient::in_env(env, user_id, Rc::default())?;
+    if pending.award_pending == "undo" {
+        let command = Command::Reverse {
+            key: format!("{}:undo", award_key(habit_id, day, generation)),
+            original_key: award_key(habit_id, day, generation),
+        };
+        return match client.send(&command).await {
+            Ok(_) => habits::undone(db, user_id, habit_id, day, generation, settings, now)
+                .await
+                .map(drop),
+            Err(error) if error.status() == 409 => db
+                .batch(vec![habits::settled(
+                    db, user_id, habit_id, day, generation, "undo",
+                )?])
+                .await
+                .map(drop),
+            Err(error) => Err(error),
+        };
+    }
+    let loaded = Loaded::at(
+        now,
+        habits::find_with_days(db, user_id, settings, habit_id).await?,
+    );
+    let record = loaded
+        .habits
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("habit"))?;
+    let days = loaded.days(habit_id);
+    let view = loaded.view_with(record, &days);
+    let request = completion_award(&view, day, generation);
+    client.send(&Command::Award { request }).await?;
+    db.batch(vec![habits::settled(
+        db, user_id, habit_id, day, generation, "award",
+    )?])
+    .await?;
+    Ok(())
 }

@@ -13,6 +13,8 @@ struct Health {
     status: &'static str,
     version: &'static str,
     schema: SchemaStatus,
+    /// Configuration an operator should fix (the worker runs, with the unsafe part off).
+    problems: Vec<&'static str>,
 }
 
 pub async fn get(cx: RequestContext) -> ApiResult<Response> {
@@ -25,8 +27,14 @@ pub async fn get(cx: RequestContext) -> ApiResult<Response> {
             schema.applied, schema.expected
         )));
     }
+    let problems = crate::config::problems(&cx.env);
     ok(&Health {
-        status: "ok",
+        status: if problems.is_empty() {
+            "ok"
+        } else {
+            "misconfigured"
+        },
+        problems,
         version: VERSION,
         schema,
     })

@@ -15,6 +15,7 @@ mod openapi;
 mod progress;
 mod quests;
 mod rewards;
+pub mod scheduled;
 mod settings;
 mod sync;
 mod tokens;

@@ -340,8 +340,10 @@ pub async fn push(mut cx: RequestContext) -> ApiResult<Response> {
     ok(&Pushed { results })
 }
 
-/// One operation, or the first result of its key. The result is recorded under the key
-/// (namespaced apart from the header's keys) unless the server failed, so a retry may succeed.
+/// One operation, or the first result of its key. Only a success is recorded under the key
+/// (namespaced apart from the header's keys): a refusal (a rate limit, a conflict, a server
+/// failure) is what a retry must be free to try again, and no operation that answers a secret
+/// reaches here (`OperationPath`).
 async fn apply_once(
     cx: &RequestContext,
     caller: &Caller,
@@ -400,7 +402,7 @@ async fn apply_once(
     } else {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
-    if status < 500 {
+    if (200..300).contains(&status) {
         let record = idempotency::record(
             &db,
             &caller.user.id,

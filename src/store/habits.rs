@@ -306,6 +306,33 @@ pub struct Completion {
     pub undone: bool,
 }
 
+fn completion_of(result: Option<&D1Result>) -> ApiResult<Option<Completion>> {
+    let row = match result {
+        Some(result) => result.results::<CompletionRow>()?.into_iter().next(),
+        None => None,
+    };
+    Ok(row.map(|row| Completion {
+        generation: row.generation,
+        undone: row.undone_at.is_some(),
+    }))
+}
+
+fn read_completion(
+    db: &Db,
+    user_id: &str,
+    habit_id: &str,
+    day: NaiveDate,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(query!(
+        db,
+        "select generation, undone_at from habit_completions
+          where habit_id = ?1 and day = ?2 and user_id = ?3",
+        habit_id,
+        day.to_string(),
+        user_id
+    )?)
+}
+
 /// Runs `write` on a completion row, logs a change of the habit if it changed one, and reads the
 /// row back with the habit and its completed days, in one batch: the route needs no read before
 /// its write (the user's settings come with the credential).
@@ -322,14 +349,7 @@ async fn write_completion(
         .batch(vec![
             write,
             log_change(db, user_id, Habits::ENTITY, habit_id, "upsert", now)?,
-            query!(
-                db,
-                "select generation, undone_at from habit_completions
-                  where habit_id = ?1 and day = ?2 and user_id = ?3",
-                habit_id,
-                day.to_string(),
-                user_id
-            )?,
+            read_completion(db, user_id, habit_id, day)?,
             content::select::<Habits>(db, user_id, habit_id)?,
             query!(
                 db,
@@ -340,14 +360,6 @@ async fn write_completion(
             )?,
         ])
         .await?;
-    let row = match results.get(2) {
-        Some(result) => result.results::<CompletionRow>()?.into_iter().next(),
-        None => None,
-    };
-    let completion = row.map(|row| Completion {
-        generation: row.generation,
-        undone: row.undone_at.is_some(),
-    });
     let loaded = HabitsWithDays {
         habits: match results.get(3) {
             Some(result) => result.results::<HabitRecord>()?,
@@ -356,12 +368,13 @@ async fn write_completion(
         settings,
         days: read_days(results.get(4))?,
     };
-    Ok((completion, loaded))
+    Ok((completion_of(results.get(2))?, loaded))
 }
 
 /// Records the completion of an active habit on `day`, and reads the habit back with its days.
 /// Completing a completed day changes nothing; completing an undone one starts its next
-/// generation. `404` for a habit that is not the user's or not active.
+/// generation. Either way the award is pending until `settled`. `404` for a habit that is not the
+/// user's or not active.
 pub async fn complete(
     db: &Db,
     user_id: &str,
@@ -373,11 +386,12 @@ pub async fn complete(
     let now = now.to_rfc3339();
     let upsert = query!(
         db,
-        "insert into habit_completions (habit_id, day, user_id, created_at)
-         select ?1, ?2, ?3, ?4
+        "insert into habit_completions (habit_id, day, user_id, created_at, award_pending)
+         select ?1, ?2, ?3, ?4, 'award'
           where exists (select 1 from habits where id = ?1 and user_id = ?3 and is_active = 1)
          on conflict (habit_id, day) do update
-           set generation = generation + 1, undone_at = null, created_at = excluded.created_at
+           set generation = generation + 1, undone_at = null, created_at = excluded.created_at,
+               award_pending = 'award'
            where undone_at is not null",
         habit_id,
         day.to_string(),
@@ -392,28 +406,120 @@ pub async fn complete(
     Ok((completion, loaded))
 }
 
-/// Undoes the completion of `day` of an active habit, and reads the habit back with its days;
-/// the completion is `None` if the day was never completed.
-pub async fn undo(
+/// Marks the completed `day` of an active habit as being undone (it stays completed until
+/// `undone`, or until the reversal is refused and the mark `settled`): the day's completion, or
+/// `None` if it was never completed. `404` for a habit that is not the user's or not active.
+pub async fn begin_undo(
     db: &Db,
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
-    settings: Settings,
-    now: Millis,
-) -> ApiResult<(Option<Completion>, HabitsWithDays)> {
-    let now = now.to_rfc3339();
-    let update = query!(
+) -> ApiResult<Option<Completion>> {
+    let mark = query!(
         db,
-        "update habit_completions set undone_at = ?4
+        "update habit_completions set award_pending = 'undo'
           where habit_id = ?1 and day = ?2 and user_id = ?3 and undone_at is null
             and exists (select 1 from habits where id = ?1 and user_id = ?3 and is_active = 1)",
         habit_id,
         day.to_string(),
+        user_id
+    )?;
+    let results = db
+        .batch(vec![
+            mark,
+            read_completion(db, user_id, habit_id, day)?,
+            content::select::<Habits>(db, user_id, habit_id)?,
+        ])
+        .await?;
+    let active = match results.get(2) {
+        Some(result) => result.results::<HabitRecord>()?,
+        None => Vec::new(),
+    }
+    .first()
+    .is_some_and(|habit| habit.is_active);
+    if !active {
+        return Err(ApiError::not_found("habit"));
+    }
+    completion_of(results.get(1))
+}
+
+/// The object took the award of `generation` back: the day is undone. Reads the habit back with
+/// its days.
+pub async fn undone(
+    db: &Db,
+    user_id: &str,
+    habit_id: &str,
+    day: NaiveDate,
+    generation: u32,
+    settings: Settings,
+    now: Millis,
+) -> ApiResult<HabitsWithDays> {
+    let now = now.to_rfc3339();
+    let update = query!(
+        db,
+        "update habit_completions set undone_at = ?5, award_pending = null
+          where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
+            and award_pending = 'undo'",
+        habit_id,
+        day.to_string(),
         user_id,
+        generation,
         &now
     )?;
-    write_completion(db, user_id, habit_id, day, update, settings, &now).await
+    let (_, loaded) = write_completion(db, user_id, habit_id, day, update, settings, &now).await?;
+    Ok(loaded)
+}
+
+/// The statement that settles a completion's award (`pending` 'award' once the object applied
+/// it, 'undo' once it refused the reversal): the row no longer waits for the object.
+pub fn settled(
+    db: &Db,
+    user_id: &str,
+    habit_id: &str,
+    day: NaiveDate,
+    generation: u32,
+    pending: &str,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(query!(
+        db,
+        "update habit_completions set award_pending = null
+          where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
+            and award_pending = ?5",
+        habit_id,
+        day.to_string(),
+        user_id,
+        generation,
+        pending
+    )?)
+}
+
+/// A completion the user's object may not have settled, for the reconciliation.
+#[derive(Debug, Deserialize)]
+pub struct PendingCompletion {
+    pub user_id: String,
+    pub habit_id: String,
+    pub day: String,
+    pub generation: u32,
+    pub award_pending: String,
+    /// The user's stored settings (their calendar).
+    pub settings: Option<String>,
+}
+
+/// Completions left pending since before `before` (a worker died between D1 and the object),
+/// oldest first.
+pub async fn pending(db: &Db, before: Millis, limit: u32) -> ApiResult<Vec<PendingCompletion>> {
+    Ok(query!(
+        db,
+        "select c.user_id, c.habit_id, c.day, c.generation, c.award_pending, u.settings
+           from habit_completions c join users u on u.id = c.user_id
+          where c.award_pending is not null and c.created_at < ?1
+          order by c.created_at limit ?2",
+        before.to_rfc3339(),
+        limit
+    )?
+    .all_in(db)
+    .await?
+    .results::<PendingCompletion>()?)
 }
 
 /// A day's completion of a habit, with the habit's title and category: the export's history.

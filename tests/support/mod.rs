@@ -136,10 +136,12 @@ impl Worker {
             "--inspector-port".into(),
             inspector_port.to_string(),
             "--show-interactive-dev-session=false".into(),
+            // `GET /__scheduled` runs the Cron Trigger's handler (`Worker::run_scheduled`).
+            "--test-scheduled".into(),
             "--persist-to".into(),
             state.display().to_string(),
             "--var".into(),
-            "ENVIRONMENT:test".into(),
+            "ENVIRONMENT:development".into(),
             "--var".into(),
             format!("DEV_AUTH:{}", if options.dev_auth { "on" } else { "off" }),
         ];
@@ -173,6 +175,22 @@ impl Worker {
         }
         panic!(
             "the worker did not answer within {limit:?}; log:\n{}",
+            self.log_text()
+        );
+    }
+
+    /// Runs the Cron Trigger's handler once, as the schedule would, and waits for it to finish.
+    pub fn run_scheduled(&self) {
+        let url = format!("{}/__scheduled?cron=*/5+*+*+*+*", self.base);
+        let status = match ureq::get(&url).call() {
+            Ok(response) => response.status(),
+            Err(ureq::Error::Status(status, _)) => status,
+            Err(error) => panic!("GET /__scheduled: {error}"),
+        };
+        assert_eq!(
+            status,
+            200,
+            "the scheduled handler failed; log:\n{}",
             self.log_text()
         );
     }

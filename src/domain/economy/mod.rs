@@ -2,10 +2,12 @@
 //! reversal) in, the ledger movements, the new state and the outcome out. The `UserProgress`
 //! Durable Object persists what this decides.
 //!
-//! Invariants: balances never go below zero (a movement that would is refused, except a
-//! reversal, which takes back at most what is left); totals always equal the sum of the ledger;
-//! an achievement unlocks once and its reward lands in the same outcome as the action that earned it.
-//! A refused request is not recorded, so the same key may succeed once the balance allows.
+//! Invariants: balances never go below zero (a movement that would is refused, a reversal
+//! included: it takes back the whole award or nothing, so coins spent are never more than coins
+//! earned net of reversals); totals always equal the sum of the ledger; an achievement unlocks
+//! once and its reward lands in the same outcome as the action that earned it; a reversal that
+//! arrives before its award voids the award's key, so the late award lands as nothing. A refused
+//! request is not recorded, so the same key may succeed once the balance allows.
 
 pub mod achievements;
 pub mod levels;
@@ -242,54 +244,93 @@ pub fn apply(state: &ProgressState, request: &AwardRequest) -> Result<Effects, R
     })
 }
 
-/// Takes back an earlier award: reversing movements for what is left of it (a balance spent
-/// meanwhile is not driven below zero), its skill XP and its counters. Achievements stay.
-/// Returns the reversal as a request of its own (to record under `key`) and its effects.
+/// What reversing an award decided: the reversal, to record under its own key, and its effects;
+/// and when the award has not landed (yet), the void award to record under the award's key, so
+/// that the award, arriving after its reversal, replays as nothing instead of landing for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reversal {
+    pub request: AwardRequest,
+    pub effects: Effects,
+    pub voided: Option<AwardRequest>,
+}
+
+/// Takes back an earlier award whole: its XP, coins, skill XP and counters (achievements stay).
+/// Refused when a balance no longer holds what the award paid (its coins were spent), so an undo
+/// can never leave coins that were earned by nothing. `original` is `None` when the award of
+/// `original_key` has not landed: the reversal then moves nothing and voids that key.
 pub fn reverse(
     state: &ProgressState,
-    original: &AwardRequest,
+    original: Option<&AwardRequest>,
+    original_key: &str,
     key: &str,
-) -> (AwardRequest, Effects) {
-    let xp_back = original
-        .xp
-        .max(0)
-        .min(i64::try_from(state.xp).unwrap_or(i64::MAX));
-    let coins_back = original
-        .coins
-        .max(0)
-        .min(i64::try_from(state.coins).unwrap_or(i64::MAX));
+) -> Result<Reversal, Refusal> {
+    let Some(original) = original else {
+        let nothing = |key: &str, reason: String| AwardRequest {
+            key: key.to_owned(),
+            event_type: EventType::Reversal,
+            reason,
+            source_id: None,
+            xp: 0,
+            coins: 0,
+            skill: None,
+            counters: CounterChange::default(),
+        };
+        let level = level_of(state.xp);
+        return Ok(Reversal {
+            request: nothing(key, format!("reversal of {original_key}, before it landed")),
+            effects: Effects {
+                movements: Vec::new(),
+                state: state.clone(),
+                outcome: AwardOutcome {
+                    xp: 0,
+                    coins: 0,
+                    level_before: level,
+                    level_after: level,
+                    achievements: Vec::new(),
+                },
+            },
+            voided: Some(nothing(original_key, format!("voided by {key}"))),
+        });
+    };
+    let (xp_back, coins_back) = (-original.xp.max(0), -original.coins.max(0));
+    let xp = apply_amount(state.xp, xp_back).ok_or(Refusal::InsufficientXp)?;
+    let coins = apply_amount(state.coins, coins_back).ok_or(Refusal::InsufficientCoins)?;
     let mut next = state.clone();
-    next.xp -= xp_back.unsigned_abs();
-    next.coins -= coins_back.unsigned_abs();
+    next.xp = xp;
+    next.coins = coins;
     if let Some(skill) = original.skill {
         let skill_xp = next.skills.entry(skill).or_default();
         *skill_xp = skill_xp.saturating_sub(xp_back.unsigned_abs());
     }
     next.counters = next.counters.subtract(&original.counters);
-    let reversal = AwardRequest {
+    let request = AwardRequest {
         key: key.to_owned(),
         event_type: EventType::Reversal,
         reason: format!("reversal of {}", original.reason),
         source_id: original.source_id.clone(),
-        xp: -xp_back,
-        coins: -coins_back,
+        xp: xp_back,
+        coins: coins_back,
         skill: original.skill,
         counters: CounterChange::default(),
     };
     let mut movements = Vec::new();
-    push_movements(&mut movements, &reversal, -xp_back, -coins_back, &next);
+    push_movements(&mut movements, &request, xp_back, coins_back, &next);
     let effects = Effects {
         movements,
         outcome: AwardOutcome {
-            xp: -xp_back,
-            coins: -coins_back,
+            xp: xp_back,
+            coins: coins_back,
             level_before: level_of(state.xp),
             level_after: level_of(next.xp),
             achievements: Vec::new(),
         },
         state: next,
     };
-    (reversal, effects)
+    Ok(Reversal {
+        request,
+        effects,
+        voided: None,
+    })
 }
 
 fn push_movements(

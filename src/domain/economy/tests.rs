@@ -11,6 +11,8 @@ struct Book {
     state: ProgressState,
     ledger: Vec<Movement>,
     applied: BTreeMap<String, AwardOutcome>,
+    /// The requests that landed, by key (what a reversal takes back).
+    requests: BTreeMap<String, AwardRequest>,
 }
 
 impl Book {
@@ -23,6 +25,7 @@ impl Book {
         self.state = effects.state;
         self.applied
             .insert(request.key.clone(), effects.outcome.clone());
+        self.requests.insert(request.key.clone(), request.clone());
         Ok(effects.outcome)
     }
 
@@ -133,23 +136,132 @@ fn a_spend_beyond_the_balance_is_refused_and_changes_nothing() {
 }
 
 #[test]
-fn a_reversal_takes_back_the_award_but_never_below_zero() {
+fn a_reversal_takes_back_the_whole_award_but_keeps_its_achievement() {
+    let mut book = Book::default();
+    let original = habit("h1", 1);
+    book.award(&original).expect("award");
+    let reversal = reverse(&book.state, Some(&original), "h1", "undo:h1").expect("reverses");
+    let effects = reversal.effects;
+    assert_eq!(effects.state.xp, 10, "the achievement's 10 XP stays");
+    assert_eq!(effects.state.coins, 5, "the achievement's 5 coins stay");
+    assert_eq!((effects.outcome.xp, effects.outcome.coins), (-10, -2));
+    assert_eq!(effects.state.counters.habit_completions, 0);
+    assert_eq!(effects.state.skills[&Skill::Health], 0);
+    assert_eq!(reversal.voided, None);
+    assert_eq!(reversal.request.key, "undo:h1");
+    assert!(
+        effects
+            .movements
+            .iter()
+            .all(|m| m.event_type == EventType::Reversal && m.key == "undo:h1")
+    );
+    assert_eq!(
+        effects
+            .movements
+            .iter()
+            .map(|m| m.amount)
+            .collect::<Vec<_>>(),
+        [-10, -2]
+    );
+}
+
+#[test]
+fn a_reversal_of_an_award_whose_coins_were_spent_is_refused() {
     let mut book = Book::default();
     let original = habit("h1", 1);
     book.award(&original).expect("award");
     book.award(&award("spend", 0, -6)).expect("spend");
     assert_eq!(book.state.coins, 1);
-    let (_, effects) = reverse(&book.state, &original, "undo:h1");
-    assert_eq!(effects.state.xp, 10, "the achievement's 10 XP stays");
-    assert_eq!(effects.state.coins, 0, "only the 1 coin left is taken back");
-    assert_eq!(effects.outcome.coins, -1);
-    assert_eq!(effects.state.counters.habit_completions, 0);
-    assert_eq!(effects.state.skills[&Skill::Health], 0);
-    assert!(
-        effects
-            .movements
-            .iter()
-            .all(|m| m.event_type == EventType::Reversal)
+    assert_eq!(
+        reverse(&book.state, Some(&original), "h1", "undo"),
+        Err(Refusal::InsufficientCoins)
+    );
+    book.award(&award("claim", -15, 0)).expect("claim");
+    assert_eq!(
+        reverse(&book.state, Some(&award("x", 10, 0)), "x", "undo"),
+        Err(Refusal::InsufficientXp)
+    );
+}
+
+#[test]
+fn a_reversal_before_its_award_moves_nothing_and_voids_the_award_key() {
+    let state = apply(&ProgressState::default(), &award("seed", 120, 3))
+        .expect("seed")
+        .state;
+    let reversal = reverse(&state, None, "habit:h:1", "habit:h:1:undo").expect("reverses");
+    assert!(reversal.effects.movements.is_empty());
+    assert_eq!(reversal.effects.state, state);
+    assert_eq!(
+        (reversal.effects.outcome.xp, reversal.effects.outcome.coins),
+        (0, 0)
+    );
+    assert_eq!(
+        (
+            reversal.effects.outcome.level_before,
+            reversal.effects.outcome.level_after
+        ),
+        (2, 2)
+    );
+    let voided = reversal.voided.expect("voided");
+    assert_eq!(voided.key, "habit:h:1");
+    assert_eq!((voided.xp, voided.coins), (0, 0));
+    assert_eq!(reversal.request.key, "habit:h:1:undo");
+}
+
+#[test]
+fn counters_move_by_the_award_and_back_by_its_reversal() {
+    let change = CounterChange {
+        habit_completions: 2,
+        goals_completed: 3,
+        quests_completed: 4,
+        focus_minutes: 5,
+        books_finished: 6,
+        workouts_logged: 7,
+        streak: 9,
+    };
+    let start = Counters {
+        habit_completions: 10,
+        best_streak: 4,
+        goals_completed: 20,
+        quests_completed: 30,
+        focus_minutes: 40,
+        books_finished: 50,
+        workouts_logged: 60,
+    };
+    let added = start.add(&change);
+    assert_eq!(
+        added,
+        Counters {
+            habit_completions: 12,
+            best_streak: 9,
+            goals_completed: 23,
+            quests_completed: 34,
+            focus_minutes: 45,
+            books_finished: 56,
+            workouts_logged: 67,
+        }
+    );
+    assert_eq!(
+        added.subtract(&change),
+        Counters {
+            best_streak: 9,
+            ..start
+        },
+        "a best streak, once reached, stays"
+    );
+    assert_eq!(
+        Counters::default().subtract(&change),
+        Counters::default(),
+        "never below zero"
+    );
+    assert_eq!(
+        start
+            .add(&CounterChange {
+                streak: 2,
+                ..CounterChange::default()
+            })
+            .best_streak,
+        4
     );
 }
 
@@ -219,11 +331,54 @@ mod properties {
                 let _ = book.award(request);
             }
             let original = &requests[undo % requests.len()];
-            let (_, effects) = reverse(&book.state, original, "undo");
-            book.ledger.extend(effects.movements);
-            book.state = effects.state;
+            if let Ok(reversal) = reverse(&book.state, Some(original), &original.key, "undo") {
+                book.ledger.extend(reversal.effects.movements);
+                book.state = reversal.effects.state;
+            }
             prop_assert_eq!(book.sum(Currency::Xp), book.state.xp as i64);
             prop_assert_eq!(book.sum(Currency::Coins), book.state.coins as i64);
+        }
+
+        /// Completions, their undos (delivered before or after them) and redemptions in any
+        /// order, as the object applies them: coins redeemed never exceed coins earned net of
+        /// reversals, and a completion undone (in either order) earns nothing.
+        #[test]
+        fn coins_redeemed_never_exceed_coins_earned_net_of_reversals(operations in proptest::collection::vec((0u8..3, 0usize..6, 1i64..12), 0..80)) {
+            let mut book = Book::default();
+            let mut undone = std::collections::BTreeSet::new();
+            for (kind, habit_index, cost) in operations {
+                let key = format!("habit:{habit_index}");
+                match kind {
+                    0 => { let _ = book.award(&habit(&key, 1)); }
+                    1 => {
+                        let undo_key = format!("{key}:undo");
+                        if book.applied.contains_key(&undo_key) {
+                            continue;
+                        }
+                        let original = book.requests.get(&key).cloned();
+                        if let Ok(reversal) = reverse(&book.state, original.as_ref(), &key, &undo_key) {
+                            book.ledger.extend(reversal.effects.movements);
+                            book.state = reversal.effects.state;
+                            book.applied.insert(undo_key, reversal.effects.outcome.clone());
+                            if let Some(voided) = reversal.voided {
+                                book.applied.insert(voided.key, reversal.effects.outcome);
+                            }
+                            undone.insert(key);
+                        }
+                    }
+                    _ => { let _ = book.award(&AwardRequest { event_type: EventType::RewardRedeemed, ..award(&format!("redeem-{}", book.ledger.len()), 0, -cost) }); }
+                }
+                let by = |event: EventType| -> i64 {
+                    book.ledger.iter().filter(|m| m.currency == Currency::Coins && m.event_type == event).map(|m| m.amount).sum()
+                };
+                let earned = by(EventType::HabitCompleted) + by(EventType::Achievement);
+                let reversed = -by(EventType::Reversal);
+                let redeemed = -by(EventType::RewardRedeemed);
+                prop_assert!(redeemed <= earned - reversed);
+                prop_assert_eq!(book.state.coins as i64, earned - reversed - redeemed);
+            }
+            let live = book.requests.keys().filter(|key| key.starts_with("habit:") && !undone.contains(*key)).count() as u64;
+            prop_assert_eq!(book.state.counters.habit_completions, live);
         }
     }
 }
