@@ -3,6 +3,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use worker::{Date, Env, KvStore, Request};
 
@@ -158,22 +159,41 @@ impl RequestContext {
         ))
     }
 
-    /// The body as `T`: it must be declared `application/json`, at most 64 KiB (checked from
-    /// `Content-Length` before reading, and again after), and parse without unknown fields.
+    /// The body as `T`: it must be declared `application/json`, at most 64 KiB (refused from
+    /// `Content-Length` before reading, and by a reader that stops at the limit), and parse
+    /// without unknown fields. Only once the caller is known: an anonymous request is `401`
+    /// before a byte of its body is read.
     pub async fn json<T: DeserializeOwned>(&mut self) -> ApiResult<T> {
-        self.require_json_type()?;
-        self.read_body().await?;
-        parse_json_body(&self.raw_body)
+        self.require_caller()?;
+        self.public_json().await
     }
 
     /// As `json`, for a body that may be left out: no body is `T::default()`.
     pub async fn optional_json<T: DeserializeOwned + Default>(&mut self) -> ApiResult<T> {
+        self.require_caller()?;
         self.read_body().await?;
         if self.raw_body.iter().all(u8::is_ascii_whitespace) {
             return Ok(T::default());
         }
         self.require_json_type()?;
         parse_json_body(&self.raw_body)
+    }
+
+    /// As `json`, for the one route whose body comes before any caller: the dev sign-in.
+    pub async fn public_json<T: DeserializeOwned>(&mut self) -> ApiResult<T> {
+        self.require_json_type()?;
+        self.read_body().await?;
+        parse_json_body(&self.raw_body)
+    }
+
+    fn require_caller(&self) -> ApiResult<()> {
+        if self.facts.borrow().user_id.is_none() {
+            return Err(ApiError::new(
+                ErrorKind::Unauthorized,
+                "sign in first: no body is read before its caller is known",
+            ));
+        }
+        Ok(())
     }
 
     fn require_json_type(&self) -> ApiResult<()> {
@@ -191,6 +211,8 @@ impl RequestContext {
         Ok(())
     }
 
+    /// Reads the body up to the limit and no further: a body without `Content-Length`
+    /// (chunked) is refused as soon as it passes 64 KiB, not read whole into memory first.
     async fn read_body(&mut self) -> ApiResult<()> {
         let declared_length = self
             .request
@@ -200,7 +222,19 @@ impl RequestContext {
         if declared_length.is_some_and(|length| length > MAX_JSON_BODY_BYTES) {
             return Err(body_too_large());
         }
-        self.raw_body = self.request.bytes().await?;
+        if self.request.inner().body().is_none() {
+            return Ok(());
+        }
+        let mut stream = self.request.stream()?;
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if body.len() + chunk.len() > MAX_JSON_BODY_BYTES {
+                return Err(body_too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        self.raw_body = body;
         Ok(())
     }
 }

@@ -214,7 +214,7 @@ pub async fn dev_sign_in(mut cx: RequestContext) -> ApiResult<Response> {
     if !config::dev_auth_enabled(&cx.env) {
         return Err(crate::http::router::no_route(&cx.request.path()));
     }
-    let body: DevSignIn = cx.json().await?;
+    let body: DevSignIn = cx.public_json().await?;
     let name = body.display_name();
     let (view, session_cookie) = auth::start_session(
         &cx,

@@ -184,8 +184,7 @@ async fn start_session(
     }
 }
 
-async fn act(cx: RequestContext, action: FocusAction) -> ApiResult<Response> {
-    let caller = auth::authenticate(&cx).await?;
+async fn act(cx: RequestContext, caller: Caller, action: FocusAction) -> ApiResult<Response> {
     let now = cx.clock();
     let row = match active(&cx, &caller, now).await? {
         Ok(row) => row,
@@ -217,17 +216,21 @@ async fn act(cx: RequestContext, action: FocusAction) -> ApiResult<Response> {
 }
 
 pub async fn pause(cx: RequestContext) -> ApiResult<Response> {
-    act(cx, FocusAction::Pause).await
+    let caller = auth::authenticate(&cx).await?;
+    act(cx, caller, FocusAction::Pause).await
 }
 
 pub async fn resume(cx: RequestContext) -> ApiResult<Response> {
-    act(cx, FocusAction::Resume).await
+    let caller = auth::authenticate(&cx).await?;
+    act(cx, caller, FocusAction::Resume).await
 }
 
 pub async fn end(mut cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
     let body: EndFocus = cx.optional_json().await?;
     act(
         cx,
+        caller,
         FocusAction::End {
             abandon: body.abandon,
         },
