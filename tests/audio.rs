@@ -231,10 +231,11 @@ fn tracks_are_private_and_the_library_is_everyones() {
     let shared_path = format!("/api/audio/{}", id_of(&shared));
     let played = other.client.get(&shared_path);
     assert_eq!(played.status, 200);
+    let caching = played.header("cache-control").unwrap_or_default();
+    assert!(caching.contains("immutable"), "{caching}");
     assert!(
-        played
-            .header("cache-control")
-            .is_some_and(|c| c.contains("immutable"))
+        caching.starts_with("private") && !caching.contains("public"),
+        "an authenticated response is never for shared caches: {caching}"
     );
     let listed = other.client.get("/api/audio").expect_data(200);
     assert!(

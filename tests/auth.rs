@@ -74,6 +74,20 @@ fn sign_in_via(provider: &str, plan: Value) -> (Client, Reply) {
     (browser, reply)
 }
 
+/// A `redirect_to` outside ASCII comes back percent-encoded, the way the browser asked for it,
+/// never as raw UTF-8 bytes a browser reads as Latin-1.
+#[test]
+fn a_non_ascii_redirect_target_comes_back_percent_encoded() {
+    let mut browser = worker().client();
+    let (authorize_url, state) = begin(&mut browser, "google", "/%E4%BD%A0?tab=%C3%A9");
+    let email = unique_email("unicode-redirect");
+    oidc().plan(&state, json!({"sub": format!("u-{email}"), "email": email}));
+    let reply = browser.get(&authorize(&authorize_url));
+    assert_eq!(reply.status, 302, "{}", reply.text);
+    assert_eq!(reply.header("location"), Some("/%E4%BD%A0?tab=%C3%A9"));
+    assert!(session_cookie(&reply).is_some());
+}
+
 /// Creates an API token through a signed-in browser and returns the secret.
 fn create_token(browser: &mut Client, csrf: &str) -> String {
     browser

@@ -244,7 +244,12 @@ fn a_chunked_body_is_read_only_for_a_caller_and_only_up_to_the_limit() {
     assert_eq!(chunked_post("/api/goals", &[], big.as_bytes()), 401);
     let mut me = support::Owner::new("chunked");
     let token = me
-        .write("POST", "/api/tokens", Some(&json!({"name": "chunks"})), None)
+        .write(
+            "POST",
+            "/api/tokens",
+            Some(&json!({"name": "chunks"})),
+            None,
+        )
         .expect_data(201)["token"]
         .as_str()
         .expect("token")

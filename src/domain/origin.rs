@@ -51,11 +51,17 @@ pub fn parse_redirect_target(
     }
     if target.starts_with('/') {
         // `//host` and `/\host` are protocol-relative URLs to browsers: another site.
-        return if target.starts_with("//") {
-            Err(REFUSED.into())
-        } else {
-            Ok(target.to_owned())
-        };
+        if target.starts_with("//") {
+            return Err(REFUSED.into());
+        }
+        // Resolved as a browser would, so the `Location` carries it percent-encoded: ASCII only,
+        // never raw UTF-8 that a browser reads as Latin-1.
+        let base = Url::parse("https://redirect.invalid/").map_err(|_| REFUSED.to_owned())?;
+        let url = base.join(target).map_err(|_| REFUSED.to_owned())?;
+        if url.origin() != base.origin() {
+            return Err(REFUSED.into());
+        }
+        return Ok(url[url::Position::BeforePath..].to_owned());
     }
     let url = Url::parse(target).map_err(|_| REFUSED.to_owned())?;
     let origin = origin_of(&url).ok_or_else(|| REFUSED.to_owned())?;
@@ -99,6 +105,25 @@ mod tests {
             Ok("/app/today?x=1".into())
         );
         assert_eq!(parse_redirect_target("", &allowed(), own), Ok("/".into()));
+    }
+
+    #[test]
+    fn a_redirect_target_is_percent_encoded_ascii() {
+        let own = "https://api.example.org";
+        for (target, expected) in [
+            ("/你", "/%E4%BD%A0"),
+            ("/%E4%BD%A0", "/%E4%BD%A0"),
+            ("/caf\u{e9}?q=\u{e9}#\u{e9}", "/caf%C3%A9?q=%C3%A9#%C3%A9"),
+            ("/a b", "/a%20b"),
+            ("/a/./b/../c", "/a/c"),
+        ] {
+            let parsed = parse_redirect_target(target, &allowed(), own).expect(target);
+            assert_eq!(parsed, expected);
+            assert!(parsed.is_ascii());
+        }
+        let absolute =
+            parse_redirect_target("https://app.example.org/ünï", &allowed(), own).expect("allowed");
+        assert_eq!(absolute, "https://app.example.org/%C3%BCn%C3%AF");
     }
 
     #[test]

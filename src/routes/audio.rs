@@ -222,7 +222,8 @@ pub async fn download(cx: RequestContext) -> ApiResult<Response> {
     headers.set(
         "cache-control",
         match track.scope {
-            Scope::Library => "public, max-age=31536000, immutable",
+            // Private: the response is authenticated, so no shared cache may keep it for others.
+            Scope::Library => "private, max-age=31536000, immutable",
             Scope::User => "private, max-age=0, must-revalidate",
         },
     )?;

@@ -187,6 +187,11 @@ async fn complete_sign_in(cx: &RequestContext) -> ApiResult<Response> {
     )
     .map_err(|problem| refused(&problem))?;
 
+    // Every header but the cookie is set before the session row is written: nothing may fail
+    // after it (the target is percent-encoded ASCII, `parse_redirect_target`).
+    let headers = Headers::new();
+    headers.set("location", &pending.redirect_to)?;
+    headers.set("referrer-policy", "no-referrer")?;
     let (_, session_cookie) = auth::start_session(
         cx,
         &VouchedIdentity {
@@ -198,9 +203,6 @@ async fn complete_sign_in(cx: &RequestContext) -> ApiResult<Response> {
         },
     )
     .await?;
-    let headers = Headers::new();
-    headers.set("location", &pending.redirect_to)?;
-    headers.set("referrer-policy", "no-referrer")?;
     headers.append("set-cookie", &session_cookie)?;
     headers.append("set-cookie", &cookie::clear(PRE_AUTH_COOKIE))?;
     Ok(Response::builder()
