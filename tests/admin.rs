@@ -437,3 +437,74 @@ fn disabling_a_user_cuts_their_session_token_and_socket_at_once() {
         .expect_error(401, "unauthorized");
     assert_token_refused(&token);
 }
+
+/// No admin can lock everyone out: an admin neither demotes nor disables themselves, and two
+/// admins demoting each other at once leave one of them an admin.
+#[test]
+fn the_last_enabled_admin_cannot_be_demoted_or_disabled() {
+    let (first, second) = ("lockout-one@example.org", "lockout-two@example.org");
+    let mut options = WorkerOptions::default();
+    options
+        .vars
+        .push(("ADMIN_EMAILS".into(), format!("{first},{second}")));
+    let worker = Worker::start("admin-lockout", options);
+    let mut one = Owner::on(&worker, first);
+    let mut two = Owner::on(&worker, second);
+    let (one_id, two_id) = (id_of(&mut one), id_of(&mut two));
+    for body in [json!({"role": "user"}), json!({"disabled": true})] {
+        let refused = one
+            .write(
+                "PATCH",
+                &format!("/api/admin/users/{one_id}"),
+                Some(&body),
+                None,
+            )
+            .expect_error(409, "conflict");
+        assert!(
+            refused["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("themselves"))
+        );
+    }
+    // Each demotes the other at the same moment: one wins, the other is refused.
+    let replies = support::burst(|| {
+        std::thread::scope(|scope| {
+            let a = scope.spawn(|| {
+                let mut tab = Owner {
+                    client: one.client.burst_tab(),
+                    csrf: one.csrf.clone(),
+                };
+                tab.write(
+                    "PATCH",
+                    &format!("/api/admin/users/{two_id}"),
+                    Some(&json!({"role": "user"})),
+                    None,
+                )
+            });
+            let b = scope.spawn(|| {
+                let mut tab = Owner {
+                    client: two.client.burst_tab(),
+                    csrf: two.csrf.clone(),
+                };
+                tab.write(
+                    "PATCH",
+                    &format!("/api/admin/users/{one_id}"),
+                    Some(&json!({"disabled": true})),
+                    None,
+                )
+            });
+            [a.join().expect("a"), b.join().expect("b")]
+        })
+    });
+    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
+    assert!(
+        statuses == [200, 409]
+            || statuses == [200, 403]
+            || statuses == [409, 200]
+            || statuses == [401, 200],
+        "exactly one change lands: {statuses:?} {replies:?}"
+    );
+    let admins = worker.d1("select count(*) as n from users where role = 'admin' and disabled = 0");
+    assert_eq!(admins[0]["n"], 1, "one enabled admin remains");
+    worker.stop();
+}

@@ -7,10 +7,10 @@ use worker::Response;
 use crate::auth::{self, Caller};
 use crate::domain::economy::view::{Claim, ProgressView};
 use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType};
-use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::id::parse_path_id;
 use crate::domain::time::Millis;
-use crate::domain::user::{User, UserPatch};
+use crate::domain::user::{Role, User, UserPatch};
 use crate::http::{RequestContext, ok};
 use crate::progress::client::{ProgressClient, unexpected};
 use crate::progress::protocol::{Command, Reply};
@@ -60,11 +60,24 @@ pub async fn update_user(mut cx: RequestContext) -> ApiResult<Response> {
             "nothing to change: send role and/or disabled",
         ));
     }
+    let locks_out_self = patch.role == Some(Role::User) || patch.disabled == Some(true);
+    if user_id == caller.user.id && locks_out_self {
+        return Err(ApiError::new(
+            ErrorKind::Conflict,
+            "admins cannot demote or disable themselves: another admin can",
+        ));
+    }
     let db = cx.db()?;
     let now = cx.now();
-    let updated = users::update(&db, &user_id, patch.role, patch.disabled, now)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let Some(updated) = users::update(&db, &user_id, patch.role, patch.disabled, now).await? else {
+        return Err(match users::find_by_id(&db, &user_id).await? {
+            Some(_) => ApiError::new(
+                ErrorKind::Conflict,
+                "that would leave no enabled admin: make another admin first",
+            ),
+            None => ApiError::not_found("user"),
+        });
+    };
     if patch.disabled == Some(true) {
         auth::end_everything(&cx, &user_id).await?;
     }

@@ -137,8 +137,14 @@ pub async fn update(
 ) -> ApiResult<Option<UserRow>> {
     query!(
         db,
+        // The last enabled admin is neither demoted nor disabled, checked inside the write so
+        // two admins demoting each other at once leave one.
         "update users set role = coalesce(?2, role), disabled = coalesce(?3, disabled), updated_at = ?4
           where id = ?1
+            and (not (role = 'admin' and disabled = 0
+                      and (coalesce(?2, role) <> 'admin' or coalesce(?3, disabled) <> 0))
+                 or exists (select 1 from users
+                             where role = 'admin' and disabled = 0 and id <> ?1))
           returning id, email, name, role, disabled, created_at",
         id,
         role.map(Role::as_str),
