@@ -6,7 +6,7 @@ use worker::Env;
 use crate::domain::audio::DEFAULT_QUOTA_BYTES;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::origin::AllowedOrigins;
-use crate::domain::session::SessionPolicy;
+use crate::domain::session::{DEFAULT_RECENT_SIGN_IN_MINUTES, SessionPolicy, parse_minutes};
 
 /// A var or secret, or `None` when unset or blank.
 pub fn value(env: &Env, name: &str) -> Option<String> {
@@ -54,6 +54,16 @@ pub fn session_policy(env: &Env) -> ApiResult<SessionPolicy> {
     SessionPolicy::from_vars(
         value(env, "SESSION_INACTIVITY_TIMEOUT_MINUTES").as_deref(),
         value(env, "SESSION_LIFETIME_MINUTES").as_deref(),
+    )
+    .map_err(|problem| ApiError::internal(format!("configuration: {problem}")))
+}
+
+/// How recent a sign-in erasing the account needs (`RECENT_SIGN_IN_MINUTES`, default 10).
+pub fn recent_sign_in_ms(env: &Env) -> ApiResult<u64> {
+    parse_minutes(
+        value(env, "RECENT_SIGN_IN_MINUTES").as_deref(),
+        DEFAULT_RECENT_SIGN_IN_MINUTES,
+        "RECENT_SIGN_IN_MINUTES",
     )
     .map_err(|problem| ApiError::internal(format!("configuration: {problem}")))
 }

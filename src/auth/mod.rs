@@ -16,6 +16,7 @@ use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::secret::{API_TOKEN_PREFIX, constant_time_eq, encode_secret, looks_like_secret};
 use crate::domain::session::{SessionPolicy, SessionRecord};
 use crate::domain::settings::Settings;
+use crate::domain::time::Millis;
 use crate::domain::user::{Role, User, VouchedIdentity};
 use crate::http::context::random_bytes;
 use crate::http::{RequestContext, rate_limit};
@@ -27,9 +28,8 @@ pub enum Credential {
         record: SessionRecord,
         token_hash: String,
     },
-    ApiToken {
-        id: String,
-    },
+    /// An API token, within its scope (checked when it authenticated).
+    ApiToken { id: String },
 }
 
 /// The authenticated caller of a request.
@@ -45,7 +45,7 @@ impl Credential {
     pub fn id(&self) -> &str {
         match self {
             Credential::Session { record, .. } => &record.session_id,
-            Credential::ApiToken { id } => id,
+            Credential::ApiToken { id, .. } => id,
         }
     }
 }
@@ -56,7 +56,36 @@ impl Caller {
         Settings::from_stored(self.stored_settings.as_deref())
     }
 
+    /// Token management, signing out everywhere, erasure and admin work: a browser session only,
+    /// so a leaked token is never the whole account.
+    pub fn require_session(&self) -> ApiResult<&SessionRecord> {
+        match &self.credential {
+            Credential::Session { record, .. } => Ok(record),
+            Credential::ApiToken { .. } => Err(ApiError::new(
+                ErrorKind::Forbidden,
+                "this needs a browser session: an API token cannot manage tokens, sign out \
+                 everywhere, erase the account or act as an admin",
+            )),
+        }
+    }
+
+    /// As `require_session`, for a session signed in at most `within_ms` before `now`.
+    pub fn require_recent_sign_in(&self, now: Millis, within_ms: u64) -> ApiResult<()> {
+        let record = self.require_session()?;
+        if now.0.saturating_sub(record.created_ms) > within_ms {
+            return Err(ApiError::new(
+                ErrorKind::Forbidden,
+                format!(
+                    "sign in again first: this needs a sign-in of the last {} minutes",
+                    within_ms.div_ceil(60_000)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn require_admin(&self) -> ApiResult<()> {
+        self.require_session()?;
         if self.user.role == Role::Admin {
             Ok(())
         } else {
@@ -87,13 +116,20 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
                     .is_some_and(looks_like_secret)
             })
             .ok_or_else(unauthorized)?;
-        let (id, mut user) = api_tokens::authenticate(&db, token, now)
+        let (token, mut user) = api_tokens::authenticate(&db, token, now)
             .await?
             .ok_or_else(unauthorized)?;
+        let method = cx.request.inner().method().to_ascii_uppercase();
+        if !token.scope.allows(&method, &cx.request.path()) {
+            return Err(ApiError::new(
+                ErrorKind::Forbidden,
+                "this API token is read-only",
+            ));
+        }
         Caller {
             stored_settings: user.settings.take(),
             user: user.into_user(),
-            credential: Credential::ApiToken { id },
+            credential: Credential::ApiToken { id: token.id },
         }
     } else {
         let token = cx

@@ -23,18 +23,7 @@ impl SessionPolicy {
     /// From the vars `SESSION_INACTIVITY_TIMEOUT_MINUTES` and `SESSION_LIFETIME_MINUTES`; both take
     /// fractions (`0.05` is three seconds), so tests can expire sessions quickly.
     pub fn from_vars(inactivity: Option<&str>, lifetime: Option<&str>) -> Result<Self, String> {
-        let minutes = |text: Option<&str>, default: f64, name: &str| -> Result<u64, String> {
-            let value = match text.map(str::trim).filter(|t| !t.is_empty()) {
-                None => default,
-                Some(text) => text
-                    .parse::<f64>()
-                    .map_err(|_| format!("{name} must be a number of minutes"))?,
-            };
-            if !(value.is_finite() && value > 0.0 && value <= 525_600.0) {
-                return Err(format!("{name} must be more than 0 and at most a year"));
-            }
-            Ok((value * 60_000.0).round() as u64)
-        };
+        let minutes = parse_minutes;
         Ok(SessionPolicy {
             inactivity_ms: minutes(
                 inactivity,
@@ -52,6 +41,24 @@ impl SessionPolicy {
     pub fn renewal_interval_ms(&self) -> u64 {
         (self.inactivity_ms / 4).min(60_000)
     }
+}
+
+/// How recent a session's sign-in must be for erasing the account, unless
+/// `RECENT_SIGN_IN_MINUTES` says otherwise.
+pub const DEFAULT_RECENT_SIGN_IN_MINUTES: f64 = 10.0;
+
+/// A var of minutes (fractions allowed, more than 0, at most a year) in milliseconds.
+pub fn parse_minutes(text: Option<&str>, default: f64, name: &str) -> Result<u64, String> {
+    let value = match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => default,
+        Some(text) => text
+            .parse::<f64>()
+            .map_err(|_| format!("{name} must be a number of minutes"))?,
+    };
+    if !(value.is_finite() && value > 0.0 && value <= 525_600.0) {
+        return Err(format!("{name} must be more than 0 and at most a year"));
+    }
+    Ok((value * 60_000.0).round() as u64)
 }
 
 /// What KV keeps under the hash of a session token.

@@ -291,7 +291,7 @@ async fn json_export(cx: &RequestContext, caller: &Caller, db: Db) -> ApiResult<
         progress: progress.progress().await?,
         achievements: progress.achievements().await?,
         sessions: super::me::session_items(cx, caller).await?,
-        api_tokens: api_tokens::list(&db, &user_id).await?,
+        api_tokens: api_tokens::list(&db, &user_id, cx.now()).await?,
     };
     let head =
         serde_json::to_string(&head).map_err(|e| ApiError::internal(format!("export: {e}")))?;
@@ -451,6 +451,7 @@ async fn erase_objects(bucket: &Bucket, db: &Db, user_id: &str) -> ApiResult<u64
 /// sign-in starts a new, empty account.
 pub async fn erase(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
+    caller.require_recent_sign_in(cx.now(), crate::config::recent_sign_in_ms(&cx.env)?)?;
     let body: EraseAccount = cx.json().await?;
     body.check(&caller.user.email)?;
     let user_id = caller.user.id.clone();

@@ -265,7 +265,7 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
             )
             .await?;
         }
-        Credential::ApiToken { id } => {
+        Credential::ApiToken { id, .. } => {
             crate::store::api_tokens::revoke(&db, &caller.user.id, id, cx.now()).await?;
         }
     }
@@ -286,9 +286,11 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
     )
 }
 
-/// `POST /api/auth/signout-all`: ends every session and API token of the user.
+/// `POST /api/auth/signout-all`: ends every session and API token of the user; from a browser
+/// session only.
 pub async fn sign_out_everywhere(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
+    caller.require_session()?;
     auth::end_everything(&cx, &caller.user.id).await?;
     cx.audit(&AuditEvent::own(
         &caller.user.id,

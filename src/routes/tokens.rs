@@ -12,51 +12,54 @@ use crate::domain::page::Page;
 use crate::domain::secret::api_token;
 use crate::http::context::random_bytes;
 use crate::http::{RequestContext, created, ok};
-use crate::store::api_tokens;
+use crate::store::api_tokens::{self, NewToken};
 use crate::store::audit::AuditEvent;
 
+/// `POST /api/tokens`: from a browser session only (a token never mints tokens).
 pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
+    caller.require_session()?;
     let body: CreateApiToken = cx.json().await?;
     let token = api_token(&random_bytes::<32>()?);
+    let now = cx.now();
     let summary = api_tokens::create(
         &cx.db()?,
-        &cx.new_id()?,
         &caller.user.id,
-        body.name.as_str(),
-        &token,
-        cx.now(),
+        &NewToken {
+            id: &cx.new_id()?,
+            name: body.name.as_str(),
+            scope: body.scope,
+            token: &token,
+            expires_at: body.expires_at(now),
+        },
+        now,
     )
     .await?;
     cx.audit(&AuditEvent::own(
         &caller.user.id,
         "token.create",
-        json!({"token_id": summary.id, "name": summary.name}),
+        json!({"token_id": summary.id, "name": summary.name, "scope": summary.scope}),
     ))
     .await?;
     #[derive(Serialize)]
     struct Created {
-        id: String,
-        name: String,
+        #[serde(flatten)]
+        summary: api_tokens::ApiTokenSummary,
         token: String,
-        created_at: String,
     }
-    created(&Created {
-        id: summary.id,
-        name: summary.name,
-        token,
-        created_at: summary.created_at,
-    })
+    created(&Created { summary, token })
 }
 
 pub async fn list(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let tokens = api_tokens::list(&cx.db()?, &caller.user.id).await?;
+    caller.require_session()?;
+    let tokens = api_tokens::list(&cx.db()?, &caller.user.id, cx.now()).await?;
     ok(&Page::complete(tokens))
 }
 
 pub async fn revoke(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
+    caller.require_session()?;
     let id = parse_path_id(cx.param("id").unwrap_or_default())?;
     if !api_tokens::revoke(&cx.db()?, &caller.user.id, id, cx.now()).await? {
         return Err(ApiError::not_found("API token"));

@@ -5,7 +5,7 @@ use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
 use worker::query;
 
-use crate::domain::api_token::LAST_USED_RESOLUTION_MS;
+use crate::domain::api_token::{LAST_USED_RESOLUTION_MS, TokenScope};
 use crate::domain::error::ApiResult;
 use crate::domain::secret::sha256_hex;
 use crate::domain::time::Millis;
@@ -16,44 +16,62 @@ use super::users::UserRow;
 pub struct ApiTokenSummary {
     pub id: String,
     pub name: String,
+    pub scope: TokenScope,
     pub created_at: String,
+    pub expires_at: Option<String>,
     pub last_used_at: Option<String>,
+}
+
+/// A token to store: only the hash of `token` is kept.
+pub struct NewToken<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub scope: TokenScope,
+    pub token: &'a str,
+    pub expires_at: Option<Millis>,
 }
 
 pub async fn create(
     db: &Db,
-    id: &str,
     user_id: &str,
-    name: &str,
-    token: &str,
+    new: &NewToken<'_>,
     now: Millis,
 ) -> ApiResult<ApiTokenSummary> {
     let created_at = now.to_rfc3339();
+    let expires_at = new.expires_at.map(Millis::to_rfc3339);
     query!(
         db,
-        "insert into api_tokens (id, user_id, name, token_hash, created_at) values (?1, ?2, ?3, ?4, ?5)",
-        id,
+        "insert into api_tokens (id, user_id, name, token_hash, created_at, scope, expires_at)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        new.id,
         user_id,
-        name,
-        sha256_hex(token),
-        &created_at
+        new.name,
+        sha256_hex(new.token),
+        &created_at,
+        new.scope.as_str(),
+        expires_at.as_deref()
     )?
     .run_in(db)
     .await?;
     Ok(ApiTokenSummary {
-        id: id.to_owned(),
-        name: name.to_owned(),
+        id: new.id.to_owned(),
+        name: new.name.to_owned(),
+        scope: new.scope,
         created_at,
+        expires_at,
         last_used_at: None,
     })
 }
 
-pub async fn list(db: &Db, user_id: &str) -> ApiResult<Vec<ApiTokenSummary>> {
+/// The user's tokens that still work (neither revoked nor expired), newest first.
+pub async fn list(db: &Db, user_id: &str, now: Millis) -> ApiResult<Vec<ApiTokenSummary>> {
     Ok(query!(
         db,
-        "select id, name, created_at, last_used_at from api_tokens
-          where user_id = ?1 and revoked_at is null order by created_at desc limit 200",
-        user_id
+        "select id, name, scope, created_at, expires_at, last_used_at from api_tokens
+          where user_id = ?1 and revoked_at is null and (expires_at is null or expires_at > ?2)
+          order by created_at desc limit 200",
+        user_id,
+        now.to_rfc3339()
     )?
     .all_in(db)
     .await?
@@ -75,23 +93,34 @@ pub async fn revoke(db: &Db, user_id: &str, id: &str, now: Millis) -> ApiResult<
     Ok(revoked.is_some())
 }
 
-/// The live token `token` and its (enabled) user; records use at most once a minute.
+/// A live token as authentication reads it.
+pub struct LiveToken {
+    pub id: String,
+    pub scope: TokenScope,
+}
+
+/// The live (not revoked, not expired) token `token` and its enabled user; records use at most
+/// once a minute.
 pub async fn authenticate(
     db: &Db,
     token: &str,
     now: Millis,
-) -> ApiResult<Option<(String, UserRow)>> {
+) -> ApiResult<Option<(LiveToken, UserRow)>> {
     #[derive(Deserialize)]
     struct TokenState {
         token_id: String,
+        token_scope: TokenScope,
         last_used_at: Option<String>,
     }
     let result = query!(
         db,
-        "select t.id as token_id, t.last_used_at, u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings
+        "select t.id as token_id, t.scope as token_scope, t.last_used_at,
+                u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings
            from api_tokens t join users u on u.id = t.user_id
-          where t.token_hash = ?1 and t.revoked_at is null",
-        sha256_hex(token)
+          where t.token_hash = ?1 and t.revoked_at is null
+            and (t.expires_at is null or t.expires_at > ?2)",
+        sha256_hex(token),
+        now.to_rfc3339()
     )?
     .all_in(db)
     .await?;
@@ -120,5 +149,11 @@ pub async fn authenticate(
         .run_in(db)
         .await?;
     }
-    Ok(Some((token.token_id, user)))
+    Ok(Some((
+        LiveToken {
+            id: token.token_id,
+            scope: token.token_scope,
+        },
+        user,
+    )))
 }

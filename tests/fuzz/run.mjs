@@ -1,5 +1,6 @@
 // Schemathesis against the local worker with the served OpenAPI document, every check (server
-// errors, response schemas, status codes, content types, ...), signed in with admins' API tokens.
+// errors, response schemas, status codes, content types, ...), signed in as admins with browser
+// sessions (an API token reaches neither admin routes nor token management).
 // Exits non-zero when it finds anything, so `make test` fails on it.
 //
 // The operations run in shards at once, each as an admin of its own: the per-user budget (600
@@ -27,27 +28,18 @@ const admins = SHARDS.map((_, n) => `fuzz-admin-${n}@example.org`);
 
 const worker = await startWorker({ ADMIN_EMAILS: admins.join(","), ALLOWED_ORIGINS: "" });
 
-async function tokenOf(email) {
-  const session = await signIn(worker.base, email);
-  const reply = await fetch(`${worker.base}/api/tokens`, {
-    method: "POST",
-    headers: { cookie: session.cookie, "x-csrf-token": session.csrf, "content-type": "application/json" },
-    body: JSON.stringify({ name: "schemathesis" }),
-  });
-  if (reply.status !== 201) throw new Error(`token: ${reply.status} ${await reply.text()}`);
-  return (await reply.json()).data.token;
-}
 
 /** Runs schemathesis on `selection` as `email`; resolves to its exit status. */
 async function run(label, email, selection) {
-  const token = await tokenOf(email);
+  const session = await signIn(worker.base, email);
   const args = [
     "--config-file", join(root, "tests/fuzz/schemathesis.toml"),
     "run", `${worker.base}/api/openapi.json`, "--url", worker.base,
-    "-H", `Authorization: Bearer ${token}`,
+    "-H", `Cookie: ${session.cookie}`,
+    "-H", `X-CSRF-Token: ${session.csrf}`,
     "--checks", "all",
-    // The fixed bearer token rides along with every generated credential, so a case of
-    // "invalid" cookie auth is still authenticated: the auth suite holds each route to its guard.
+    // The fixed session cookie rides along with every generated credential, so a case of
+    // "invalid" auth is still authenticated: the auth suite holds each route to its guard.
     "--exclude-checks", "ignored_auth",
     "--max-examples", examples, "--seed", "20261125",
     "--rate-limit", "500/m",
