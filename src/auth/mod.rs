@@ -20,6 +20,7 @@ use crate::domain::time::Millis;
 use crate::domain::user::{Role, User, VouchedIdentity};
 use crate::http::context::random_bytes;
 use crate::http::{RequestContext, rate_limit};
+use crate::progress::sockets::Lease;
 use crate::store::audit::AuditEvent;
 use crate::store::{api_tokens, sessions, users};
 
@@ -29,7 +30,10 @@ pub enum Credential {
         token_hash: String,
     },
     /// An API token, within its scope (checked when it authenticated).
-    ApiToken { id: String },
+    ApiToken {
+        id: String,
+        expires_at: Option<Millis>,
+    },
 }
 
 /// The authenticated caller of a request.
@@ -41,6 +45,20 @@ pub struct Caller {
 }
 
 impl Credential {
+    /// How long a socket opened with this credential may stay open.
+    pub fn socket_lease(&self, policy: &SessionPolicy) -> Lease {
+        match self {
+            Credential::Session { record, token_hash } => Lease {
+                ends_ms: Some(record.expires_at(policy).0),
+                session_key: Some(token_hash.clone()),
+            },
+            Credential::ApiToken { expires_at, .. } => Lease {
+                ends_ms: expires_at.map(|at| at.0),
+                session_key: None,
+            },
+        }
+    }
+
     /// The session's or the token's id.
     pub fn id(&self) -> &str {
         match self {
@@ -129,7 +147,10 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
         Caller {
             stored_settings: user.settings.take(),
             user: user.into_user(),
-            credential: Credential::ApiToken { id: token.id },
+            credential: Credential::ApiToken {
+                id: token.id,
+                expires_at: token.expires_at,
+            },
         }
     } else {
         let token = cx

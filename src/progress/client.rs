@@ -6,7 +6,7 @@ use futures_util::future::{Either, select};
 use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 use super::protocol::{Command, Failure, Reply};
-use super::sockets::{Changed, Close, SESSION_HEADER};
+use super::sockets::{Changed, Close, LEASE_HEADER, Lease, SESSION_HEADER};
 use super::{ROWS_WRITTEN_HEADER, SOCKETS_HEADER};
 use crate::domain::economy::view::{AchievementView, ProgressView, achievements_view};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
@@ -133,10 +133,18 @@ impl ProgressClient {
     }
 
     /// Hands a WebSocket upgrade of `session_id` (a session or token id) to the object.
-    pub async fn open_socket(&self, headers: &Headers, session_id: &str) -> ApiResult<Response> {
+    pub async fn open_socket(
+        &self,
+        headers: &Headers,
+        session_id: &str,
+        lease: &Lease,
+    ) -> ApiResult<Response> {
         // A copy: the request's own headers are immutable.
         let headers = headers.clone();
         headers.set(SESSION_HEADER, session_id)?;
+        let lease = serde_json::to_string(lease)
+            .map_err(|e| ApiError::internal(format!("encode lease: {e}")))?;
+        headers.set(LEASE_HEADER, &lease)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
         let request = Request::new_with_init("https://progress/ws", &init)?;

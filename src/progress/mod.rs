@@ -35,12 +35,27 @@ const REPLY_RETENTION_MS: u64 = 24 * 60 * 60 * 1000;
 #[durable_object]
 pub struct UserProgress {
     state: State,
+    env: Env,
     sql: SqlStorage,
     /// Whether the schema is in place: not yet, or not since an erasure emptied the storage.
     migrated: Cell<bool>,
 }
 
 impl UserProgress {
+    /// Sets the alarm for the earliest socket lease, unless one is set sooner.
+    async fn schedule_expiry(&self) -> Result<()> {
+        let Some(next) = sockets::next_end(&self.state) else {
+            return Ok(());
+        };
+        let storage = self.state.storage();
+        let next = i64::try_from(next).unwrap_or(i64::MAX);
+        if storage.get_alarm().await?.is_some_and(|set| set <= next) {
+            return Ok(());
+        }
+        let offset = next.saturating_sub(i64::try_from(Date::now().as_millis()).unwrap_or(0));
+        storage.set_alarm(offset.max(0)).await
+    }
+
     fn ensure_schema(&self) {
         if self.migrated.get() {
             return;
@@ -62,10 +77,11 @@ impl UserProgress {
 }
 
 impl DurableObject for UserProgress {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         UserProgress {
             state,
+            env,
             sql,
             migrated: Cell::new(false),
         }
@@ -74,12 +90,17 @@ impl DurableObject for UserProgress {
     async fn fetch(&self, mut request: Request) -> Result<Response> {
         match request.path().as_str() {
             "/ws" => {
-                let session_id = request
-                    .headers()
-                    .get(sockets::SESSION_HEADER)?
+                let headers = request.headers();
+                let session_id = headers.get(sockets::SESSION_HEADER)?.unwrap_or_default();
+                let lease = headers
+                    .get(sockets::LEASE_HEADER)?
+                    .and_then(|text| serde_json::from_str(&text).ok())
                     .unwrap_or_default();
-                return match sockets::accept(&self.state, &session_id)? {
-                    Some(response) => Ok(response),
+                return match sockets::accept(&self.state, &session_id, lease)? {
+                    Some(response) => {
+                        self.schedule_expiry().await?;
+                        Ok(response)
+                    }
                     None => failure(&ApiError::new(
                         ErrorKind::Conflict,
                         format!("at most {} live sockets per user", sockets::MAX_SOCKETS),
@@ -130,13 +151,20 @@ impl DurableObject for UserProgress {
 
     async fn websocket_close(
         &self,
-        _socket: WebSocket,
-        _code: usize,
-        _reason: String,
+        socket: WebSocket,
+        code: usize,
+        reason: String,
         _was_clean: bool,
     ) -> Result<()> {
-        // The runtime answers the close frame itself (compatibility date 2026-04-07 and later).
+        sockets::answer_close(&socket, code, &reason);
         Ok(())
+    }
+
+    /// A socket lease ran out: its session may have ended by time.
+    async fn alarm(&self) -> Result<Response> {
+        sockets::expire(&self.state, &self.env, Millis(Date::now().as_millis())).await?;
+        self.schedule_expiry().await?;
+        Response::empty()
     }
 }
 

@@ -433,6 +433,12 @@ pub async fn socket(cx: RequestContext) -> ApiResult<Response> {
         ));
     }
     ProgressClient::for_user(&cx, &caller.user.id)?
-        .open_socket(cx.request.headers(), caller.credential.id())
+        .open_socket(
+            cx.request.headers(),
+            caller.credential.id(),
+            &caller
+                .credential
+                .socket_lease(&crate::config::session_policy(&cx.env)?),
+        )
         .await
 }

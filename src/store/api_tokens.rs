@@ -97,6 +97,7 @@ pub async fn revoke(db: &Db, user_id: &str, id: &str, now: Millis) -> ApiResult<
 pub struct LiveToken {
     pub id: String,
     pub scope: TokenScope,
+    pub expires_at: Option<Millis>,
 }
 
 /// The live (not revoked, not expired) token `token` and its enabled user; records use at most
@@ -110,11 +111,12 @@ pub async fn authenticate(
     struct TokenState {
         token_id: String,
         token_scope: TokenScope,
+        token_expires_at: Option<String>,
         last_used_at: Option<String>,
     }
     let result = query!(
         db,
-        "select t.id as token_id, t.scope as token_scope, t.last_used_at,
+        "select t.id as token_id, t.scope as token_scope, t.expires_at as token_expires_at, t.last_used_at,
                 u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings
            from api_tokens t join users u on u.id = t.user_id
           where t.token_hash = ?1 and t.revoked_at is null
@@ -153,6 +155,10 @@ pub async fn authenticate(
         LiveToken {
             id: token.token_id,
             scope: token.token_scope,
+            expires_at: token
+                .token_expires_at
+                .as_deref()
+                .and_then(Millis::parse_rfc3339),
         },
         user,
     )))

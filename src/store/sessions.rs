@@ -92,6 +92,20 @@ pub struct ActiveSession {
 
 /// Finds the live session of `token`, ending it if it has expired, and renews it (at most once
 /// per renewal interval). `None` for unknown, ended or expired sessions and disabled users.
+/// When the session of `token_hash` ends if no request comes first, or `None` when it has ended
+/// by time (KV's copy is what activity renews; an explicit end closes its sockets by itself).
+pub async fn live_until(
+    kv: &KvStore,
+    token_hash: &str,
+    policy: &SessionPolicy,
+    now: Millis,
+) -> ApiResult<Option<Millis>> {
+    let record = kv.get(&kv_key(token_hash)).json::<SessionRecord>().await?;
+    Ok(record
+        .filter(|record| record.is_live(policy, now))
+        .map(|record| record.expires_at(policy)))
+}
+
 pub async fn authenticate(
     db: &Db,
     kv: &KvStore,
