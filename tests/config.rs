@@ -29,6 +29,7 @@ fn every_binding_of_the_product_is_declared() {
         "new_sqlite_classes = [\"UserProgress\"]",
         "name = \"RATE_LIMIT_AUTH\"",
         "name = \"RATE_LIMIT_USER\"",
+        "name = \"RATE_LIMIT_AUTH_FAILURES\"",
     ] {
         assert!(toml.contains(needle), "wrangler.toml lacks {needle}");
     }
@@ -54,6 +55,10 @@ fn the_stated_rate_limits_are_the_enforced_ones() {
     for (binding, var_name) in [
         ("RATE_LIMIT_AUTH", "RATE_LIMIT_AUTH_PER_MINUTE"),
         ("RATE_LIMIT_USER", "RATE_LIMIT_USER_PER_MINUTE"),
+        (
+            "RATE_LIMIT_AUTH_FAILURES",
+            "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
+        ),
     ] {
         let entry = toml
             .split("[[ratelimits]]")

@@ -122,9 +122,37 @@ fn unauthorized() -> ApiError {
     )
 }
 
-/// Authenticates the request, enforces CSRF on cookie writes, and spends the user's budget.
+/// Authenticates the request, enforces CSRF on cookie writes, and spends the user's budget. A
+/// credential that fails (a bad cookie, an unknown, revoked or expired token) spends the client
+/// address's budget of failed authentications; past it, the address gets `429` and, in this
+/// isolate, no lookup at all until the period is over.
 pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
     let now = cx.now();
+    if cx.header("authorization").is_none() && cx.header("cookie").is_none() {
+        return Err(unauthorized());
+    }
+    let ip = rate_limit::client_ip(&cx.request);
+    if rate_limit::FAILED_AUTHENTICATIONS.with(|failed| failed.blocks(&ip, now.0)) {
+        return Err(rate_limit::refusal(
+            &cx.env,
+            &rate_limit::AUTH_FAILURES_PER_IP,
+        ));
+    }
+    let Some(caller) = identify(cx, now).await? else {
+        return Err(rate_limit::failed_authentication(&cx.env, &ip, now.0, unauthorized()).await);
+    };
+    cx.facts.borrow_mut().user_id = Some(caller.user.id.clone());
+    rate_limit::spend(
+        &cx.env,
+        &rate_limit::PER_USER,
+        format!("user:{}", caller.user.id),
+    )
+    .await?;
+    Ok(caller)
+}
+
+/// The caller the request's credential names, or `None` when the credential is refused.
+async fn identify(cx: &RequestContext, now: Millis) -> ApiResult<Option<Caller>> {
     let db = cx.db()?;
     let caller = if let Some(authorization) = cx.header("authorization") {
         let token = authorization
@@ -133,10 +161,13 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
                 t.strip_prefix(API_TOKEN_PREFIX)
                     .is_some_and(looks_like_secret)
             })
-            .ok_or_else(unauthorized)?;
-        let (token, mut user) = api_tokens::authenticate(&db, token, now)
-            .await?
-            .ok_or_else(unauthorized)?;
+            .map(str::to_owned);
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        let Some((token, mut user)) = api_tokens::authenticate(&db, &token, now).await? else {
+            return Ok(None);
+        };
         let method = cx.request.inner().method().to_ascii_uppercase();
         if !token.scope.allows(&method, &cx.request.path()) {
             return Err(ApiError::new(
@@ -156,12 +187,16 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
         let token = cx
             .header("cookie")
             .and_then(|header| cookie::read(&header, SESSION_COOKIE))
-            .filter(|token| looks_like_secret(token))
-            .ok_or_else(unauthorized)?;
+            .filter(|token| looks_like_secret(token));
+        let Some(token) = token else {
+            return Ok(None);
+        };
         let policy = config::session_policy(&cx.env)?;
-        let mut session = sessions::authenticate(&db, &cx.sessions_kv()?, &token, &policy, now)
-            .await?
-            .ok_or_else(unauthorized)?;
+        let Some(mut session) =
+            sessions::authenticate(&db, &cx.sessions_kv()?, &token, &policy, now).await?
+        else {
+            return Ok(None);
+        };
         if is_write(&cx.request.method()) {
             let presented = cx.header("x-csrf-token").unwrap_or_default();
             if !constant_time_eq(&presented, &session.record.csrf_token) {
@@ -180,14 +215,7 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
             },
         }
     };
-    cx.facts.borrow_mut().user_id = Some(caller.user.id.clone());
-    rate_limit::spend(
-        &cx.env,
-        &rate_limit::PER_USER,
-        format!("user:{}", caller.user.id),
-    )
-    .await?;
-    Ok(caller)
+    Ok(Some(caller))
 }
 
 fn is_write(method: &Method) -> bool {

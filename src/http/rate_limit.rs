@@ -1,5 +1,5 @@
-//! Request budgets through the Workers rate-limiting binding: per client IP on the sign-in routes,
-//! per user everywhere else. The binding's `[[ratelimits]]` entries in wrangler.toml enforce the
+//! Request budgets through the Workers rate-limiting binding: per client IP on the sign-in routes
+//! and on failed authentications, per user everywhere else. The binding's `[[ratelimits]]` entries in wrangler.toml enforce the
 //! numbers; the `RATE_LIMIT_*_PER_MINUTE` vars state the same numbers for `X-RateLimit-Limit`
 //! (tests/config.rs checks that the two agree).
 
@@ -21,11 +21,90 @@ pub const AUTH_PER_IP: Budget = Budget {
     period_seconds: 60,
 };
 
+/// Failed authentications (a bad cookie, an unknown, revoked or expired token) per client IP: a
+/// guesser gets a few tries a minute, and once refused, the isolate answers that address `429`
+/// without looking any credential up until the minute is over (`FailedAuthentications`).
+pub const AUTH_FAILURES_PER_IP: Budget = Budget {
+    binding: "RATE_LIMIT_AUTH_FAILURES",
+    limit_var: "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
+    period_seconds: 60,
+};
+
 pub const PER_USER: Budget = Budget {
     binding: "RATE_LIMIT_USER",
     limit_var: "RATE_LIMIT_USER_PER_MINUTE",
     period_seconds: 60,
 };
+
+/// The client's address: Cloudflare sets CF-Connecting-IP on every request at the edge; clients
+/// cannot forge it.
+pub fn client_ip(request: &worker::Request) -> String {
+    request
+        .headers()
+        .get("cf-connecting-ip")
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Addresses this isolate refuses credentials from until an instant (ms), after their failed
+/// authentications ran out of budget. Bounded: the oldest entries go first.
+pub struct FailedAuthentications {
+    blocked: std::cell::RefCell<std::collections::BTreeMap<String, u64>>,
+}
+
+const MAX_BLOCKED_ADDRESSES: usize = 10_000;
+
+thread_local! {
+    pub static FAILED_AUTHENTICATIONS: FailedAuthentications = const {
+        FailedAuthentications { blocked: std::cell::RefCell::new(std::collections::BTreeMap::new()) }
+    };
+}
+
+impl FailedAuthentications {
+    /// Whether `ip` is refused at `now_ms`.
+    pub fn blocks(&self, ip: &str, now_ms: u64) -> bool {
+        let mut blocked = self.blocked.borrow_mut();
+        match blocked.get(ip) {
+            Some(&until) if until > now_ms => true,
+            Some(_) => {
+                blocked.remove(ip);
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub fn block(&self, ip: &str, until_ms: u64) {
+        let mut blocked = self.blocked.borrow_mut();
+        if blocked.len() >= MAX_BLOCKED_ADDRESSES {
+            blocked.retain(|_, until| *until > until_ms.saturating_sub(60_000));
+            if blocked.len() >= MAX_BLOCKED_ADDRESSES {
+                blocked.clear();
+            }
+        }
+        blocked.insert(ip.to_owned(), until_ms);
+    }
+}
+
+/// Counts a failed authentication from `ip`: `refusal` (the `401`) while the budget lasts, then
+/// `429`, and the address is refused in this isolate for the rest of the period.
+pub async fn failed_authentication(
+    env: &Env,
+    ip: &str,
+    now_ms: u64,
+    refusal: ApiError,
+) -> ApiError {
+    match spend(env, &AUTH_FAILURES_PER_IP, format!("ip:{ip}")).await {
+        Ok(()) => refusal,
+        Err(limited) => {
+            let until =
+                now_ms.saturating_add(u64::from(AUTH_FAILURES_PER_IP.period_seconds) * 1000);
+            FAILED_AUTHENTICATIONS.with(|failed| failed.block(ip, until));
+            limited
+        }
+    }
+}
 
 /// Spends one request of `key`'s budget, or refuses with `429`.
 pub async fn spend(env: &Env, budget: &Budget, key: String) -> ApiResult<()> {
@@ -33,8 +112,13 @@ pub async fn spend(env: &Env, budget: &Budget, key: String) -> ApiResult<()> {
     if outcome.success {
         return Ok(());
     }
+    Err(refusal(env, budget))
+}
+
+/// The `429` of a spent `budget`.
+pub fn refusal(env: &Env, budget: &Budget) -> ApiError {
     let limit = config::value(env, budget.limit_var)
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    Err(ApiError::rate_limited(limit, budget.period_seconds))
+    ApiError::rate_limited(limit, budget.period_seconds)
 }

@@ -1,5 +1,7 @@
 //! `GET /api/health`: the build's version and whether D1 has every migration the code expects.
 
+use std::cell::Cell;
+
 use serde::Serialize;
 use worker::Response;
 
@@ -17,9 +19,20 @@ struct Health {
     problems: Vec<&'static str>,
 }
 
+thread_local! {
+    /// The schema once seen current: migrations come with new code, so within this deploy it stays
+    /// current, and health needs no D1 read again (probes cost nothing).
+    static CURRENT_SCHEMA: Cell<Option<SchemaStatus>> = const { Cell::new(None) };
+}
+
 pub async fn get(cx: RequestContext) -> ApiResult<Response> {
-    let applied = store::schema::applied_migrations(&cx.db()?).await?;
-    let schema = SchemaStatus::of_this_build(applied.iter().map(String::as_str));
+    let schema = match CURRENT_SCHEMA.with(Cell::get) {
+        Some(schema) => schema,
+        None => {
+            let applied = store::schema::applied_migrations(&cx.db()?).await?;
+            SchemaStatus::of_this_build(applied.iter().map(String::as_str))
+        }
+    };
     if !schema.is_current() {
         return Err(ApiError::unavailable(format!(
             "the database schema is behind the code: {} of {} migrations applied; \
@@ -27,6 +40,7 @@ pub async fn get(cx: RequestContext) -> ApiResult<Response> {
             schema.applied, schema.expected
         )));
     }
+    CURRENT_SCHEMA.with(|current| current.set(Some(schema)));
     let problems = crate::config::problems(&cx.env);
     ok(&Health {
         status: if problems.is_empty() {
