@@ -31,15 +31,24 @@ fn failed_authentications_from_one_address_run_out_of_budget() {
         .map(|n| bearer(&guesser, &format!("pat_{:0>43}", n)).status)
         .collect();
     assert_eq!(&guesses[..20], &[401; 20], "the budget: 20 a minute");
-    assert!(guesses[20..].iter().all(|&status| status == 429), "{guesses:?}");
+    assert!(
+        guesses[20..].iter().all(|&status| status == 429),
+        "{guesses:?}"
+    );
     let refused = bearer(&guesser, &real);
-    assert_eq!(refused.status, 429, "a right guess after the budget learns nothing");
+    assert_eq!(
+        refused.status, 429,
+        "a right guess after the budget learns nothing"
+    );
     assert!(refused.header("retry-after").is_some());
     let cookie_guess = worker().client().send(
         "GET",
         "/api/goals",
         &[
-            ("cookie", "__Host-passion_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            (
+                "cookie",
+                "__Host-passion_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
             ("cf-connecting-ip", &guesser),
         ],
         None,
@@ -64,5 +73,9 @@ fn health_reads_the_database_once_per_isolate() {
         .map(|line| line["d1"]["round_trips"].as_u64().unwrap_or(0))
         .collect();
     assert!(trips.len() >= 5, "{trips:?}");
-    assert_eq!(trips.iter().skip(1).filter(|&&n| n > 0).count(), 0, "{trips:?}");
+    assert_eq!(
+        trips.iter().skip(1).filter(|&&n| n > 0).count(),
+        0,
+        "{trips:?}"
+    );
 }

@@ -43,6 +43,39 @@ fn drain(me: &mut Owner, cursor: Value, limit: u32) -> (Vec<Value>, Value) {
     panic!("the poll never ended");
 }
 
+/// A new device learns a small account in one poll: a page fills across entities, and once the
+/// copy is done the log follows in the same page.
+#[test]
+fn a_first_poll_fills_its_page_across_entities() {
+    let mut me = Owner::new("sync-one-page");
+    let goal = me.create("/api/goals", &json!({"title": "g", "category": "health"}));
+    let habit = me.create("/api/habits", &json!({"title": "h", "category": "health"}));
+    let book = me.create("/api/books", &json!({"title": "b"}));
+    let page = poll(&mut me, &Value::Null, 100);
+    assert_eq!(page["has_more"], false, "{page}");
+    let ids: BTreeSet<&str> = page["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|change| change["id"].as_str())
+        .collect();
+    for item in [&goal, &habit, &book] {
+        assert!(ids.contains(item["id"].as_str().expect("id")), "{page}");
+    }
+    // Pages of 2 are full until the copy ends: never one entity per page.
+    let first = poll(&mut me, &Value::Null, 2);
+    assert_eq!(
+        first["changes"].as_array().map(Vec::len),
+        Some(2),
+        "{first}"
+    );
+    assert_eq!(first["has_more"], true);
+    let (rest, cursor) = drain(&mut me, first["cursor"].clone(), 2);
+    assert!(rest.len() >= 2, "the other items follow: {rest:?}");
+    let quiet = poll(&mut me, &cursor, 100);
+    assert_eq!(quiet["changes"], json!([]), "{quiet}");
+}
+
 fn upload_track(me: &mut Owner) -> Value {
     let csrf = me.csrf.clone();
     me.client

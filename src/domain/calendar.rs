@@ -109,6 +109,8 @@ mod tests {
             ("GMT+15:00", None),
             ("UTC+01:00", None),
             ("GMT+ab:00", None),
+            ("GMT+05:59", Some(359)),
+            ("GMT+05:60", None),
         ] {
             assert_eq!(parse_gmt_offset(text), minutes, "{text}");
         }

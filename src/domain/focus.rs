@@ -315,4 +315,26 @@ mod tests {
         assert_eq!(ended.focused_minutes(at(300)), 5);
         assert_eq!(ended.expired(at(400)), None, "once");
     }
+
+    #[test]
+    fn a_session_expires_at_the_very_instant_of_twice_its_plan() {
+        let clock = FocusClock::start(25, T0);
+        assert_eq!(clock.expired(Millis(at(50).0 - 1)), None);
+        let ended = clock.expired(at(50)).expect("expired at the instant");
+        assert_eq!(ended.ended_at, Some(at(50)));
+    }
+
+    #[test]
+    fn only_running_and_paused_sessions_are_active() {
+        use FocusStatus::*;
+        for (status, name, active) in [
+            (Running, "running", true),
+            (Paused, "paused", true),
+            (Completed, "completed", false),
+            (Abandoned, "abandoned", false),
+        ] {
+            assert_eq!(status.as_str(), name);
+            assert_eq!(status.is_active(), active, "{name}");
+        }
+    }
 }

@@ -191,50 +191,34 @@ pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
         },
         Some(text) => SyncCursor::decode(text, key.as_bytes())?,
     };
-    let (changes, next, has_more) = match position {
-        SyncCursor::Copy {
-            upto,
-            entity,
-            after,
-        } => {
-            let name = ENTITIES[entity];
-            let mut page = copy_page(&cx, &caller, name, after.as_deref(), limit + 1).await?;
-            let more_here = page.len() > limit as usize;
-            page.truncate(limit as usize);
-            let next = match (more_here, page.last()) {
-                (true, Some((last, _))) => SyncCursor::Copy {
-                    upto,
-                    entity,
-                    after: Some(last.clone()),
-                },
-                _ if entity + 1 < ENTITIES.len() => SyncCursor::Copy {
-                    upto,
-                    entity: entity + 1,
-                    after: None,
-                },
-                _ => SyncCursor::Log { seq: upto },
-            };
-            let changes = page
-                .into_iter()
-                .map(|(id, data)| ChangeView {
-                    entity: name,
-                    id,
-                    op: "upsert",
-                    data: Some(data),
-                })
-                .collect();
-            (changes, next, true)
-        }
-        SyncCursor::Log { seq } => {
-            let mut rows = sync::log(&db, &caller.user.id, seq, limit + 1).await?;
-            let has_more = rows.len() > limit as usize;
-            rows.truncate(limit as usize);
-            let next = SyncCursor::Log {
+    let (mut changes, mut next) = (Vec::new(), position);
+    if let SyncCursor::Copy {
+        upto,
+        entity,
+        after,
+    } = next
+    {
+        let (copied, after_copy) = copy(&cx, &caller, (upto, entity, after), limit).await?;
+        changes = copied;
+        next = after_copy;
+    }
+    // A copy that is done leaves the rest of the page to the log (from where the copy began), so
+    // a small account arrives whole in one poll.
+    let mut has_more = matches!(next, SyncCursor::Copy { .. });
+    if let SyncCursor::Log { seq } = next {
+        let room = limit.saturating_sub(u32::try_from(changes.len()).unwrap_or(u32::MAX));
+        if room > 0 {
+            let mut rows = sync::log(&db, &caller.user.id, seq, room + 1).await?;
+            has_more = rows.len() > room as usize;
+            rows.truncate(room as usize);
+            next = SyncCursor::Log {
                 seq: rows.last().map_or(seq, |row| row.seq),
             };
-            (log_changes(&cx, &caller, rows).await?, next, has_more)
+            changes.extend(log_changes(&cx, &caller, rows).await?);
+        } else {
+            has_more = true;
         }
-    };
+    }
     let progress = ProgressClient::for_user(&cx, &caller.user.id)?
         .progress()
         .await?;
@@ -245,6 +229,56 @@ pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
         changes,
         progress,
     })
+}
+
+/// Copies active items from `(upto, entity, after)` on, entity after entity, until `limit` items
+/// fill the page: the items, and where the next page starts (the log from `upto` once every
+/// entity is copied).
+async fn copy(
+    cx: &RequestContext,
+    caller: &Caller,
+    (upto, mut entity, mut after): (u64, usize, Option<String>),
+    limit: u32,
+) -> ApiResult<(Vec<ChangeView>, SyncCursor)> {
+    let mut changes = Vec::new();
+    loop {
+        let room = limit as usize - changes.len();
+        let name = ENTITIES[entity];
+        let mut page = copy_page(cx, caller, name, after.as_deref(), room as u32 + 1).await?;
+        let more_here = page.len() > room;
+        page.truncate(room);
+        let last = page.last().map(|(id, _)| id.clone());
+        changes.extend(page.into_iter().map(|(id, data)| ChangeView {
+            entity: name,
+            id,
+            op: "upsert",
+            data: Some(data),
+        }));
+        if more_here {
+            return Ok((
+                changes,
+                SyncCursor::Copy {
+                    upto,
+                    entity,
+                    after: last,
+                },
+            ));
+        }
+        if entity + 1 == ENTITIES.len() {
+            return Ok((changes, SyncCursor::Log { seq: upto }));
+        }
+        (entity, after) = (entity + 1, None);
+        if changes.len() == limit as usize {
+            return Ok((
+                changes,
+                SyncCursor::Copy {
+                    upto,
+                    entity,
+                    after: None,
+                },
+            ));
+        }
+    }
 }
 
 /// The log's changes as the client applies them: one per item (its last), in log order, with the

@@ -265,6 +265,39 @@ fn counters_move_by_the_award_and_back_by_its_reversal() {
     );
 }
 
+#[test]
+fn currencies_read_back_from_their_names() {
+    for (currency, name) in [(Currency::Xp, "xp"), (Currency::Coins, "coins")] {
+        assert_eq!(currency.as_str(), name);
+        assert_eq!(Currency::parse(name), Some(currency));
+    }
+    assert_eq!(Currency::parse("gems"), None);
+    assert_eq!(Currency::parse("XP"), None);
+}
+
+#[test]
+fn event_types_are_named_as_their_ledger_rows_store_them() {
+    for (event_type, name) in [
+        (EventType::HabitCompleted, "habit_completed"),
+        (EventType::GoalCompleted, "goal_completed"),
+        (EventType::QuestCompleted, "quest_completed"),
+        (EventType::BookFinished, "book_finished"),
+        (EventType::FocusCompleted, "focus_completed"),
+        (EventType::WorkoutLogged, "workout_logged"),
+        (EventType::AdminClaim, "admin_claim"),
+        (EventType::RewardRedeemed, "reward_redeemed"),
+        (EventType::Achievement, "achievement"),
+        (EventType::Reversal, "reversal"),
+    ] {
+        assert_eq!(event_type.as_str(), name);
+        assert_eq!(
+            serde_json::to_value(event_type).ok(),
+            Some(serde_json::Value::from(name)),
+            "as_str and serde agree"
+        );
+    }
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod properties {
     use proptest::prelude::*;

@@ -165,6 +165,82 @@ fn strength_follows_loops_score() {
     );
 }
 
+#[test]
+fn a_day_missed_outside_the_vacation_still_breaks_the_streak() {
+    let completions = days(&["2026-03-01", "2026-03-02", "2026-03-04", "2026-03-08"]);
+    let habit = |since: &str, until: &str| Habit {
+        frequency: Frequency::Daily,
+        created_on: day("2026-03-01"),
+        completions: &completions,
+        vacation: Some(Vacation {
+            since: day(since),
+            until: day(until),
+        }),
+    };
+    // The 3rd is missed before a vacation of the 5th–7th, the 5th–7th after one of the 2nd.
+    assert_eq!(habit("2026-03-05", "2026-03-07").stats(day("2026-03-04")).current_streak, 1);
+    assert_eq!(habit("2026-03-01", "2026-03-02").stats(day("2026-03-08")).current_streak, 1);
+    assert_eq!(habit("2026-03-03", "2026-03-07").stats(day("2026-03-08")).current_streak, 4);
+}
+
+#[test]
+fn a_vacation_holds_strength_where_it_is_and_its_completions_still_count() {
+    let thirteen: Vec<String> = (1..=13).map(|d| format!("2026-03-{d:02}")).collect();
+    let refs: Vec<&str> = thirteen.iter().map(String::as_str).collect();
+    let completions = days(&refs);
+    let habit = Habit {
+        frequency: Frequency::Daily,
+        created_on: day("2026-03-01"),
+        completions: &completions,
+        vacation: Some(Vacation {
+            since: day("2026-03-14"),
+            until: day("2026-03-26"),
+        }),
+    };
+    assert_eq!(habit.stats(day("2026-03-26")).strength, 50, "frozen, not halved");
+    let completions = days(&["2026-03-01"]);
+    let habit = Habit {
+        completions: &completions,
+        vacation: Some(Vacation {
+            since: day("2026-03-01"),
+            until: day("2026-03-01"),
+        }),
+        ..habit
+    };
+    // One check-in on a vacation day: 1 − 0.5^(1/13) ≈ 5 %.
+    assert_eq!(habit.stats(day("2026-03-01")).strength, 5);
+}
+
+#[test]
+fn strength_rises_more_slowly_the_fewer_completions_the_schedule_asks_for() {
+    // Fourteen days done in a row: m = 0.5^(√(per day) / 13), strength = 1 − m^14.
+    let fourteen: Vec<String> = (1..=14).map(|d| format!("2026-03-{d:02}")).collect();
+    let refs: Vec<&str> = fourteen.iter().map(String::as_str).collect();
+    for (frequency, strength) in [
+        (Frequency::Daily, 53),
+        (Frequency::Weekdays, 47),
+        (Frequency::Weekly { target_per_week: 3 }, 39),
+        (Frequency::Weekly { target_per_week: 7 }, 53),
+    ] {
+        assert_eq!(
+            stats(frequency, "2026-03-01", &refs, "2026-03-14").strength,
+            strength,
+            "{frequency:?}"
+        );
+    }
+}
+
+#[test]
+fn statistics_look_back_ten_years_at_most() {
+    let ten: Vec<String> = (1..=10).map(|d| format!("2000-01-{d:02}")).collect();
+    let refs: Vec<&str> = ten.iter().map(String::as_str).collect();
+    let s = stats(Frequency::Daily, "2000-01-01", &refs, "2026-03-01");
+    assert_eq!((s.current_streak, s.best_streak), (0, 0));
+    assert_eq!(s.last_completed_on, Some(day("2000-01-10")));
+    let s = stats(Frequency::Daily, "2000-01-01", &refs, "2000-01-10");
+    assert_eq!((s.current_streak, s.best_streak), (10, 10));
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod properties {
     use proptest::prelude::*;
