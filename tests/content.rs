@@ -396,6 +396,66 @@ fn logging_a_workout_awards_by_duration_and_intensity() {
     assert_eq!(past["intensity"], "moderate");
 }
 
+/// Deleting a workout takes its award back (refused while its coins are spent), restoring pays
+/// it again, and no cycle of the two pays twice.
+#[test]
+fn deleting_a_workout_takes_its_award_back_and_restoring_pays_it_again() {
+    let mut me = Owner::new("workout-delete");
+    let progress = |me: &mut Owner| {
+        let p = me.client.get("/api/progress").expect_data(200);
+        (
+            p["xp"].as_i64().unwrap_or(-1),
+            p["coins"].as_i64().unwrap_or(-1),
+        )
+    };
+    let logged = me.create(
+        "/api/workouts",
+        &json!({"name": "Run", "duration_minutes": 60, "intensity": "high"}),
+    );
+    let path = format!("/api/workouts/{}", logged["id"].as_str().expect("id"));
+    // 60 XP + 4 coins, and first_workout's 10 XP + 5 coins, which stay.
+    assert_eq!(progress(&mut me), (70, 9));
+    let reward = me.create("/api/rewards", &json!({"title": "Smoothie", "cost": 9}));
+    let redeem = format!("/api/rewards/{}/redeem", reward["id"].as_str().expect("id"));
+    me.write("POST", &redeem, None, None).expect_data(200);
+    me.write("DELETE", &path, None, None)
+        .expect_error(409, "insufficient_coins");
+    me.client.get(&path).expect_data(200);
+
+    me.write(
+        "POST",
+        "/api/workouts",
+        Some(&json!({"name": "Walk", "duration_minutes": 60, "intensity": "low"})),
+        None,
+    )
+    .expect_data(201);
+    assert_eq!(progress(&mut me), (100, 4));
+    for _ in 0..3 {
+        assert_eq!(me.write("DELETE", &path, None, None).status, 204);
+        assert_eq!(
+            progress(&mut me),
+            (40, 0),
+            "the run's 60 XP and 4 coins taken back"
+        );
+        assert_eq!(me.write("DELETE", &path, None, None).status, 204);
+        assert_eq!(
+            progress(&mut me),
+            (40, 0),
+            "deleting again takes nothing more"
+        );
+        me.write("POST", &format!("{path}/restore"), None, None)
+            .expect_data(200);
+        assert_eq!(progress(&mut me), (100, 4), "restored, paid again");
+        me.write("POST", &format!("{path}/restore"), None, None)
+            .expect_data(200);
+        assert_eq!(
+            progress(&mut me),
+            (100, 4),
+            "restoring again pays nothing more"
+        );
+    }
+}
+
 #[test]
 fn a_replayed_workout_is_logged_and_awarded_once() {
     let mut me = Owner::new("workout-replay");

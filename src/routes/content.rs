@@ -296,6 +296,27 @@ pub async fn award(
     }
 }
 
+/// Reverses an award; `None` if it was reversed before or had not landed (it then never will).
+pub async fn reverse(
+    cx: &RequestContext,
+    user_id: &str,
+    original_key: String,
+) -> ApiResult<Option<AwardOutcome>> {
+    let command = Command::Reverse {
+        key: format!("{original_key}:undo"),
+        original_key,
+    };
+    match ProgressClient::for_user(cx, user_id)?
+        .send(&command)
+        .await?
+    {
+        Reply::Award {
+            outcome, replayed, ..
+        } => Ok((!replayed).then_some(outcome)),
+        other => Err(unexpected(&other)),
+    }
+}
+
 /// An action's item with its award: `already_completed` when the key had been applied before.
 pub async fn award_once<T>(
     cx: &RequestContext,

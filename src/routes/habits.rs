@@ -12,14 +12,14 @@ use super::content::{self, Awarded};
 use crate::auth::{self, Caller};
 use crate::domain::calendar::completion_day_allowed;
 use crate::domain::content::habit::{CompletionDay, HabitPatch, NewHabit, schedule};
-use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType, Skill, rules};
+use crate::domain::economy::{AwardRequest, CounterChange, EventType, Skill, rules};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::{self, HabitStats};
 use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
-use crate::progress::client::{ProgressClient, unexpected};
-use crate::progress::protocol::{Command, Reply};
+use crate::progress::client::ProgressClient;
+use crate::progress::protocol::Command;
 use crate::store::db::Db;
 use crate::store::habits::{self, HabitRecord, Habits, HabitsWithDays, PendingCompletion};
 use crate::zone::LocalCalendar;
@@ -360,7 +360,7 @@ pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
         (None, written)
     } else {
         let generation = completion.generation;
-        let award = match reverse(&cx, user_id, award_key(&id, day, generation)).await {
+        let award = match content::reverse(&cx, user_id, award_key(&id, day, generation)).await {
             Err(error) if error.status() == 409 => {
                 db.batch(vec![habits::settled(
                     &db, user_id, &id, day, generation, "undo",
@@ -382,27 +382,6 @@ pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
         award,
         already_completed: None,
     })
-}
-
-/// Reverses an award; `None` if it was reversed before or had not landed (it then never will).
-async fn reverse(
-    cx: &RequestContext,
-    user_id: &str,
-    original_key: String,
-) -> ApiResult<Option<AwardOutcome>> {
-    let command = Command::Reverse {
-        key: format!("{original_key}:undo"),
-        original_key,
-    };
-    match ProgressClient::for_user(cx, user_id)?
-        .send(&command)
-        .await?
-    {
-        Reply::Award {
-            outcome, replayed, ..
-        } => Ok((!replayed).then_some(outcome)),
-        other => Err(unexpected(&other)),
-    }
 }
 
 #[derive(Serialize)]

@@ -1,4 +1,6 @@
 //! `/api/workouts`: the shared content routes; logging a workout awards once, keyed by its id.
+//! Deleting one takes its award back (refused, `409`, when its coins were spent: the workout
+//! stays); restoring it pays the award again under a key of the restore's own.
 
 use worker::Response;
 
@@ -9,7 +11,8 @@ use crate::domain::economy::{AwardRequest, CounterChange, EventType, Skill, rule
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
-use crate::store::workouts::{self, Workout};
+use crate::store::content as content_store;
+use crate::store::workouts::{self, Workout, Workouts};
 
 fn not_in_future(performed_at: Option<Millis>, now: Millis) -> ApiResult<()> {
     if performed_at.is_some_and(|at| at > now.plus_seconds(FUTURE_TOLERANCE_SECONDS)) {
@@ -24,7 +27,7 @@ fn not_in_future(performed_at: Option<Millis>, now: Millis) -> ApiResult<()> {
 fn award_for(workout: &Workout) -> Option<AwardRequest> {
     let reward = rules::workout_logged(workout.duration_minutes, workout.intensity);
     Some(AwardRequest {
-        key: format!("workout:{}", workout.id),
+        key: workout.award_key(),
         event_type: EventType::WorkoutLogged,
         reason: format!("workout logged: {}", workout.name),
         source_id: Some(workout.id.clone()),
@@ -59,4 +62,38 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
         || Err(ApiError::not_found("workout")),
         |workout| ok(&workout),
     )
+}
+
+/// `DELETE /api/workouts/{id}`: takes the workout's award back, then deletes it. Deleting a
+/// deleted workout changes nothing.
+pub async fn delete(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let id = content::item_id(&cx)?;
+    let db = cx.db()?;
+    if let Some(workout) = content_store::find::<Workouts>(&db, &caller.user.id, &id).await?
+        && workout.is_active
+    {
+        content::reverse(&cx, &caller.user.id, workout.award_key()).await?;
+        content_store::set_active::<Workouts>(&db, &caller.user.id, &id, false, cx.now()).await?;
+        return Ok(Response::empty()?.with_status(204));
+    }
+    content::delete::<Workouts>(cx).await
+}
+
+/// `POST /api/workouts/{id}/restore`: the workout back, with its award paid again (once: a retry
+/// of a restore that failed before the award lands it).
+pub async fn restore(cx: RequestContext) -> ApiResult<Response> {
+    let caller = auth::authenticate(&cx).await?;
+    let id = content::item_id(&cx)?;
+    let db = cx.db()?;
+    let restore_key = format!("workout:{id}:restored:{}", cx.now().0);
+    let workout = match workouts::restore(&db, &caller.user.id, &id, &restore_key, cx.now()).await?
+    {
+        Some(workout) => workout,
+        None => content::active_item::<Workouts>(&cx, &caller).await?,
+    };
+    if let Some(request) = award_for(&workout) {
+        content::award(&cx, &caller.user.id, request).await?;
+    }
+    ok(&workout)
 }

@@ -16,7 +16,7 @@ pub struct Workouts;
 impl Kind for Workouts {
     const TABLE: &'static str = "workouts";
     const ENTITY: &'static str = "workout";
-    const COLUMNS: &'static str = "id, name, duration_minutes, intensity, calories, performed_at, metadata, is_active, deleted_at, created_at, updated_at";
+    const COLUMNS: &'static str = "id, name, duration_minutes, intensity, calories, performed_at, metadata, is_active, deleted_at, created_at, updated_at, award_key";
     type Item = Workout;
 
     fn id(workout: &Workout) -> &str {
@@ -43,6 +43,44 @@ pub struct Workout {
     pub deleted_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The key of the award the workout stands with (`award_key`); never shown.
+    #[serde(default, skip_serializing)]
+    pub award_key: Option<String>,
+}
+
+impl Workout {
+    /// The key of the award the workout stands with: logging's, or the last restore's.
+    pub fn award_key(&self) -> String {
+        self.award_key
+            .clone()
+            .unwrap_or_else(|| format!("workout:{}", self.id))
+    }
+}
+
+/// Brings a deleted workout back, standing with a new award under `award_key` (deleting took
+/// the last one back); `None` if it is not the user's deleted workout.
+pub async fn restore(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+    award_key: &str,
+    now: Millis,
+) -> ApiResult<Option<Workout>> {
+    let now = now.to_rfc3339();
+    let statement = query!(
+        db,
+        &format!(
+            "update workouts set is_active = 1, deleted_at = null, award_key = ?3, updated_at = ?4
+              where id = ?1 and user_id = ?2 and is_active = 0
+             returning {}",
+            Workouts::COLUMNS
+        ),
+        id,
+        user_id,
+        award_key,
+        &now
+    )?;
+    content::write::<Workouts>(db, user_id, id, "upsert", statement, &now).await
 }
 
 /// The workout `create` will write, as the response shows it.
@@ -60,6 +98,7 @@ pub fn new_workout(id: &str, workout: &NewWorkout, now: Millis) -> Workout {
         deleted_at: None,
         created_at: now_text.clone(),
         updated_at: now_text,
+        award_key: None,
     }
 }
 

@@ -178,9 +178,24 @@ fn a_day_missed_outside_the_vacation_still_breaks_the_streak() {
         }),
     };
     // The 3rd is missed before a vacation of the 5th–7th, the 5th–7th after one of the 2nd.
-    assert_eq!(habit("2026-03-05", "2026-03-07").stats(day("2026-03-04")).current_streak, 1);
-    assert_eq!(habit("2026-03-01", "2026-03-02").stats(day("2026-03-08")).current_streak, 1);
-    assert_eq!(habit("2026-03-03", "2026-03-07").stats(day("2026-03-08")).current_streak, 4);
+    assert_eq!(
+        habit("2026-03-05", "2026-03-07")
+            .stats(day("2026-03-04"))
+            .current_streak,
+        1
+    );
+    assert_eq!(
+        habit("2026-03-01", "2026-03-02")
+            .stats(day("2026-03-08"))
+            .current_streak,
+        1
+    );
+    assert_eq!(
+        habit("2026-03-03", "2026-03-07")
+            .stats(day("2026-03-08"))
+            .current_streak,
+        4
+    );
 }
 
 #[test]
@@ -197,7 +212,11 @@ fn a_vacation_holds_strength_where_it_is_and_its_completions_still_count() {
             until: day("2026-03-26"),
         }),
     };
-    assert_eq!(habit.stats(day("2026-03-26")).strength, 50, "frozen, not halved");
+    assert_eq!(
+        habit.stats(day("2026-03-26")).strength,
+        50,
+        "frozen, not halved"
+    );
     let completions = days(&["2026-03-01"]);
     let habit = Habit {
         completions: &completions,
