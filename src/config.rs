@@ -68,6 +68,34 @@ pub fn recent_sign_in_ms(env: &Env) -> ApiResult<u64> {
     .map_err(|problem| ApiError::internal(format!("configuration: {problem}")))
 }
 
+/// Items of one kind (goals, habits, quests, workouts, books, focus sessions) one user may store,
+/// deleted ones included (`ITEM_QUOTA_PER_KIND`, default 5000).
+pub fn item_quota_per_kind(env: &Env) -> ApiResult<u32> {
+    count_var(env, "ITEM_QUOTA_PER_KIND", 5_000)
+}
+
+/// How long the change log keeps an entry, in ms (`CHANGE_LOG_RETENTION_DAYS`, default 30; a
+/// client whose cursor is older starts again from a null cursor).
+pub fn change_log_retention_ms(env: &Env) -> ApiResult<u64> {
+    Ok(u64::from(count_var(env, "CHANGE_LOG_RETENTION_DAYS", 30)?) * 24 * 60 * 60 * 1000)
+}
+
+/// Live API tokens one user may hold (`TOKEN_QUOTA`, default 50).
+pub fn token_quota(env: &Env) -> ApiResult<u32> {
+    count_var(env, "TOKEN_QUOTA", 50)
+}
+
+fn count_var(env: &Env, name: &str, default: u32) -> ApiResult<u32> {
+    match value(env, name) {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|count| *count > 0)
+            .ok_or_else(|| ApiError::internal(format!("configuration: {name} must be a count"))),
+    }
+}
+
 /// Bytes one user's own audio tracks may hold (`AUDIO_QUOTA_BYTES`, default 500 MiB).
 pub fn audio_quota_bytes(env: &Env) -> ApiResult<u64> {
     match value(env, "AUDIO_QUOTA_BYTES") {

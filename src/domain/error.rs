@@ -18,6 +18,8 @@ pub enum ErrorKind {
     IdempotencyConflict,
     FocusSessionActive,
     QuotaExceeded,
+    /// A sync cursor from before the change log was compacted: poll again from a null cursor.
+    SyncReset,
     PayloadTooLarge,
     UnsupportedMediaType,
     RangeNotSatisfiable,
@@ -37,6 +39,7 @@ impl ErrorKind {
             MethodNotAllowed => 405,
             Conflict | QuestExpired | InsufficientCoins | IdempotencyConflict
             | FocusSessionActive | QuotaExceeded => 409,
+            SyncReset => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             RangeNotSatisfiable => 416,
@@ -62,6 +65,7 @@ impl ErrorKind {
             IdempotencyConflict => "idempotency_conflict",
             FocusSessionActive => "focus_session_active",
             QuotaExceeded => "quota_exceeded",
+            SyncReset => "sync_reset",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             RangeNotSatisfiable => "range_not_satisfiable",
@@ -73,7 +77,7 @@ impl ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 18] = [
+    const ALL: [ErrorKind; 19] = [
         ErrorKind::BadRequest,
         ErrorKind::Unauthorized,
         ErrorKind::CsrfFailed,
@@ -86,6 +90,7 @@ impl ErrorKind {
         ErrorKind::IdempotencyConflict,
         ErrorKind::FocusSessionActive,
         ErrorKind::QuotaExceeded,
+        ErrorKind::SyncReset,
         ErrorKind::PayloadTooLarge,
         ErrorKind::UnsupportedMediaType,
         ErrorKind::RangeNotSatisfiable,

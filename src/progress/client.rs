@@ -203,7 +203,8 @@ impl ProgressClient {
 /// the response is sent; a failure only delays the client's next poll, so it is logged and left.
 pub async fn notify_changed(env: Env, user_id: String) {
     let result = async {
-        let (key, head) = crate::store::sync::key_and_head(&Db::detached(&env)?, &user_id).await?;
+        let crate::store::sync::LogState { key, head, .. } =
+            crate::store::sync::log_state(&Db::detached(&env)?, &user_id).await?;
         let cursor = SyncCursor::Log { seq: head }.encode(key.as_bytes());
         ProgressClient::in_env(&env, &user_id, Rc::default())?
             .notify(&Changed { cursor })

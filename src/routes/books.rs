@@ -11,6 +11,7 @@ use crate::domain::error::{ApiError, ApiResult};
 use crate::http::{RequestContext, ok};
 use crate::store::books::{self, Book, Books};
 use crate::store::content as store;
+use crate::store::content::Kind;
 
 fn award_for(book: &Book) -> Option<AwardRequest> {
     (book.status == BookStatus::Finished).then(|| AwardRequest {
@@ -35,7 +36,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let book = books::new_book(&cx.new_id()?, &body, cx.now());
     let db = cx.db()?;
     let insert = |record| books::create(&db, &caller.user.id, &book, record);
-    content::created_awarding(&cx, &caller, book.clone(), insert, award_for).await
+    content::created_awarding(&cx, &caller, Books::TABLE, book.clone(), insert, award_for).await
 }
 
 /// `PATCH /api/books/{id}`: the book with the award that moving it to `finished` earned (`null`

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use worker::{D1PreparedStatement, Response};
 
 use crate::auth::{self, Caller};
+use crate::config;
 use crate::domain::economy::{AwardOutcome, AwardRequest};
-use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::id::parse_path_id;
 use crate::domain::page::{Page, PageRequest};
 use crate::http::envelope::{data_body, json_response};
@@ -149,12 +150,14 @@ fn replayed(stored: StoredResponse, fingerprint: &str) -> ApiResult<StoredRespon
     Ok(stored)
 }
 
-/// Creates `item` by `insert`, once per `Idempotency-Key`: the key's record goes into the
-/// creation's batch, so two requests with one key cannot both create. `None` when this request
-/// created it, or the first response's body when it is a replay.
+/// Creates `item` of `table` by `insert`, once per `Idempotency-Key` and within the user's quota
+/// of the kind: the key's record and the quota's guard go into the creation's batch, so two
+/// requests with one key cannot both create, and concurrent creations cannot overrun the quota.
+/// `None` when this request created it, or the first response's body when it is a replay.
 pub async fn create_once<T, F, Fut>(
     cx: &RequestContext,
     caller: &Caller,
+    table: &'static str,
     item: &T,
     insert: F,
 ) -> ApiResult<Option<String>>
@@ -165,14 +168,27 @@ where
 {
     let idempotency = cx.idempotency()?;
     let (db, now, user_id) = (cx.db()?, cx.now(), caller.user.id.as_str());
+    let quota = config::item_quota_per_kind(&cx.env)?;
+    let guard = content::quota_guard(&db, table, user_id, quota)?;
+    let over_quota = || {
+        ApiError::new(
+            ErrorKind::QuotaExceeded,
+            format!(
+                "at most {quota} {table} per user, deleted ones included (ITEM_QUOTA_PER_KIND)"
+            ),
+        )
+    };
     let Some((key, fingerprint)) = idempotency else {
-        insert(Vec::new()).await?;
-        return Ok(None);
+        return match insert(vec![guard]).await {
+            Ok(()) => Ok(None),
+            Err(error) if content::is_over_quota(&error) => Err(over_quota()),
+            Err(error) => Err(error),
+        };
     };
     if let Some(stored) = idempotency::find(&db, user_id, &key, now).await? {
         return Ok(Some(replayed(stored, &fingerprint)?.body));
     }
-    let record = idempotency::record(
+    let mut record = idempotency::record(
         &db,
         user_id,
         &key,
@@ -181,11 +197,13 @@ where
         &data_body(item)?,
         now,
     )?;
+    record.push(guard);
     match insert(record).await {
         Ok(()) => Ok(None),
         // A concurrent request with the same key won the record: answer with its response.
         Err(error) => match idempotency::find(&db, user_id, &key, now).await? {
             Some(stored) => Ok(Some(replayed(stored, &fingerprint)?.body)),
+            None if content::is_over_quota(&error) => Err(over_quota()),
             None => Err(error),
         },
     }
@@ -195,6 +213,7 @@ where
 pub async fn created<T, F, Fut>(
     cx: &RequestContext,
     caller: &Caller,
+    table: &'static str,
     item: &T,
     insert: F,
 ) -> ApiResult<Response>
@@ -203,7 +222,7 @@ where
     F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
     Fut: Future<Output = ApiResult<()>>,
 {
-    Ok(match create_once(cx, caller, item, insert).await? {
+    Ok(match create_once(cx, caller, table, item, insert).await? {
         None => json_response(201, &data_body(item)?),
         Some(body) => json_response(201, &body),
     })
@@ -216,6 +235,7 @@ where
 pub async fn created_awarding<T, F, Fut>(
     cx: &RequestContext,
     caller: &Caller,
+    table: &'static str,
     item: T,
     insert: F,
     award_for: fn(&T) -> Option<AwardRequest>,
@@ -229,7 +249,7 @@ where
     struct Stored<T> {
         data: T,
     }
-    let item = match create_once(cx, caller, &item, insert).await? {
+    let item = match create_once(cx, caller, table, &item, insert).await? {
         None => item,
         Some(body) => {
             serde_json::from_str::<Stored<T>>(&body)

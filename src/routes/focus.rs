@@ -16,6 +16,7 @@ use crate::domain::focus::{
 };
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
+use crate::store::content as content_store;
 use crate::store::focus::{self, FocusRow, Links};
 use crate::zone::LocalCalendar;
 
@@ -175,7 +176,19 @@ async fn start_session(
         goal_id: row.goal_id.as_deref(),
         audio_id: row.audio_id.as_deref(),
     };
-    match focus::start(&cx.db()?, &caller.user.id, &row, &links).await? {
+    let db = cx.db()?;
+    let quota = crate::config::item_quota_per_kind(&cx.env)?;
+    let guard = content_store::quota_guard(&db, "focus_sessions", &caller.user.id, quota)?;
+    let started = match focus::start(&db, &caller.user.id, &row, &links, guard).await {
+        Err(error) if content_store::is_over_quota(&error) => {
+            return Err(ApiError::new(
+                ErrorKind::QuotaExceeded,
+                format!("at most {quota} focus sessions per user (ITEM_QUOTA_PER_KIND)"),
+            ));
+        }
+        other => other?,
+    };
+    match started {
         Some(row) => Ok(view(row, now)),
         None => Err(ApiError::new(
             ErrorKind::FocusSessionActive,

@@ -9,6 +9,7 @@ use crate::domain::content::goal::{GoalPatch, GoalStatus, NewGoal};
 use crate::domain::economy::{AwardRequest, CounterChange, EventType, Skill, rules};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::{RequestContext, ok};
+use crate::store::content::Kind;
 use crate::store::goals::{self, Goal, Goals};
 
 pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
@@ -16,7 +17,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let body: NewGoal = cx.json().await?;
     let goal = goals::new_goal(&cx.new_id()?, &body, cx.now());
     let db = cx.db()?;
-    content::created(&cx, &caller, &goal, |record| {
+    content::created(&cx, &caller, Goals::TABLE, &goal, |record| {
         goals::create(&db, &caller.user.id, &goal, record)
     })
     .await

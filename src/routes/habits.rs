@@ -20,6 +20,7 @@ use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::ProgressClient;
 use crate::progress::protocol::Command;
+use crate::store::content::Kind;
 use crate::store::db::Db;
 use crate::store::habits::{self, HabitRecord, Habits, HabitsWithDays, PendingCompletion};
 use crate::zone::LocalCalendar;
@@ -200,7 +201,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         record: record.clone(),
         stats: HabitStats::default(),
     };
-    content::created(&cx, &caller, &view, |batch| {
+    content::created(&cx, &caller, Habits::TABLE, &view, |batch| {
         habits::create(&db, &caller.user.id, &record, batch)
     })
     .await

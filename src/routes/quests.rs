@@ -11,6 +11,7 @@ use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
 use crate::store::content as store;
+use crate::store::content::Kind;
 use crate::store::quests::{self, Quest, Quests};
 
 fn future_deadline(deadline: Millis, now: Millis) -> ApiResult<()> {
@@ -30,7 +31,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         .map(StoredQuestStatus::from)
         .unwrap_or(StoredQuestStatus::Open);
     let db = cx.db()?;
-    content::created(&cx, &caller, &quest, |record| {
+    content::created(&cx, &caller, Quests::TABLE, &quest, |record| {
         quests::create(&db, &caller.user.id, &quest, status, record)
     })
     .await

@@ -1,11 +1,13 @@
 //! The Cron Trigger's work (wrangler.toml `[triggers] crons`): what requests left unfinished is
-//! finished here. Each step logs its failure and leaves its rows for the next run.
+//! finished, and what has expired is removed (`store::maintenance`). Each step logs its failure
+//! and leaves its rows for the next run.
 
 use worker::{Date, Env};
 
 use crate::domain::time::Millis;
 use crate::routes::habits;
 use crate::store::db::Db;
+use crate::store::maintenance;
 
 pub async fn run(env: Env) {
     let now = Millis(Date::now().as_millis());
@@ -19,5 +21,13 @@ pub async fn run(env: Env) {
     match habits::reconcile(&env, &db, now).await {
         Ok(finished) => worker::console_log!("scheduled: {finished} pending awards finished"),
         Err(error) => worker::console_error!("scheduled: reconcile: {}", error.message),
+    }
+    let purged = match crate::config::change_log_retention_ms(&env) {
+        Ok(retention) => maintenance::purge(&db, now, retention).await,
+        Err(error) => Err(error),
+    };
+    match purged {
+        Ok(purged) => worker::console_log!("scheduled: {} expired rows removed", purged.rows),
+        Err(error) => worker::console_error!("scheduled: purge: {}", error.message),
     }
 }

@@ -12,7 +12,7 @@ use worker::{Headers, Method, Request, RequestInit, Response};
 use super::{focus, habits};
 use crate::auth::{self, Caller};
 use crate::domain::economy::view::ProgressView;
-use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::secret::sha256_hex;
 use crate::domain::sync::{ENTITIES, Operation, PollRequest, PushRequest, SyncCursor};
 use crate::http::envelope::error_body;
@@ -182,7 +182,7 @@ pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
     let body: PollRequest = cx.json().await?;
     let limit = body.limit();
     let db = cx.db()?;
-    let (key, head) = sync::key_and_head(&db, &caller.user.id).await?;
+    let sync::LogState { key, head, floor } = sync::log_state(&db, &caller.user.id).await?;
     let position = match &body.cursor {
         None => SyncCursor::Copy {
             upto: head,
@@ -191,6 +191,13 @@ pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
         },
         Some(text) => SyncCursor::decode(text, key.as_bytes())?,
     };
+    let (SyncCursor::Copy { upto: seq, .. } | SyncCursor::Log { seq }) = position;
+    if seq < floor {
+        return Err(ApiError::new(
+            ErrorKind::SyncReset,
+            "this cursor is older than the change log keeps: poll again from a null cursor for a fresh copy",
+        ));
+    }
     let (mut changes, mut next) = (Vec::new(), position);
     if let SyncCursor::Copy {
         upto,

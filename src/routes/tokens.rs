@@ -6,7 +6,7 @@ use worker::Response;
 
 use crate::auth;
 use crate::domain::api_token::CreateApiToken;
-use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::id::parse_path_id;
 use crate::domain::page::Page;
 use crate::domain::secret::api_token;
@@ -22,19 +22,23 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let body: CreateApiToken = cx.json().await?;
     let token = api_token(&random_bytes::<32>()?);
     let now = cx.now();
-    let summary = api_tokens::create(
-        &cx.db()?,
-        &caller.user.id,
-        &NewToken {
-            id: &cx.new_id()?,
-            name: body.name.as_str(),
-            scope: body.scope,
-            token: &token,
-            expires_at: body.expires_at(now),
-        },
-        now,
-    )
-    .await?;
+    let quota = crate::config::token_quota(&cx.env)?;
+    let new = NewToken {
+        id: &cx.new_id()?,
+        name: body.name.as_str(),
+        scope: body.scope,
+        token: &token,
+        expires_at: body.expires_at(now),
+    };
+    let summary = match api_tokens::create(&cx.db()?, &caller.user.id, &new, quota, now).await {
+        Err(error) if crate::store::content::is_over_quota(&error) => {
+            return Err(ApiError::new(
+                ErrorKind::QuotaExceeded,
+                format!("at most {quota} live API tokens per user (TOKEN_QUOTA): revoke one first"),
+            ));
+        }
+        other => other?,
+    };
     cx.audit(&AuditEvent::own(
         &caller.user.id,
         "token.create",

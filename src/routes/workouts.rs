@@ -12,6 +12,7 @@ use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
 use crate::store::content as content_store;
+use crate::store::content::Kind;
 use crate::store::workouts::{self, Workout, Workouts};
 
 fn not_in_future(performed_at: Option<Millis>, now: Millis) -> ApiResult<()> {
@@ -48,7 +49,15 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let workout = workouts::new_workout(&cx.new_id()?, &body, cx.now());
     let db = cx.db()?;
     let insert = |record| workouts::create(&db, &caller.user.id, &workout, record);
-    content::created_awarding(&cx, &caller, workout.clone(), insert, award_for).await
+    content::created_awarding(
+        &cx,
+        &caller,
+        Workouts::TABLE,
+        workout.clone(),
+        insert,
+        award_for,
+    )
+    .await
 }
 
 /// Corrects a logged workout; what logging it earned stays as it was.

@@ -31,15 +31,18 @@ pub struct NewToken<'a> {
     pub expires_at: Option<Millis>,
 }
 
+/// Stores `new`, or fails as `content::is_over_quota` says when the user would then hold more
+/// than `quota` live tokens.
 pub async fn create(
     db: &Db,
     user_id: &str,
     new: &NewToken<'_>,
+    quota: u32,
     now: Millis,
 ) -> ApiResult<ApiTokenSummary> {
     let created_at = now.to_rfc3339();
     let expires_at = new.expires_at.map(Millis::to_rfc3339);
-    query!(
+    let insert = query!(
         db,
         "insert into api_tokens (id, user_id, name, token_hash, created_at, scope, expires_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -50,9 +53,19 @@ pub async fn create(
         &created_at,
         new.scope.as_str(),
         expires_at.as_deref()
-    )?
-    .run_in(db)
-    .await?;
+    )?;
+    // Live tokens only count: revoked and expired ones no longer work (see migration 0014).
+    let guard = query!(
+        db,
+        "insert into quota_guard (kind) select 'api_tokens'
+          where (select count(*) from api_tokens
+                  where user_id = ?1 and revoked_at is null
+                    and (expires_at is null or expires_at > ?2)) > ?3",
+        user_id,
+        &created_at,
+        quota
+    )?;
+    db.batch(vec![insert, guard]).await?;
     Ok(ApiTokenSummary {
         id: new.id.to_owned(),
         name: new.name.to_owned(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use worker::{D1PreparedStatement, query};
 
 use crate::domain::content::Metadata;
-use crate::domain::error::ApiResult;
+use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::time::Millis;
 
 /// A content kind stored in its own table, with the common columns `id`, `user_id`, `metadata`,
@@ -112,6 +112,34 @@ pub async fn create<K: Kind>(
     statements.extend(extra);
     db.batch(statements).await?;
     Ok(())
+}
+
+/// The statement that fails a creation's batch when the user then holds more than `quota` items
+/// of `table` (deleted ones count: they are stored too). See migration 0014.
+pub fn quota_guard(
+    db: &Db,
+    table: &str,
+    user_id: &str,
+    quota: u32,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(query!(
+        db,
+        &format!(
+            "insert into quota_guard (kind) select ?1
+              where (select count(*) from {table} where user_id = ?2) > ?3"
+        ),
+        table,
+        user_id,
+        quota
+    )?)
+}
+
+/// Whether `error` is a batch that `quota_guard` failed.
+pub fn is_over_quota(error: &ApiError) -> bool {
+    error
+        .internal_detail
+        .as_deref()
+        .is_some_and(|detail| detail.contains("quota_exceeded"))
 }
 
 /// The statement that reads one of the user's items, active or not.

@@ -3,7 +3,7 @@
 
 use super::db::{Db, Metered};
 use serde::{Deserialize, Serialize};
-use worker::query;
+use worker::{D1PreparedStatement, query};
 
 use super::content::log_change;
 use crate::domain::error::{ApiError, ApiResult};
@@ -72,11 +72,14 @@ pub struct Links<'a> {
 
 /// Starts `row` unless the user has an active session (`None` then), in one batch that also
 /// checks the links.
+/// Starts `row` unless another session is active, its links are not the user's, or `guard` (the
+/// quota's, `content::quota_guard`) fails the batch.
 pub async fn start(
     db: &Db,
     user_id: &str,
     row: &FocusRow,
     links: &Links<'_>,
+    guard: D1PreparedStatement,
 ) -> ApiResult<Option<FocusRow>> {
     #[derive(Deserialize)]
     struct Owned {
@@ -121,6 +124,7 @@ pub async fn start(
                 &row.id,
                 user_id
             )?,
+            guard,
         ])
         .await?;
     if let Some(owned) = match results.first() {

@@ -13,6 +13,7 @@ pub mod focus;
 pub mod goals;
 pub mod habits;
 pub mod idempotency;
+pub mod maintenance;
 pub mod oauth_states;
 pub mod quests;
 pub mod schema;

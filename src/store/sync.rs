@@ -20,6 +20,15 @@ pub struct Change {
 #[derive(Deserialize)]
 struct Key {
     sync_key: String,
+    sync_floor: u64,
+}
+
+/// What a poll needs of the user's log: the cursor key (made on first use), the last sequence
+/// number, and the floor below which the scheduled compaction removed changes.
+pub struct LogState {
+    pub key: String,
+    pub head: u64,
+    pub floor: u64,
 }
 
 #[derive(Deserialize)]
@@ -35,13 +44,16 @@ fn key_statements(db: &Db, user_id: &str) -> ApiResult<Vec<D1PreparedStatement>>
             "update users set sync_key = lower(hex(randomblob(32))) where id = ?1 and sync_key is null",
             user_id
         )?,
-        query!(db, "select sync_key from users where id = ?1", user_id)?,
+        query!(
+            db,
+            "select sync_key, sync_floor from users where id = ?1",
+            user_id
+        )?,
     ])
 }
 
-/// The user's cursor key (made on first use) and the last sequence number of their log, in one
-/// round trip.
-pub async fn key_and_head(db: &Db, user_id: &str) -> ApiResult<(String, u64)> {
+/// The user's `LogState`, in one round trip.
+pub async fn log_state(db: &Db, user_id: &str) -> ApiResult<LogState> {
     let mut statements = key_statements(db, user_id)?;
     statements.push(query!(
         db,
@@ -52,15 +64,19 @@ pub async fn key_and_head(db: &Db, user_id: &str) -> ApiResult<(String, u64)> {
     let key = match results.get(1) {
         Some(result) => result.results::<Key>()?.into_iter().next(),
         None => None,
-    }
-    .map(|k| k.sync_key)
-    .unwrap_or_default();
+    };
     let head = match results.get(2) {
         Some(result) => result.results::<Head>()?.into_iter().next(),
         None => None,
     }
     .map_or(0, |h| h.head);
-    Ok((key, head))
+    let floor = key.as_ref().map_or(0, |k| k.sync_floor);
+    Ok(LogState {
+        // A log compacted to nothing still ends where it ended.
+        head: head.max(floor),
+        floor,
+        key: key.map(|k| k.sync_key).unwrap_or_default(),
+    })
 }
 
 /// Up to `limit` of the user's changes after `after`.
