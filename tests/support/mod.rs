@@ -179,6 +179,49 @@ impl Worker {
         );
     }
 
+    /// Kills the worker's runtime (every `workerd` process it started) with SIGKILL, as a crash
+    /// would: nothing gets to finish. `stop` then ends what is left.
+    pub fn kill_runtime(&self) -> usize {
+        let supervisor = self
+            ._supervisor
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .id();
+        // /proc/PID/stat: "pid (comm) state ppid pgrp ..."
+        let processes: Vec<(u32, String, u32, u32)> = std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(|entry| {
+                let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                Some((
+                    pid,
+                    comm.to_owned(),
+                    fields.get(1)?.parse().ok()?,
+                    fields.get(2)?.parse().ok()?,
+                ))
+            })
+            .collect();
+        // The supervisor starts wrangler in a process group of its own.
+        let groups: Vec<u32> = processes
+            .iter()
+            .filter(|(_, _, parent, _)| *parent == supervisor)
+            .map(|(pid, ..)| *pid)
+            .collect();
+        let mut killed = 0;
+        for (pid, comm, _, group) in &processes {
+            if comm.starts_with("workerd") && groups.contains(group) {
+                let status = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .expect("kill");
+                killed += usize::from(status.success());
+            }
+        }
+        killed
+    }
+
     /// Runs the Cron Trigger's handler once, as the schedule would, and waits for it to finish.
     pub fn run_scheduled(&self) {
         let url = format!("{}/__scheduled?cron=*/5+*+*+*+*", self.base);
@@ -615,7 +658,8 @@ impl Reply {
 
 /// An HTTP client with a cookie jar of its own (one "browser").
 pub struct Client {
-    base: String,
+    /// The worker it talks to (a restarted worker listens elsewhere).
+    pub base: String,
     agent: ureq::Agent,
     pub cookies: BTreeMap<String, String>,
     /// Sent with every request; starts with a client IP of its own (`CF-Connecting-IP`).
@@ -732,7 +776,8 @@ impl Client {
         }
     }
 
-    fn send_once(
+    /// One attempt, transport failures returned rather than retried.
+    pub fn send_once(
         &mut self,
         method: &str,
         path: &str,

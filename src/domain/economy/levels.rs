@@ -88,6 +88,21 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_curve_holds_far_beyond_any_reachable_balance() {
+        for xp in [
+            1_000_000_000_000,
+            1_000_000_000_000_000,
+            100_000_000_000_000_000,
+        ] {
+            let s = standing(xp);
+            assert_eq!(threshold(s.level) + s.xp_into_level, xp, "{xp}");
+            assert!(s.xp_into_level < cost_of_next_level(s.level), "{xp}");
+        }
+        assert_eq!(level_of(threshold(60_000_000)), 60_000_000);
+        assert_eq!(level_of(threshold(60_000_000) - 1), 59_999_999);
+    }
+
     #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         #[test]

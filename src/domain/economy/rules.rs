@@ -117,6 +117,21 @@ mod tests {
     }
 
     #[test]
+    fn intensities_are_named_as_the_api_spells_them() {
+        for (intensity, name) in [
+            (Intensity::Low, "low"),
+            (Intensity::Moderate, "moderate"),
+            (Intensity::High, "high"),
+        ] {
+            assert_eq!(intensity.as_str(), name);
+            assert_eq!(
+                serde_json::to_value(intensity).ok(),
+                Some(serde_json::Value::from(name))
+            );
+        }
+    }
+
+    #[test]
     fn goals_and_books_pay_fixed_amounts() {
         assert_eq!(GOAL_COMPLETED, Reward { xp: 50, coins: 10 });
         assert_eq!(BOOK_FINISHED, Reward { xp: 100, coins: 20 });

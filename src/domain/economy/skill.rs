@@ -44,3 +44,21 @@ impl Skill {
         Skill::ALL.into_iter().find(|skill| skill.as_str() == text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn every_skill_parses_back_from_its_name_and_nothing_else_does() {
+        for skill in Skill::ALL {
+            assert_eq!(Skill::parse(skill.as_str()), Some(skill));
+        }
+        assert_eq!(Skill::parse("finance"), Some(Skill::Finance));
+        assert_eq!(Skill::parse("cooking"), None);
+        assert_eq!(Skill::parse(""), None);
+    }
+}

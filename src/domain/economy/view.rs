@@ -149,6 +149,24 @@ mod tests {
     }
 
     #[test]
+    fn the_achievements_view_lists_the_whole_catalog_with_unlock_times() {
+        let unlocked =
+            BTreeMap::from([("first_habit".to_owned(), "2026-03-08T10:00:00Z".to_owned())]);
+        let view = achievements_view(&unlocked);
+        assert_eq!(
+            view.iter().map(|a| a.id).collect::<Vec<_>>(),
+            CATALOG.iter().map(|a| a.id).collect::<Vec<_>>()
+        );
+        let first = &view[0];
+        assert_eq!(
+            (first.id, first.name, first.tier, first.xp, first.coins),
+            ("first_habit", "First step", Tier::Bronze, 10, 5)
+        );
+        assert_eq!(first.unlocked_at.as_deref(), Some("2026-03-08T10:00:00Z"));
+        assert!(view[1..].iter().all(|a| a.unlocked_at.is_none()));
+    }
+
+    #[test]
     fn reward_and_claim_bodies_are_validated_field_by_field() {
         assert!(parse_json_body::<CreateReward>(br#"{"title":"Movie night","cost":50}"#).is_ok());
         for (body, field) in [
