@@ -467,32 +467,22 @@ fn the_last_enabled_admin_cannot_be_demoted_or_disabled() {
         );
     }
     // Each demotes the other at the same moment: one wins, the other is refused.
+    let patch = |admin: &Owner, target: &str, body: Value| {
+        let mut tab = Owner {
+            client: admin.client.burst_tab(),
+            csrf: admin.csrf.clone(),
+        };
+        tab.write(
+            "PATCH",
+            &format!("/api/admin/users/{target}"),
+            Some(&body),
+            None,
+        )
+    };
     let replies = support::burst(|| {
         std::thread::scope(|scope| {
-            let a = scope.spawn(|| {
-                let mut tab = Owner {
-                    client: one.client.burst_tab(),
-                    csrf: one.csrf.clone(),
-                };
-                tab.write(
-                    "PATCH",
-                    &format!("/api/admin/users/{two_id}"),
-                    Some(&json!({"role": "user"})),
-                    None,
-                )
-            });
-            let b = scope.spawn(|| {
-                let mut tab = Owner {
-                    client: two.client.burst_tab(),
-                    csrf: two.csrf.clone(),
-                };
-                tab.write(
-                    "PATCH",
-                    &format!("/api/admin/users/{one_id}"),
-                    Some(&json!({"disabled": true})),
-                    None,
-                )
-            });
+            let a = scope.spawn(|| patch(&one, &two_id, json!({"role": "user"})));
+            let b = scope.spawn(|| patch(&two, &one_id, json!({"disabled": true})));
             [a.join().expect("a"), b.join().expect("b")]
         })
     });

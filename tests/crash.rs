@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Client, Worker, WorkerOptions};
+use support::{Client, Worker, WorkerOptions, ledger};
 
 const ADMIN: &str = "crash-admin@example.org";
 const COUNT: usize = 200;
@@ -47,26 +47,8 @@ fn send(caller: &Caller, job: &Job, base: &str) -> Result<u16, String> {
         .map(|reply| reply.status)
 }
 
-fn ledger(client: &mut Client, currency: &str) -> Vec<Value> {
-    let mut rows = Vec::new();
-    let mut path = format!("/api/ledger?currency={currency}&limit=200");
-    loop {
-        let page = client.get(&path).expect_data(200);
-        rows.extend(page["items"].as_array().expect("items").iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(cursor) => {
-                path = format!("/api/ledger?currency={currency}&limit=200&cursor={cursor}")
-            }
-            None => return rows,
-        }
-    }
-}
-
 fn sum(rows: &[Value], event: Option<&str>) -> i64 {
-    rows.iter()
-        .filter(|row| event.is_none_or(|event| row["event_type"] == event))
-        .map(|row| row["amount"].as_i64().expect("amount"))
-        .sum()
+    support::ledger_sum(rows, event.as_slice())
 }
 
 #[test]

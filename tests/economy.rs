@@ -62,18 +62,7 @@ impl Member {
 
     /// Every ledger row of one currency, newest first, following cursors.
     fn ledger(&mut self, currency: &str) -> Vec<Value> {
-        let mut rows = Vec::new();
-        let mut path = format!("/api/ledger?currency={currency}&limit=200");
-        loop {
-            let page = self.client.get(&path).expect_data(200);
-            rows.extend(page["items"].as_array().expect("items").iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(cursor) => {
-                    path = format!("/api/ledger?currency={currency}&limit=200&cursor={cursor}")
-                }
-                None => return rows,
-            }
-        }
+        support::ledger(&mut self.client, currency)
     }
 
     fn assert_totals_equal_ledger_sums(&mut self) -> Value {

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Owner, worker};
+use support::{Owner, ledger_sum as sum, worker};
 
 fn habit(me: &mut Owner, title: &str) -> String {
     me.create(
@@ -18,30 +18,38 @@ fn habit(me: &mut Owner, title: &str) -> String {
         .to_owned()
 }
 
-/// Every ledger row of `currency`, following cursors.
 fn ledger(me: &mut Owner, currency: &str) -> Vec<Value> {
-    let mut rows = Vec::new();
-    let mut path = format!("/api/ledger?currency={currency}&limit=200");
-    loop {
-        let page = me.client.get(&path).expect_data(200);
-        rows.extend(page["items"].as_array().expect("items").iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(cursor) => {
-                path = format!("/api/ledger?currency={currency}&limit=200&cursor={cursor}")
-            }
-            None => return rows,
-        }
-    }
+    support::ledger(&mut me.client, currency)
 }
 
-/// The sum of `currency`'s ledger amounts whose event is one of `events` (all when empty).
-fn sum(rows: &[Value], events: &[&str]) -> i64 {
-    rows.iter()
-        .filter(|row| {
-            events.is_empty() || events.contains(&row["event_type"].as_str().unwrap_or_default())
+/// Sends every `(method, path)` of `writes` at once, each from a tab of `me`'s; none may fail
+/// with a server error.
+fn all_at_once(me: &Owner, writes: &[(&str, String)]) {
+    let base = me.client.burst_tab();
+    support::burst(|| {
+        std::thread::scope(|scope| {
+            for (method, path) in writes {
+                let mut tab = base.burst_tab();
+                let csrf = me.csrf.clone();
+                scope.spawn(move || {
+                    let reply = tab.send(
+                        method,
+                        path,
+                        &[
+                            ("x-csrf-token", csrf.as_str()),
+                            ("content-type", "application/json"),
+                        ],
+                        None,
+                    );
+                    assert!(
+                        matches!(reply.status, 200..=299 | 404 | 409),
+                        "{method} {path}: {}",
+                        reply.text
+                    );
+                });
+            }
         })
-        .map(|row| row["amount"].as_i64().expect("amount"))
-        .sum()
+    });
 }
 
 fn progress(me: &mut Owner) -> Value {
@@ -112,40 +120,18 @@ fn under_concurrency_coins_redeemed_never_exceed_coins_earned_net_of_reversals()
     let habits: Vec<String> = (0..6).map(|n| habit(&mut me, &format!("H{n}"))).collect();
     let reward = me.create("/api/rewards", &json!({"title": "Two", "cost": 2}));
     let redeem = format!("/api/rewards/{}/redeem", reward["id"].as_str().expect("id"));
-    for round in 0..3 {
+    for _ in 0..3 {
         for id in &habits {
             let complete = format!("/api/habits/{id}/complete");
-            let (csrf, base) = (me.csrf.clone(), me.client.burst_tab());
-            let writes: Vec<(&str, String)> = vec![
-                ("POST", complete.clone()),
-                ("POST", redeem.clone()),
-                ("DELETE", complete.clone()),
-                ("POST", redeem.clone()),
-            ];
-            support::burst(|| {
-                std::thread::scope(|scope| {
-                    for (method, path) in &writes {
-                        let mut tab = base.burst_tab();
-                        let csrf = csrf.clone();
-                        scope.spawn(move || {
-                            let reply = tab.send(
-                                method,
-                                path,
-                                &[
-                                    ("x-csrf-token", csrf.as_str()),
-                                    ("content-type", "application/json"),
-                                ],
-                                None,
-                            );
-                            assert!(
-                                reply.status < 500,
-                                "round {round}: {method} {path}: {}",
-                                reply.text
-                            );
-                        });
-                    }
-                })
-            });
+            all_at_once(
+                &me,
+                &[
+                    ("POST", complete.clone()),
+                    ("POST", redeem.clone()),
+                    ("DELETE", complete.clone()),
+                    ("POST", redeem.clone()),
+                ],
+            );
         }
     }
     let rows = ledger(&mut me, "coins");
@@ -209,35 +195,15 @@ fn an_undo_that_arrives_before_its_award_voids_it() {
 fn concurrent_complete_and_undo_pairs_leave_exactly_what_the_survivors_earn() {
     let mut me = Owner::new("pairs");
     let habits: Vec<String> = (0..120).map(|n| habit(&mut me, &format!("P{n}"))).collect();
-    let csrf = me.csrf.clone();
-    let base = me.client.burst_tab();
     for chunk in habits.chunks(10) {
-        support::burst(|| {
-            std::thread::scope(|scope| {
-                for id in chunk {
-                    for method in ["POST", "DELETE"] {
-                        let mut tab = base.burst_tab();
-                        let (csrf, path) = (csrf.clone(), format!("/api/habits/{id}/complete"));
-                        scope.spawn(move || {
-                            let reply = tab.send(
-                                method,
-                                &path,
-                                &[
-                                    ("x-csrf-token", csrf.as_str()),
-                                    ("content-type", "application/json"),
-                                ],
-                                None,
-                            );
-                            assert!(
-                                matches!(reply.status, 200 | 404),
-                                "{method} {path}: {}",
-                                reply.text
-                            );
-                        });
-                    }
-                }
+        let pairs: Vec<(&str, String)> = chunk
+            .iter()
+            .flat_map(|id| {
+                let path = format!("/api/habits/{id}/complete");
+                [("POST", path.clone()), ("DELETE", path)]
             })
-        });
+            .collect();
+        all_at_once(&me, &pairs);
     }
     let survivors = habits
         .iter()

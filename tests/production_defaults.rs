@@ -6,6 +6,15 @@ mod support;
 use serde_json::json;
 use support::{Worker, WorkerOptions};
 
+/// The dev sign-in is not there, nor listed among the providers.
+fn assert_no_dev_sign_in(client: &mut support::Client) {
+    client
+        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org"}))
+        .expect_error(404, "not_found");
+    let providers = client.get("/api/auth/providers").expect_data(200);
+    assert_eq!(providers["items"], json!([]));
+}
+
 #[test]
 fn without_dev_auth_the_dev_sign_in_does_not_exist() {
     let worker = Worker::start(
@@ -17,11 +26,7 @@ fn without_dev_auth_the_dev_sign_in_does_not_exist() {
         },
     );
     let mut client = worker.client();
-    client
-        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org"}))
-        .expect_error(404, "not_found");
-    let providers = client.get("/api/auth/providers").expect_data(200);
-    assert_eq!(providers["items"], json!([]));
+    assert_no_dev_sign_in(&mut client);
     client
         .get("/api/auth/signin/google")
         .expect_error(404, "not_found");
@@ -46,11 +51,7 @@ fn dev_auth_outside_development_is_ignored_and_reported() {
         },
     );
     let mut client = worker.client();
-    client
-        .post_json("/api/auth/dev/signin", &json!({"email": "a@example.org"}))
-        .expect_error(404, "not_found");
-    let providers = client.get("/api/auth/providers").expect_data(200);
-    assert_eq!(providers["items"], json!([]), "no dev provider listed");
+    assert_no_dev_sign_in(&mut client);
     let health = client.get("/api/health").expect_data(200);
     assert_eq!(health["status"], "misconfigured");
     assert!(

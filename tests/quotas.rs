@@ -102,6 +102,15 @@ fn live_tokens_and_focus_sessions_have_quotas_too() {
     .expect_error(409, "quota_exceeded");
 }
 
+fn poll(me: &mut Owner, cursor: &Value) -> support::Reply {
+    me.write(
+        "POST",
+        "/api/sync/poll",
+        Some(&json!({ "cursor": cursor })),
+        None,
+    )
+}
+
 #[test]
 fn the_cron_trigger_removes_what_has_expired_and_compacts_the_log() {
     let mut me = owner("compaction");
@@ -116,14 +125,7 @@ fn the_cron_trigger_removes_what_has_expired_and_compacts_the_log() {
         Some("old-key"),
     )
     .expect_data(201);
-    let first = me
-        .write(
-            "POST",
-            "/api/sync/poll",
-            Some(&json!({"cursor": null})),
-            None,
-        )
-        .expect_data(200);
+    let first = poll(&mut me, &Value::Null).expect_data(200);
     assert_eq!(first["has_more"], false);
     let old_cursor = first["cursor"].clone();
     me.create("/api/books", &json!({"title": "later"}));
@@ -141,27 +143,13 @@ fn the_cron_trigger_removes_what_has_expired_and_compacts_the_log() {
         (Some(0), Some(0))
     );
 
-    let reset = me
-        .write(
-            "POST",
-            "/api/sync/poll",
-            Some(&json!({"cursor": old_cursor})),
-            None,
-        )
-        .expect_error(410, "sync_reset");
+    let reset = poll(&mut me, &old_cursor).expect_error(410, "sync_reset");
     assert!(
         reset["message"]
             .as_str()
             .is_some_and(|m| m.contains("null cursor"))
     );
-    let fresh = me
-        .write(
-            "POST",
-            "/api/sync/poll",
-            Some(&json!({"cursor": null})),
-            None,
-        )
-        .expect_data(200);
+    let fresh = poll(&mut me, &Value::Null).expect_data(200);
     let titles: Vec<&str> = fresh["changes"]
         .as_array()
         .expect("changes")
@@ -175,13 +163,6 @@ fn the_cron_trigger_removes_what_has_expired_and_compacts_the_log() {
     // The next change after the compaction is polled as ever.
     let cursor = fresh["cursor"].clone();
     me.create("/api/books", &json!({"title": "after"}));
-    let next = me
-        .write(
-            "POST",
-            "/api/sync/poll",
-            Some(&json!({"cursor": cursor})),
-            None,
-        )
-        .expect_data(200);
+    let next = poll(&mut me, &cursor).expect_data(200);
     assert_eq!(next["changes"][0]["data"]["title"], "after");
 }

@@ -179,29 +179,11 @@ fn failure(error: &ApiError) -> Result<Response> {
     .with_status(error.status()))
 }
 
-fn refused(refusal: Refusal) -> ApiError {
+/// A refusal as the API says it: why the coins, or the XP, were short.
+fn refused(refusal: Refusal, coins: &str, xp: &str) -> ApiError {
     match refusal {
-        Refusal::InsufficientCoins => ApiError::new(
-            ErrorKind::InsufficientCoins,
-            "not enough coins: balances never go below zero",
-        ),
-        Refusal::InsufficientXp => ApiError::new(
-            ErrorKind::Conflict,
-            "not enough XP: balances never go below zero",
-        ),
-    }
-}
-
-fn refused_reversal(refusal: Refusal) -> ApiError {
-    match refusal {
-        Refusal::InsufficientCoins => ApiError::new(
-            ErrorKind::InsufficientCoins,
-            "the coins this award paid were spent: undoing it would take back coins you no longer have",
-        ),
-        Refusal::InsufficientXp => ApiError::new(
-            ErrorKind::Conflict,
-            "the XP this award paid is no longer there to take back",
-        ),
+        Refusal::InsufficientCoins => ApiError::new(ErrorKind::InsufficientCoins, coins),
+        Refusal::InsufficientXp => ApiError::new(ErrorKind::Conflict, xp),
     }
 }
 
@@ -250,7 +232,13 @@ fn award(sql: &SqlStorage, request: &AwardRequest, now: Millis) -> ApiResult<Rep
     if let Some(reply) = replay(sql, &request.key)? {
         return Ok(reply);
     }
-    let effects = economy::apply(&store::load_state(sql)?, request).map_err(refused)?;
+    let effects = economy::apply(&store::load_state(sql)?, request).map_err(|refusal| {
+        refused(
+            refusal,
+            "not enough coins: balances never go below zero",
+            "not enough XP: balances never go below zero",
+        )
+    })?;
     commit(sql, request, effects, now)
 }
 
@@ -268,7 +256,13 @@ fn reverse(sql: &SqlStorage, original_key: &str, key: &str, now: Millis) -> ApiR
         original_key,
         key,
     )
-    .map_err(refused_reversal)?;
+    .map_err(|refusal| {
+        refused(
+            refusal,
+            "the coins this award paid were spent: undoing it would take back coins you no longer have",
+            "the XP this award paid is no longer there to take back",
+        )
+    })?;
     let Some(voided) = reversal.voided else {
         return commit(sql, &reversal.request, reversal.effects, now);
     };

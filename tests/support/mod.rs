@@ -605,6 +605,32 @@ impl Owner {
     }
 }
 
+/// Every ledger row of `currency` the client's user has, newest first, following cursors.
+pub fn ledger(client: &mut Client, currency: &str) -> Vec<Value> {
+    let mut rows = Vec::new();
+    let mut path = format!("/api/ledger?currency={currency}&limit=200");
+    loop {
+        let page = client.get(&path).expect_data(200);
+        rows.extend(page["items"].as_array().expect("items").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/api/ledger?currency={currency}&limit=200&cursor={cursor}")
+            }
+            None => return rows,
+        }
+    }
+}
+
+/// The sum of the amounts of ledger `rows` whose event is one of `events` (all when empty).
+pub fn ledger_sum(rows: &[Value], events: &[&str]) -> i64 {
+    rows.iter()
+        .filter(|row| {
+            events.is_empty() || events.contains(&row["event_type"].as_str().unwrap_or_default())
+        })
+        .map(|row| row["amount"].as_i64().expect("amount"))
+        .sum()
+}
+
 /// One response, read whole.
 #[derive(Debug)]
 pub struct Reply {
