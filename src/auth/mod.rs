@@ -132,7 +132,7 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
         return Err(unauthorized());
     }
     let ip = rate_limit::client_ip(&cx.request);
-    if rate_limit::FAILED_AUTHENTICATIONS.with(|failed| failed.blocks(&ip, now.0)) {
+    if rate_limit::FAILED_AUTHENTICATIONS.with(|failed| failed.borrow().blocks(&ip, now.0)) {
         return Err(rate_limit::refusal(
             &cx.env,
             &rate_limit::AUTH_FAILURES_PER_IP,

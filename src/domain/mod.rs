@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api_token;
 pub mod audio;
+pub mod blocklist;
 pub mod calendar;
 pub mod content;
 pub mod cookie;

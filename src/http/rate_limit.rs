@@ -3,9 +3,12 @@
 //! numbers; the `RATE_LIMIT_*_PER_MINUTE` vars state the same numbers for `X-RateLimit-Limit`
 //! (tests/config.rs checks that the two agree).
 
+use std::cell::RefCell;
+
 use worker::Env;
 
 use crate::config;
+use crate::domain::blocklist::Blocklist;
 use crate::domain::error::{ApiError, ApiResult};
 
 pub struct Budget {
@@ -23,7 +26,7 @@ pub const AUTH_PER_IP: Budget = Budget {
 
 /// Failed authentications (a bad cookie, an unknown, revoked or expired token) per client IP: a
 /// guesser gets a few tries a minute, and once refused, the isolate answers that address `429`
-/// without looking any credential up until the minute is over (`FailedAuthentications`).
+/// without looking any credential up until the minute is over (`FAILED_AUTHENTICATIONS`).
 pub const AUTH_FAILURES_PER_IP: Budget = Budget {
     binding: "RATE_LIMIT_AUTH_FAILURES",
     limit_var: "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
@@ -47,44 +50,10 @@ pub fn client_ip(request: &worker::Request) -> String {
         .unwrap_or_default()
 }
 
-/// Addresses this isolate refuses credentials from until an instant (ms), after their failed
-/// authentications ran out of budget. Bounded: the oldest entries go first.
-pub struct FailedAuthentications {
-    blocked: std::cell::RefCell<std::collections::BTreeMap<String, u64>>,
-}
-
-const MAX_BLOCKED_ADDRESSES: usize = 10_000;
-
 thread_local! {
-    pub static FAILED_AUTHENTICATIONS: FailedAuthentications = const {
-        FailedAuthentications { blocked: std::cell::RefCell::new(std::collections::BTreeMap::new()) }
-    };
-}
-
-impl FailedAuthentications {
-    /// Whether `ip` is refused at `now_ms`.
-    pub fn blocks(&self, ip: &str, now_ms: u64) -> bool {
-        let mut blocked = self.blocked.borrow_mut();
-        match blocked.get(ip) {
-            Some(&until) if until > now_ms => true,
-            Some(_) => {
-                blocked.remove(ip);
-                false
-            }
-            None => false,
-        }
-    }
-
-    pub fn block(&self, ip: &str, until_ms: u64) {
-        let mut blocked = self.blocked.borrow_mut();
-        if blocked.len() >= MAX_BLOCKED_ADDRESSES {
-            blocked.retain(|_, until| *until > until_ms.saturating_sub(60_000));
-            if blocked.len() >= MAX_BLOCKED_ADDRESSES {
-                blocked.clear();
-            }
-        }
-        blocked.insert(ip.to_owned(), until_ms);
-    }
+    /// The addresses this isolate refuses credentials from, after their failed authentications
+    /// ran out of budget.
+    pub static FAILED_AUTHENTICATIONS: RefCell<Blocklist> = const { RefCell::new(Blocklist::new()) };
 }
 
 /// Counts a failed authentication from `ip`: `refusal` (the `401`) while the budget lasts, then
@@ -100,7 +69,7 @@ pub async fn failed_authentication(
         Err(limited) => {
             let until =
                 now_ms.saturating_add(u64::from(AUTH_FAILURES_PER_IP.period_seconds) * 1000);
-            FAILED_AUTHENTICATIONS.with(|failed| failed.block(ip, until));
+            FAILED_AUTHENTICATIONS.with(|failed| failed.borrow_mut().block(ip, now_ms, until));
             limited
         }
     }
