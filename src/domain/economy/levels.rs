@@ -90,6 +90,8 @@ mod tests {
 
     #[test]
     fn the_curve_holds_far_beyond_any_reachable_balance() {
+        // 100(L−1) + 25(L−1)(L−2), checked first: a wrong curve fails here instead of looping.
+        assert_eq!(threshold(60_000_000), 90_000_001_499_999_950);
         for xp in [
             1_000_000_000_000,
             1_000_000_000_000_000,
