@@ -155,12 +155,10 @@ fn under_concurrency_coins_redeemed_never_exceed_coins_earned_net_of_reversals()
     );
 }
 
-/// An undo that reaches the user's object before the award of the completion it undoes (the
-/// completing worker died after D1, say) voids that award: when it comes, it lands as nothing.
-#[test]
-fn an_undo_that_arrives_before_its_award_voids_it() {
-    let mut me = Owner::new("undo-first");
-    let id = habit(&mut me, "Stretch");
+/// A new habit completed by a request that fails after its D1 write, before the award (the
+/// `X-Dev-Fault` hook): its id and its completion path.
+fn completed_by_a_dying_worker(me: &mut Owner, title: &str) -> (String, String) {
+    let id = habit(me, title);
     let complete = format!("/api/habits/{id}/complete");
     me.write_with(
         "POST",
@@ -169,6 +167,15 @@ fn an_undo_that_arrives_before_its_award_voids_it() {
         &[("x-dev-fault", "after-completion-write")],
     )
     .expect_error(503, "unavailable");
+    (id, complete)
+}
+
+/// An undo that reaches the user's object before the award of the completion it undoes (the
+/// completing worker died after D1, say) voids that award: when it comes, it lands as nothing.
+#[test]
+fn an_undo_that_arrives_before_its_award_voids_it() {
+    let mut me = Owner::new("undo-first");
+    let (id, complete) = completed_by_a_dying_worker(&mut me, "Stretch");
     let undone = me.write("DELETE", &complete, None, None).expect_data(200);
     assert!(undone["award"].is_null(), "nothing had landed to take back");
     assert_eq!(undone["completed_today"], false);
@@ -227,15 +234,7 @@ fn concurrent_complete_and_undo_pairs_leave_exactly_what_the_survivors_earn() {
 #[test]
 fn the_scheduled_reconciliation_finishes_what_a_dying_worker_left() {
     let mut me = Owner::new("reconcile");
-    let id = habit(&mut me, "Swim");
-    let complete = format!("/api/habits/{id}/complete");
-    me.write_with(
-        "POST",
-        &complete,
-        None,
-        &[("x-dev-fault", "after-completion-write")],
-    )
-    .expect_error(503, "unavailable");
+    let (id, complete) = completed_by_a_dying_worker(&mut me, "Swim");
     assert_eq!(
         progress(&mut me)["xp"],
         0,

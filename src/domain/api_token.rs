@@ -47,8 +47,8 @@ pub struct CreateApiToken {
     pub name: TokenName,
     #[serde(default)]
     pub scope: TokenScope,
-    /// Days until the token stops working (1–365); without it, until revoked.
-    #[serde(default)]
+    /// Days until the token stops working (1–365); without it, until revoked (`null` is refused).
+    #[serde(default, deserialize_with = "super::content::present")]
     pub expires_in_days: Option<Bounded<1, 365>>,
 }
 
@@ -92,10 +92,18 @@ mod tests {
             r#"{"name":"a","scope":"admin"}"#,
             r#"{"name":"a","expires_in_days":0}"#,
             r#"{"name":"a","expires_in_days":366}"#,
+            r#"{"name":"a","expires_in_days":null}"#,
         ] {
             let error = parse_json_body::<CreateApiToken>(body.as_bytes()).expect_err(body);
             assert!(error.fields.is_some(), "{body}");
         }
+    }
+
+    #[test]
+    fn a_null_scope_is_refused() {
+        let error = parse_json_body::<CreateApiToken>(br#"{"name":"a","scope":null}"#)
+            .expect_err("null scope");
+        assert_eq!(error.status(), 400, "{}", error.message);
     }
 
     #[test]

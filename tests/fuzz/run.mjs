@@ -35,11 +35,11 @@ async function run(label, email, selection) {
   const args = [
     "--config-file", join(root, "tests/fuzz/schemathesis.toml"),
     "run", `${worker.base}/api/openapi.json`, "--url", worker.base,
-    "-H", `Cookie: ${session.cookie}`,
     "-H", `X-CSRF-Token: ${session.csrf}`,
     "--checks", "all",
-    // The fixed session cookie rides along with every generated credential, so a case of
-    // "invalid" auth is still authenticated: the auth suite holds each route to its guard.
+    // The session rides along as the cookie scheme's value (schemathesis.toml [auth]); a case of
+    // "invalid" auth of a route that also takes a token is still authenticated: the auth suite
+    // holds each route to its guard.
     "--exclude-checks", "ignored_auth",
     "--max-examples", examples, "--seed", "20261125",
     "--rate-limit", "500/m",
@@ -49,7 +49,12 @@ async function run(label, email, selection) {
   ];
   const started = Date.now();
   const child = spawn(schemathesis, args, {
-    env: { ...process.env, SCHEMATHESIS_HOOKS: "hooks", PYTHONPATH: join(root, "tests/fuzz") },
+    env: {
+      ...process.env,
+      SCHEMATHESIS_HOOKS: "hooks",
+      PYTHONPATH: join(root, "tests/fuzz"),
+      FUZZ_SESSION: session.cookie.slice(session.cookie.indexOf("=") + 1),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
