@@ -212,10 +212,11 @@ impl Worker {
         let mut killed = 0;
         for (pid, comm, _, group) in &processes {
             if comm.starts_with("workerd") && groups.contains(group) {
-                let status = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
+                // Through node, which the harness needs anyway (procps may be missing).
+                let status = Command::new("node")
+                    .args(["-e", &format!("process.kill({pid}, 'SIGKILL')")])
                     .status()
-                    .expect("kill");
+                    .expect("node");
                 killed += usize::from(status.success());
             }
         }
