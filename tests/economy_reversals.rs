@@ -64,6 +64,33 @@ fn completed_today(me: &mut Owner, habit: &str) -> bool {
         .expect("completed_today")
 }
 
+/// A completion the object settled leaves no mark for the reconciliation (cleared after the
+/// response); a repeat of it changes nothing.
+#[test]
+fn a_settled_completion_leaves_no_pending_mark() {
+    let mut me = Owner::new("settled");
+    let id = habit(&mut me, "Floss");
+    let complete = format!("/api/habits/{id}/complete");
+    me.write("POST", &complete, None, None).expect_data(200);
+    me.write("POST", &complete, None, None).expect_data(200);
+    let mut pending = Value::Null;
+    for _ in 0..50 {
+        pending = worker().d1(&format!(
+            "select award_pending from habit_completions where habit_id = '{id}'"
+        ))[0]["award_pending"]
+            .clone();
+        if pending.is_null() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        pending,
+        Value::Null,
+        "the mark is cleared once the award landed"
+    );
+}
+
 #[test]
 fn an_undo_whose_coins_were_spent_is_refused_and_the_day_stays_completed() {
     let mut me = Owner::new("spent-undo");

@@ -59,6 +59,30 @@ fn failed_authentications_from_one_address_run_out_of_budget() {
     me.client.get("/api/goals").expect_data(200);
 }
 
+/// A signed-out browser's other cookies are no credential: its `401`s spend no budget.
+#[test]
+fn requests_without_a_credential_spend_no_budget() {
+    let mut me = Owner::new("no-credential");
+    let real = me.create("/api/tokens", &json!({"name": "real"}))["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let browser = support::unique_ip();
+    for _ in 0..24 {
+        let reply = worker().client().send(
+            "GET",
+            "/api/goals",
+            &[
+                ("cookie", "theme=dark; __Host-passion_preauth=x"),
+                ("cf-connecting-ip", &browser),
+            ],
+            None,
+        );
+        assert_eq!(reply.status, 401, "{}", reply.text);
+    }
+    bearer(&browser, &real).expect_data(200);
+}
+
 #[test]
 fn health_reads_the_database_once_per_isolate() {
     let mut client = worker().client();

@@ -128,7 +128,12 @@ fn unauthorized() -> ApiError {
 /// isolate, no lookup at all until the period is over.
 pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
     let now = cx.now();
-    if cx.header("authorization").is_none() && cx.header("cookie").is_none() {
+    // Only a credential that was presented and failed counts against the address: a signed-out
+    // browser's other cookies are no guess.
+    let session_cookie = cx
+        .header("cookie")
+        .is_some_and(|header| cookie::read(&header, SESSION_COOKIE).is_some());
+    if cx.header("authorization").is_none() && !session_cookie {
         return Err(unauthorized());
     }
     let ip = rate_limit::client_ip(&cx.request);

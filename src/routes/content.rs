@@ -318,18 +318,14 @@ pub async fn award(
 
 /// Reverses an award; `None` if it was reversed before or had not landed (it then never will).
 pub async fn reverse(
-    cx: &RequestContext,
-    user_id: &str,
+    client: &ProgressClient,
     original_key: String,
 ) -> ApiResult<Option<AwardOutcome>> {
     let command = Command::Reverse {
         key: format!("{original_key}:undo"),
         original_key,
     };
-    match ProgressClient::for_user(cx, user_id)?
-        .send(&command)
-        .await?
-    {
+    match client.send(&command).await? {
         Reply::Award {
             outcome, replayed, ..
         } => Ok((!replayed).then_some(outcome)),

@@ -12,7 +12,7 @@ use super::content::{self, Awarded};
 use crate::auth::{self, Caller};
 use crate::domain::calendar::completion_day_allowed;
 use crate::domain::content::habit::{CompletionDay, HabitPatch, NewHabit, schedule};
-use crate::domain::economy::{AwardRequest, CounterChange, EventType, Skill, rules};
+use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType, Skill, rules};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::{self, HabitStats};
 use crate::domain::settings::Settings;
@@ -322,22 +322,26 @@ async fn complete_habit(
     let request = completion_award(&view, day, completion.generation);
     dev_fault(cx, "after-completion-write")?;
     let awarded = content::award_once(cx, &caller.user.id, view, request).await?;
-    cx.after_response(habits::settled(
-        &db,
-        &caller.user.id,
-        &id,
-        day,
-        completion.generation,
-        "award",
-    )?);
+    // A repeat of a settled completion has nothing to clear: no write.
+    if completion.award_pending {
+        cx.after_response(habits::settled(
+            &db,
+            &caller.user.id,
+            &id,
+            day,
+            completion.generation,
+            "award",
+        )?);
+    }
     Ok(awarded)
 }
 
 /// Where `DEV_AUTH` is on, `X-Dev-Fault: {point}` makes the request fail at `point`, as a worker
 /// dying there would: the tests show what is left is finished later.
 fn dev_fault(cx: &RequestContext, point: &str) -> ApiResult<()> {
-    if crate::config::dev_auth_enabled(&cx.env)
-        && cx.header("x-dev-fault").as_deref() == Some(point)
+    // The header first: the configuration is read only when a request asks for a fault.
+    if cx.header("x-dev-fault").as_deref() == Some(point)
+        && crate::config::dev_auth_enabled(&cx.env)
     {
         return Err(ApiError::unavailable(format!("fault injected at {point}")));
     }
@@ -360,20 +364,14 @@ pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
         let written = habits::with_days_of(&db, user_id, settings, record).await?;
         (None, written)
     } else {
-        let generation = completion.generation;
-        let award = match content::reverse(&cx, user_id, award_key(&id, day, generation)).await {
-            Err(error) if error.status() == 409 => {
-                db.batch(vec![habits::settled(
-                    &db, user_id, &id, day, generation, "undo",
-                )?])
-                .await?;
-                return Err(error);
-            }
-            other => other?,
+        let undo = PendingUndo {
+            user_id,
+            habit_id: &id,
+            day,
+            generation: completion.generation,
         };
-        let written =
-            habits::undone(&db, user_id, &id, day, generation, settings, cx.now()).await?;
-        (award, written)
+        let client = ProgressClient::for_user(&cx, user_id)?;
+        undo.finish(&db, &client, settings, cx.now()).await?
     };
     let loaded = Loaded::new(&cx, written);
     let record = loaded.active()?.clone();
@@ -383,6 +381,42 @@ pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
         award,
         already_completed: None,
     })
+}
+
+/// A day being undone: its mark is in D1, the reversal is the object's to decide.
+struct PendingUndo<'a> {
+    user_id: &'a str,
+    habit_id: &'a str,
+    day: NaiveDate,
+    generation: u32,
+}
+
+impl PendingUndo<'_> {
+    /// Asks the object to take the award back, then makes D1 follow: the day undone (with the
+    /// reversal's outcome and the habit read back), or, refused (`409`: its coins were spent),
+    /// the mark cleared and the day still completed.
+    async fn finish(
+        &self,
+        db: &Db,
+        client: &ProgressClient,
+        settings: Settings,
+        now: Millis,
+    ) -> ApiResult<(Option<AwardOutcome>, HabitsWithDays)> {
+        let (user_id, habit_id, day, generation) =
+            (self.user_id, self.habit_id, self.day, self.generation);
+        let award = match content::reverse(client, award_key(habit_id, day, generation)).await {
+            Err(error) if error.status() == 409 => {
+                db.batch(vec![habits::settled(
+                    db, user_id, habit_id, day, generation, "undo",
+                )?])
+                .await?;
+                return Err(error);
+            }
+            other => other?,
+        };
+        let written = habits::undone(db, user_id, habit_id, day, generation, settings, now).await?;
+        Ok((award, written))
+    }
 }
 
 #[derive(Serialize)]
@@ -455,20 +489,16 @@ async fn reconcile_one(
     let settings = Settings::from_stored(pending.settings.as_deref());
     let client = ProgressClient::in_env(env, user_id, Rc::default())?;
     if pending.award_pending == "undo" {
-        let command = Command::Reverse {
-            key: format!("{}:undo", award_key(habit_id, day, generation)),
-            original_key: award_key(habit_id, day, generation),
+        let undo = PendingUndo {
+            user_id,
+            habit_id,
+            day,
+            generation,
         };
-        return match client.send(&command).await {
-            Ok(_) => habits::undone(db, user_id, habit_id, day, generation, settings, now)
-                .await
-                .map(drop),
-            Err(error) if error.status() == 409 => db
-                .batch(vec![habits::settled(
-                    db, user_id, habit_id, day, generation, "undo",
-                )?])
-                .await
-                .map(drop),
+        return match undo.finish(db, &client, settings, now).await {
+            Ok(_) => Ok(()),
+            // Refused: the mark is cleared and the day stays completed, as the request would.
+            Err(error) if error.status() == 409 => Ok(()),
             Err(error) => Err(error),
         };
     }

@@ -11,6 +11,7 @@ use crate::domain::economy::{AwardRequest, CounterChange, EventType, Skill, rule
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
+use crate::progress::client::ProgressClient;
 use crate::store::content as content_store;
 use crate::store::content::Kind;
 use crate::store::workouts::{self, Workout, Workouts};
@@ -82,7 +83,8 @@ pub async fn delete(cx: RequestContext) -> ApiResult<Response> {
     if let Some(workout) = content_store::find::<Workouts>(&db, &caller.user.id, &id).await?
         && workout.is_active
     {
-        content::reverse(&cx, &caller.user.id, workout.award_key()).await?;
+        let client = ProgressClient::for_user(&cx, &caller.user.id)?;
+        content::reverse(&client, workout.award_key()).await?;
         content_store::set_active::<Workouts>(&db, &caller.user.id, &id, false, cx.now()).await?;
         return Ok(Response::empty()?.with_status(204));
     }

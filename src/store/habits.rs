@@ -297,13 +297,15 @@ pub async fn update(
 struct CompletionRow {
     generation: u32,
     undone_at: Option<String>,
+    award_pending: Option<String>,
 }
 
-/// A completion's state after a write: its generation (part of its award key) and whether it is
-/// undone.
+/// A completion's state after a write: its generation (part of its award key), whether it is
+/// undone, and whether its award still waits for the object (`award_pending` 'award').
 pub struct Completion {
     pub generation: u32,
     pub undone: bool,
+    pub award_pending: bool,
 }
 
 fn completion_of(result: Option<&D1Result>) -> ApiResult<Option<Completion>> {
@@ -314,6 +316,7 @@ fn completion_of(result: Option<&D1Result>) -> ApiResult<Option<Completion>> {
     Ok(row.map(|row| Completion {
         generation: row.generation,
         undone: row.undone_at.is_some(),
+        award_pending: row.award_pending.as_deref() == Some("award"),
     }))
 }
 
@@ -325,7 +328,7 @@ fn read_completion(
 ) -> ApiResult<D1PreparedStatement> {
     Ok(query!(
         db,
-        "select generation, undone_at from habit_completions
+        "select generation, undone_at, award_pending from habit_completions
           where habit_id = ?1 and day = ?2 and user_id = ?3",
         habit_id,
         day.to_string(),
