@@ -49,6 +49,40 @@ const MIGRATIONS: &[&str] = &[
     // externally tagged now (`{"award": {...}}`), and a replay must still read them.
     "update replies set reply = json_object(json_extract(reply, '$.reply'), json(json_remove(reply, '$.reply')))
       where json_type(reply, '$.reply') = 'text';",
+    // One row per award key, carrying both currencies and the award's record: an award writes
+    // its row and one index row (the key) instead of a row and three index rows per currency,
+    // the sequence counter and a separate record. Ids and order of existing entries are kept.
+    "create table entries (
+       seq integer primary key,
+       key text not null unique,
+       xp integer not null default 0,
+       xp_after integer check (xp_after >= 0),
+       xp_id text,
+       coins integer not null default 0,
+       coins_after integer check (coins_after >= 0),
+       coins_id text,
+       event_type text not null,
+       reason text not null,
+       source_id text,
+       created_at text not null,
+       request text,
+       outcome text
+     );
+     insert into entries (seq, key, xp, xp_after, xp_id, coins, coins_after, coins_id, event_type, reason, source_id, created_at)
+       select min(seq), idempotency_key,
+              coalesce(sum(case when currency = 'xp' then amount end), 0),
+              max(case when currency = 'xp' then balance_after end),
+              max(case when currency = 'xp' then id end),
+              coalesce(sum(case when currency = 'coins' then amount end), 0),
+              max(case when currency = 'coins' then balance_after end),
+              max(case when currency = 'coins' then id end),
+              min(event_type), min(reason), min(source_id), min(created_at)
+         from ledger group by idempotency_key;
+     insert into entries (key, event_type, reason, created_at)
+       select key, '', '', created_at from awards where key not in (select key from entries) order by created_at, key;
+     update entries set request = a.request, outcome = a.outcome from awards a where a.key = entries.key;
+     drop table ledger;
+     drop table awards;",
 ];
 
 pub fn migrate(sql: &SqlStorage) -> ApiResult<()> {
@@ -191,7 +225,7 @@ pub fn find_award(sql: &SqlStorage, key: &str) -> ApiResult<Option<RecordedAward
     }
     rows::<Row>(
         sql,
-        "select request, outcome from awards where key = ?",
+        "select request, outcome from entries where key = ? and request is not null",
         vec![text(key)],
     )?
     .first()
@@ -204,7 +238,9 @@ pub fn find_award(sql: &SqlStorage, key: &str) -> ApiResult<Option<RecordedAward
     .transpose()
 }
 
-/// Writes what an award decided: its ledger rows, the new state, new unlocks, and its record.
+/// Writes what an award decided: one ledger row per key its movements carry (the award's own,
+/// and one per achievement it unlocked), the award's record on its own key's row, the new state
+/// and new unlocks.
 pub fn record_award(
     sql: &SqlStorage,
     request: &AwardRequest,
@@ -214,26 +250,22 @@ pub fn record_award(
     now: Millis,
 ) -> ApiResult<()> {
     let created_at = now.to_rfc3339();
-    for movement in movements {
-        let mut random = [0u8; 10];
-        getrandom::getrandom(&mut random)
-            .map_err(|e| ApiError::internal(format!("random: {e}")))?;
-        exec(
-            sql,
-            "insert into ledger (id, currency, amount, balance_after, event_type, reason, source_id, idempotency_key, created_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                text(&uuid_v7(now.0, random)),
-                text(movement.currency.as_str()),
-                SqlStorageValue::Integer(movement.amount),
-                int(movement.balance_after),
-                text(movement.event_type.as_str()),
-                text(&movement.reason),
-                movement.source_id.clone().map_or(SqlStorageValue::Null, SqlStorageValue::String),
-                text(&movement.key),
-                text(&created_at),
-            ],
-        )?;
+    let mut recorded = false;
+    let mut rest = movements;
+    while let Some(first) = rest.first() {
+        let same_key = rest.iter().take_while(|m| m.key == first.key).count();
+        let (group, tail) = rest.split_at(same_key);
+        rest = tail;
+        let own = first.key == request.key;
+        recorded |= own;
+        let mut row = EntryRow::new(first, now);
+        for movement in group {
+            row.add(movement, now)?;
+        }
+        if own {
+            row.record(request, outcome)?;
+        }
+        row.insert(sql)?;
     }
     exec(
         sql,
@@ -247,29 +279,113 @@ pub fn record_award(
             vec![text(&unlocked.id), text(&created_at)],
         )?;
     }
-    record_applied(sql, request, outcome, now)
+    if !recorded {
+        record_applied(sql, request, outcome, now)?;
+    }
+    Ok(())
 }
 
-/// Records that `request`'s key has been applied, with its outcome: a replay answers that. Alone
-/// (no movement, no state), it is a void award: a reversal that came before its award, and the
-/// mark under that award's key.
+/// Records that `request`'s key has been applied, with its outcome, and moves nothing: a replay
+/// answers that. It is a void award: a reversal that came before its award, and the mark under
+/// that award's key; or an award of nothing.
 pub fn record_applied(
     sql: &SqlStorage,
     request: &AwardRequest,
     outcome: &AwardOutcome,
     now: Millis,
 ) -> ApiResult<()> {
-    exec(
-        sql,
-        "insert into awards (key, request, outcome, created_at) values (?, ?, ?, ?)",
-        vec![
-            text(&request.key),
-            json(request)?,
-            json(outcome)?,
-            text(&now.to_rfc3339()),
-        ],
-    )?;
-    Ok(())
+    let mut row = EntryRow {
+        key: request.key.clone(),
+        event_type: request.event_type.as_str(),
+        reason: request.reason.clone(),
+        source_id: request.source_id.clone(),
+        created_at: now.to_rfc3339(),
+        ..EntryRow::default()
+    };
+    row.record(request, outcome)?;
+    row.insert(sql)
+}
+
+/// One row of `entries`: what one key moved in each currency.
+#[derive(Default)]
+struct EntryRow {
+    key: String,
+    xp: Option<(i64, u64, String)>,
+    coins: Option<(i64, u64, String)>,
+    event_type: &'static str,
+    reason: String,
+    source_id: Option<String>,
+    created_at: String,
+    record: Option<(SqlStorageValue, SqlStorageValue)>,
+}
+
+impl EntryRow {
+    fn new(movement: &Movement, now: Millis) -> Self {
+        EntryRow {
+            key: movement.key.clone(),
+            event_type: movement.event_type.as_str(),
+            reason: movement.reason.clone(),
+            source_id: movement.source_id.clone(),
+            created_at: now.to_rfc3339(),
+            ..EntryRow::default()
+        }
+    }
+
+    /// Adds a movement of the row's key; each entry keeps an id of its own for the API.
+    fn add(&mut self, movement: &Movement, now: Millis) -> ApiResult<()> {
+        let mut random = [0u8; 10];
+        getrandom::getrandom(&mut random)
+            .map_err(|e| ApiError::internal(format!("random: {e}")))?;
+        let id = uuid_v7(now.0, random);
+        let entry = Some((movement.amount, movement.balance_after, id));
+        match movement.currency {
+            Currency::Xp => self.xp = entry,
+            Currency::Coins => self.coins = entry,
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, request: &AwardRequest, outcome: &AwardOutcome) -> ApiResult<()> {
+        self.record = Some((json(request)?, json(outcome)?));
+        Ok(())
+    }
+
+    fn insert(self, sql: &SqlStorage) -> ApiResult<()> {
+        let side = |entry: Option<(i64, u64, String)>| match entry {
+            Some((amount, after, id)) => [
+                SqlStorageValue::Integer(amount),
+                int(after),
+                SqlStorageValue::String(id),
+            ],
+            None => [
+                SqlStorageValue::Integer(0),
+                SqlStorageValue::Null,
+                SqlStorageValue::Null,
+            ],
+        };
+        let (request, outcome) = self
+            .record
+            .unwrap_or((SqlStorageValue::Null, SqlStorageValue::Null));
+        let mut values = vec![text(&self.key)];
+        values.extend(side(self.xp));
+        values.extend(side(self.coins));
+        values.extend([
+            text(self.event_type),
+            SqlStorageValue::String(self.reason),
+            self.source_id
+                .map_or(SqlStorageValue::Null, SqlStorageValue::String),
+            SqlStorageValue::String(self.created_at),
+            request,
+            outcome,
+        ]);
+        exec(
+            sql,
+            "insert into entries (key, xp, xp_after, xp_id, coins, coins_after, coins_id, event_type, reason, source_id, created_at, request, outcome)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )?;
+        Ok(())
+    }
 }
 
 pub fn unlocks(sql: &SqlStorage) -> ApiResult<Vec<Unlock>> {
@@ -280,24 +396,73 @@ pub fn unlocks(sql: &SqlStorage) -> ApiResult<Vec<Unlock>> {
     )
 }
 
+/// Ledger entries, newest first, before position `before`. A row holds up to two entries (its
+/// XP, then its coins); an entry's position is `2 × seq + 1` for coins and `2 × seq` for XP.
 pub fn ledger(
     sql: &SqlStorage,
     currency: Option<Currency>,
     limit: u32,
     before: Option<u64>,
 ) -> ApiResult<Vec<LedgerEntry>> {
-    rows(
+    #[derive(Deserialize)]
+    struct Row {
+        seq: u64,
+        xp: i64,
+        xp_after: Option<u64>,
+        xp_id: Option<String>,
+        coins: i64,
+        coins_after: Option<u64>,
+        coins_id: Option<String>,
+        event_type: String,
+        reason: String,
+        source_id: Option<String>,
+        created_at: String,
+    }
+    let wants = |c: Currency| currency.is_none_or(|wanted| wanted == c);
+    let rows = rows::<Row>(
         sql,
-        "select seq, id, currency, amount, balance_after, event_type, reason, source_id, created_at
-           from ledger
-          where (?1 is null or currency = ?1) and (?2 is null or seq < ?2)
-          order by seq desc limit ?3",
+        "select seq, xp, xp_after, xp_id, coins, coins_after, coins_id, event_type, reason, source_id, created_at
+           from entries
+          where (?1 is null or seq <= ?1)
+            and ((?2 and xp_id is not null) or (?3 and coins_id is not null))
+          order by seq desc limit ?4",
         vec![
-            currency.map_or(SqlStorageValue::Null, |c| text(c.as_str())),
-            before.map_or(SqlStorageValue::Null, int),
-            int(u64::from(limit)),
+            before.map_or(SqlStorageValue::Null, |position| int(position / 2)),
+            SqlStorageValue::Integer(i64::from(wants(Currency::Xp))),
+            SqlStorageValue::Integer(i64::from(wants(Currency::Coins))),
+            // One row more: the row at `before` may have given its other entry already.
+            int(u64::from(limit) + 1),
         ],
-    )
+    )?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let sides = [
+            (Currency::Coins, 1, row.coins, row.coins_after, row.coins_id),
+            (Currency::Xp, 0, row.xp, row.xp_after, row.xp_id),
+        ];
+        for (side, offset, amount, after, id) in sides {
+            let position = row.seq * 2 + offset;
+            let (Some(after), Some(id)) = (after, id) else {
+                continue;
+            };
+            if !wants(side) || before.is_some_and(|before| position >= before) {
+                continue;
+            }
+            entries.push(LedgerEntry {
+                seq: Some(position),
+                id,
+                currency: side,
+                amount,
+                balance_after: after,
+                event_type: row.event_type.clone(),
+                reason: row.reason.clone(),
+                source_id: row.source_id.clone(),
+                created_at: row.created_at.clone(),
+            });
+        }
+    }
+    entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(entries)
 }
 
 pub fn rewards(sql: &SqlStorage, limit: u32, before: Option<&str>) -> ApiResult<Vec<Reward>> {
