@@ -309,7 +309,7 @@ fn objects_with_ledger_of(source_id: &str) -> Vec<std::path::PathBuf> {
         .filter(|file| {
             sqlite(
                 file,
-                &format!("select count(*) from ledger where source_id = '{source_id}'"),
+                &format!("select count(*) from entries where source_id = '{source_id}'"),
             )
             .is_ok_and(|rows| rows[0][0] != 0)
         })

@@ -1,9 +1,10 @@
 //! Who is calling: a browser session (cookie, CSRF-checked on writes) or an API token (bearer,
 //! no CSRF), and how a sign-in turns a vouched identity into a user and a session.
 //!
-//! Revocation is immediate everywhere: every request reads its session or token row in D1
-//! together with the user (see `store::sessions`), so sign-out, sign-out-everywhere, token
-//! revocation and disabling a user take effect on the next request whatever KV still caches.
+//! Revocation is immediate everywhere: the caller is claimed from the isolate or KV, then checked
+//! against its session or token row in D1 inside the request's first batch
+//! (`store::credentials`), so sign-out, sign-out-everywhere, token revocation and disabling a
+//! user take effect on the next request whatever KV still caches.
 
 pub mod oauth;
 
@@ -13,7 +14,9 @@ use worker::{Method, Response};
 use crate::config;
 use crate::domain::cookie::{self, SESSION_COOKIE};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
-use crate::domain::secret::{API_TOKEN_PREFIX, constant_time_eq, encode_secret, looks_like_secret};
+use crate::domain::secret::{
+    API_TOKEN_PREFIX, constant_time_eq, encode_secret, looks_like_secret, sha256_hex,
+};
 use crate::domain::session::{SessionPolicy, SessionRecord};
 use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
@@ -22,6 +25,8 @@ use crate::http::context::random_bytes;
 use crate::http::{RequestContext, rate_limit};
 use crate::progress::sockets::Lease;
 use crate::store::audit::AuditEvent;
+use crate::store::credentials::{self, CredentialCheck, Prelude, Presented, refused};
+use crate::store::db::Db;
 use crate::store::{api_tokens, sessions, users};
 
 pub enum Credential {
@@ -36,12 +41,15 @@ pub enum Credential {
     },
 }
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request: claimed, and checked by the request's first D1 batch
+/// (or before it acts outside D1).
 pub struct Caller {
-    pub user: User,
+    pub user_id: String,
     pub credential: Credential,
-    /// The user's stored settings, read with the credential: no route reads them again.
-    stored_settings: Option<String>,
+    /// The user's stored settings as this isolate last read them, if it has.
+    claimed_settings: Option<Option<String>>,
+    /// The request's database, whose credential check confirms this caller.
+    db: Db,
 }
 
 impl Credential {
@@ -69,9 +77,38 @@ impl Credential {
 }
 
 impl Caller {
-    /// The user's settings with their defaults (zone, day start, vacation, ...).
-    pub fn settings(&self) -> Settings {
-        Settings::from_stored(self.stored_settings.as_deref())
+    /// The user's settings with their defaults (zone, day start, vacation, ...): as this isolate
+    /// last read them, checked by the request's batch (see `store::credentials`), or read now.
+    pub async fn settings(&self) -> ApiResult<Settings> {
+        let claimed = {
+            let mut check = self.db.credential_check().borrow_mut();
+            match &mut *check {
+                CredentialCheck::Confirmed(_, Some(row)) => Some(row.settings.clone()),
+                CredentialCheck::Pending(prelude) => {
+                    if let Some(claimed) = &self.claimed_settings {
+                        prelude.settings_in_use = Some(claimed.clone());
+                    }
+                    self.claimed_settings.clone()
+                }
+                _ => None,
+            }
+        };
+        let stored = match claimed {
+            Some(stored) => stored,
+            None => self.db.confirmed_user().await?.settings,
+        };
+        Ok(Settings::from_stored(stored.as_deref()))
+    }
+
+    /// The settings as D1 holds them now: for changing them, or showing them alone.
+    pub async fn stored_settings(&self) -> ApiResult<Settings> {
+        let stored = self.db.confirmed_user().await?.settings;
+        Ok(Settings::from_stored(stored.as_deref()))
+    }
+
+    /// The user as D1 holds them now.
+    pub async fn user(&self) -> ApiResult<User> {
+        Ok(self.db.confirmed_user().await?.into_user())
     }
 
     /// Token management, signing out everywhere, erasure and admin work: a browser session only,
@@ -102,9 +139,9 @@ impl Caller {
         Ok(())
     }
 
-    pub fn require_admin(&self) -> ApiResult<()> {
+    pub async fn require_admin(&self) -> ApiResult<()> {
         self.require_session()?;
-        if self.user.role == Role::Admin {
+        if self.user().await?.role == Role::Admin {
             Ok(())
         } else {
             Err(ApiError::new(
@@ -113,13 +150,6 @@ impl Caller {
             ))
         }
     }
-}
-
-fn unauthorized() -> ApiError {
-    ApiError::new(
-        ErrorKind::Unauthorized,
-        "sign in or present a valid API token",
-    )
 }
 
 /// Authenticates the request, enforces CSRF on cookie writes, and spends the user's budget. A
@@ -134,7 +164,7 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
         .header("cookie")
         .is_some_and(|header| cookie::read(&header, SESSION_COOKIE).is_some());
     if cx.header("authorization").is_none() && !session_cookie {
-        return Err(unauthorized());
+        return Err(refused());
     }
     let ip = rate_limit::client_ip(&cx.request);
     if rate_limit::FAILED_AUTHENTICATIONS.with(|failed| failed.borrow().blocks(&ip, now.0)) {
@@ -144,50 +174,58 @@ pub async fn authenticate(cx: &RequestContext) -> ApiResult<Caller> {
         ));
     }
     let Some(caller) = identify(cx, now).await? else {
-        return Err(rate_limit::failed_authentication(&cx.env, &ip, now.0, unauthorized()).await);
+        return Err(rate_limit::failed_authentication(&cx.env, &ip, now.0, refused()).await);
     };
-    cx.facts.borrow_mut().user_id = Some(caller.user.id.clone());
+    cx.facts.borrow_mut().user_id = Some(caller.user_id.clone());
     rate_limit::spend(
         &cx.env,
         &rate_limit::PER_USER,
-        format!("user:{}", caller.user.id),
+        format!("user:{}", caller.user_id),
     )
     .await?;
     Ok(caller)
 }
 
-/// The caller the request's credential names, or `None` when the credential is refused.
+/// The caller the request's credential claims, its check pending; `None` when no record of the
+/// credential exists or it has expired by time.
 async fn identify(cx: &RequestContext, now: Millis) -> ApiResult<Option<Caller>> {
     let db = cx.db()?;
-    let caller = if let Some(authorization) = cx.header("authorization") {
-        let token = authorization
-            .strip_prefix("Bearer ")
-            .filter(|t| {
-                t.strip_prefix(API_TOKEN_PREFIX)
-                    .is_some_and(looks_like_secret)
-            })
-            .map(str::to_owned);
+    let kv = cx.sessions_kv()?;
+    let (presented, credential) = if let Some(authorization) = cx.header("authorization") {
+        let token = authorization.strip_prefix("Bearer ").filter(|t| {
+            t.strip_prefix(API_TOKEN_PREFIX)
+                .is_some_and(looks_like_secret)
+        });
         let Some(token) = token else {
             return Ok(None);
         };
-        let Some((token, mut user)) = api_tokens::authenticate(&db, &token, now).await? else {
+        let token_hash = sha256_hex(token);
+        let Some(claim) = api_tokens::claim(&db, &kv, &token_hash, now).await? else {
             return Ok(None);
         };
+        if claim.expires_ms.is_some_and(|ends| ends <= now.0) {
+            return Ok(None);
+        }
         let method = cx.request.inner().method().to_ascii_uppercase();
-        if !token.scope.allows(&method, &cx.request.path()) {
+        if !claim.scope.allows(&method, &cx.request.path()) {
             return Err(ApiError::new(
                 ErrorKind::Forbidden,
                 "this API token is read-only",
             ));
         }
-        Caller {
-            stored_settings: user.settings.take(),
-            user: user.into_user(),
-            credential: Credential::ApiToken {
-                id: token.id,
-                expires_at: token.expires_at,
-            },
+        if let Some(statement) = api_tokens::record_use(&db, &claim, &token_hash, now)? {
+            cx.after_response(statement);
         }
+        (
+            Presented::Token {
+                token_hash,
+                user_id: claim.user_id,
+            },
+            Credential::ApiToken {
+                id: claim.id,
+                expires_at: claim.expires_ms.map(Millis),
+            },
+        )
     } else {
         let token = cx
             .header("cookie")
@@ -196,31 +234,50 @@ async fn identify(cx: &RequestContext, now: Millis) -> ApiResult<Option<Caller>>
         let Some(token) = token else {
             return Ok(None);
         };
+        let token_hash = sha256_hex(&token);
         let policy = config::session_policy(&cx.env)?;
-        let Some(mut session) =
-            sessions::authenticate(&db, &cx.sessions_kv()?, &token, &policy, now).await?
-        else {
+        let Some(mut record) = sessions::claim(&kv, &token_hash).await? else {
             return Ok(None);
         };
+        if !record.is_live(&policy, now) {
+            sessions::end(&db, &kv, &record.session_id, &token_hash, now).await?;
+            return Ok(None);
+        }
         if is_write(&cx.request.method()) {
             let presented = cx.header("x-csrf-token").unwrap_or_default();
-            if !constant_time_eq(&presented, &session.record.csrf_token) {
+            if !constant_time_eq(&presented, &record.csrf_token) {
                 return Err(ApiError::new(
                     ErrorKind::CsrfFailed,
                     "cookie-authenticated writes need the session's X-CSRF-Token",
                 ));
             }
         }
-        Caller {
-            stored_settings: session.user.settings.take(),
-            user: session.user.into_user(),
-            credential: Credential::Session {
-                record: session.record,
-                token_hash: session.token_hash,
-            },
+        if record.needs_renewal(&policy, now) {
+            let statement =
+                sessions::renew(&db, &kv, &token_hash, &mut record, &policy, now).await?;
+            cx.after_response(statement);
         }
+        (
+            Presented::Session {
+                session_id: record.session_id.clone(),
+                token_hash: token_hash.clone(),
+                user_id: record.user_id.clone(),
+            },
+            Credential::Session { record, token_hash },
+        )
     };
-    Ok(Some(caller))
+    let guarded = is_write(&cx.request.method());
+    let user_id = presented.user_id().to_owned();
+    db.credential_check()
+        .replace(CredentialCheck::Pending(Prelude::new(
+            presented, now, guarded,
+        )));
+    Ok(Some(Caller {
+        claimed_settings: credentials::recalled_settings(&user_id),
+        user_id,
+        credential,
+        db,
+    }))
 }
 
 fn is_write(method: &Method) -> bool {
@@ -262,6 +319,7 @@ pub async fn start_session(
         Role::User
     };
     let user = users::sign_in(&db, identity, role, &cx.new_id()?, now).await?;
+    credentials::remember_settings(&user.id, user.settings.as_deref());
     if user.is_disabled() {
         return Err(ApiError::new(
             ErrorKind::Unauthorized,

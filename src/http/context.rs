@@ -153,9 +153,11 @@ impl RequestContext {
 
     /// The D1 database, its use counted into this request's log line.
     pub fn db(&self) -> ApiResult<Db> {
+        let facts = self.facts.borrow();
         Ok(Db::new(
             self.env.d1("DB")?,
-            Rc::clone(&self.facts.borrow().d1),
+            Rc::clone(&facts.d1),
+            Rc::clone(&facts.credential),
         ))
     }
 

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
+use crate::store::credentials::CredentialCheck;
 use crate::store::db::D1Usage;
 
 thread_local! {
@@ -26,6 +27,8 @@ pub struct RequestFacts {
     pub object_sockets: Option<u64>,
     /// What the request's D1 statements cost (shared with its `Db`).
     pub d1: Rc<Cell<D1Usage>>,
+    /// Where the request's credential check stands (shared with its `Db`).
+    pub credential: Rc<RefCell<CredentialCheck>>,
     /// D1 writes that need not delay the response, run in one batch once it is sent.
     pub after_response: Vec<worker::D1PreparedStatement>,
 }

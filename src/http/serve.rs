@@ -142,6 +142,14 @@ async fn dispatch(
     }
     match routes.find(known_method, &path) {
         RouteMatch::Found { handler, params } => {
+            let db = {
+                let facts = facts.borrow();
+                Db::new(
+                    env.d1("DB")?,
+                    Rc::clone(&facts.d1),
+                    Rc::clone(&facts.credential),
+                )
+            };
             let cx = RequestContext::new(
                 request,
                 env,
@@ -149,7 +157,11 @@ async fn dispatch(
                 request_id.to_owned(),
                 Rc::clone(facts),
             );
-            handler(cx).await
+            let outcome = handler(cx).await;
+            // A route that answered (or failed) before sending a statement has its caller
+            // checked now: a refused credential hears `401`, whatever the route would have said.
+            db.confirm_credential().await?;
+            outcome
         }
         RouteMatch::MethodNotAllowed { allow } => {
             let mut response = error_response(&method_not_allowed(method_name, &allow), request_id);

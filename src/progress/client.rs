@@ -21,12 +21,16 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct ProgressClient {
     stub: Stub,
     facts: Rc<RefCell<RequestFacts>>,
+    /// The request's database, when its caller's credential must be checked before a command.
+    caller_db: Option<Db>,
 }
 
 impl ProgressClient {
     /// The client of `user_id`'s object, reporting into `cx`'s request log.
     pub fn for_user(cx: &RequestContext, user_id: &str) -> ApiResult<ProgressClient> {
-        ProgressClient::in_env(&cx.env, user_id, Rc::clone(&cx.facts))
+        let mut client = ProgressClient::in_env(&cx.env, user_id, Rc::clone(&cx.facts))?;
+        client.caller_db = Some(cx.db()?);
+        Ok(client)
     }
 
     /// The client of `user_id`'s object, reporting into `facts`.
@@ -39,10 +43,33 @@ impl ProgressClient {
             .durable_object("PROGRESS")?
             .id_from_name(user_id)?
             .get_stub()?;
-        Ok(ProgressClient { stub, facts })
+        Ok(ProgressClient {
+            stub,
+            facts,
+            caller_db: None,
+        })
     }
 
+    /// Sends `command`: a read at once (the request's caller is checked before it answers, and
+    /// its reply dropped if the check refuses, see `http::serve`), anything else once the
+    /// caller's credential is checked.
     pub async fn send(&self, command: &Command) -> ApiResult<Reply> {
+        if !command.is_read() {
+            self.confirm_caller().await?;
+        }
+        self.call(command).await
+    }
+
+    /// Checks the caller's credential, if it is still pending: nothing reaches the object for
+    /// a caller D1 refuses.
+    async fn confirm_caller(&self) -> ApiResult<()> {
+        match &self.caller_db {
+            Some(db) => db.confirm_credential().await,
+            None => Ok(()),
+        }
+    }
+
+    async fn call(&self, command: &Command) -> ApiResult<Reply> {
         let body = serde_json::to_string(command)
             .map_err(|e| ApiError::internal(format!("encode command: {e}")))?;
         let mut init = RequestInit::new();
@@ -139,6 +166,7 @@ impl ProgressClient {
         session_id: &str,
         lease: &Lease,
     ) -> ApiResult<Response> {
+        self.confirm_caller().await?;
         // A copy: the request's own headers are immutable.
         let headers = headers.clone();
         headers.set(SESSION_HEADER, session_id)?;
@@ -163,6 +191,7 @@ impl ProgressClient {
     }
 
     async fn post(&self, path: &str, body: String) -> ApiResult<Response> {
+        self.confirm_caller().await?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
         let request = Request::new_with_init(&format!("https://progress{path}"), &init)?;
@@ -203,8 +232,8 @@ impl ProgressClient {
 /// the response is sent; a failure only delays the client's next poll, so it is logged and left.
 pub async fn notify_changed(env: Env, user_id: String) {
     let result = async {
-        let crate::store::sync::LogState { key, head, .. } =
-            crate::store::sync::log_state(&Db::detached(&env)?, &user_id).await?;
+        let (crate::store::sync::LogState { key, head, .. }, _) =
+            crate::store::sync::log_state(&Db::detached(&env)?, &user_id, None).await?;
         let cursor = SyncCursor::Log { seq: head }.encode(key.as_bytes());
         ProgressClient::in_env(&env, &user_id, Rc::default())?
             .notify(&Changed { cursor })

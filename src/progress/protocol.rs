@@ -51,6 +51,19 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command only reads.
+    pub fn is_read(&self) -> bool {
+        matches!(
+            self,
+            Command::State
+                | Command::Achievements
+                | Command::Ledger { .. }
+                | Command::Rewards { .. }
+        )
+    }
+}
+
 /// A ledger row. `seq` orders rows for paging between worker and object; the API omits it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LedgerEntry {

@@ -281,13 +281,13 @@ pub async fn export(cx: RequestContext) -> ApiResult<Response> {
 }
 
 async fn json_export(cx: &RequestContext, caller: &Caller, db: Db) -> ApiResult<Response> {
-    let user_id = caller.user.id.clone();
+    let user_id = caller.user_id.clone();
     let progress = ProgressClient::for_user(cx, &user_id)?;
     let head = ExportHead {
         format: "passion-edge-export/1",
         exported_at: cx.now().to_rfc3339(),
-        user: caller.user.clone(),
-        settings: caller.settings(),
+        user: caller.user().await?,
+        settings: caller.stored_settings().await?,
         progress: progress.progress().await?,
         achievements: progress.achievements().await?,
         sessions: super::me::session_items(cx, caller).await?,
@@ -343,7 +343,7 @@ async fn csv_export(caller: &Caller, db: Db) -> ApiResult<Response> {
     }
     let history = History {
         db,
-        user_id: caller.user.id.clone(),
+        user_id: caller.user_id.clone(),
         after: None,
         done: false,
     };
@@ -453,8 +453,8 @@ pub async fn erase(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     caller.require_recent_sign_in(cx.now(), crate::config::recent_sign_in_ms(&cx.env)?)?;
     let body: EraseAccount = cx.json().await?;
-    body.check(&caller.user.email)?;
-    let user_id = caller.user.id.clone();
+    body.check(&caller.user().await?.email)?;
+    let user_id = caller.user_id.clone();
     let db = cx.db()?;
 
     let objects = erase_objects(&cx.env.bucket("AUDIO")?, &db, &user_id).await?;

@@ -26,7 +26,7 @@ async fn audited(
     detail: serde_json::Value,
 ) -> ApiResult<()> {
     cx.audit(&AuditEvent {
-        actor_id: Some(&caller.user.id),
+        actor_id: Some(&caller.user_id),
         action,
         target_id: Some(target_id),
         detail,
@@ -52,7 +52,7 @@ struct AdminUser {
 /// tokens at once (the user row is read by every request, and `end_all` marks them ended).
 pub async fn update_user(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    caller.require_admin()?;
+    caller.require_admin().await?;
     let user_id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
     let patch: UserPatch = cx.json().await?;
     if patch.role.is_none() && patch.disabled.is_none() {
@@ -61,7 +61,7 @@ pub async fn update_user(mut cx: RequestContext) -> ApiResult<Response> {
         ));
     }
     let locks_out_self = patch.role == Some(Role::User) || patch.disabled == Some(true);
-    if user_id == caller.user.id && locks_out_self {
+    if user_id == caller.user_id && locks_out_self {
         return Err(ApiError::new(
             ErrorKind::Conflict,
             "admins cannot demote or disable themselves: another admin can",
@@ -109,7 +109,7 @@ pub async fn update_user(mut cx: RequestContext) -> ApiResult<Response> {
 /// `POST /api/admin/users/{id}/claim`: an audited adjustment through the user's ledger.
 pub async fn claim(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    caller.require_admin()?;
+    caller.require_admin().await?;
     let user_id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
     let body: Claim = cx.json().await?;
     if body.xp.0 == 0 && body.coins.0 == 0 {
@@ -126,7 +126,7 @@ pub async fn claim(mut cx: RequestContext) -> ApiResult<Response> {
         key: format!("claim:{}", cx.new_id()?),
         event_type: EventType::AdminClaim,
         reason: body.reason.as_str().to_owned(),
-        source_id: Some(caller.user.id.clone()),
+        source_id: Some(caller.user_id.clone()),
         xp: body.xp.0,
         coins: body.coins.0,
         skill: None,
@@ -176,7 +176,7 @@ async fn progress_of(cx: &RequestContext, user_id: &str) -> ApiResult<ProgressVi
 /// with their standing, fetched from their objects concurrently (`null` if one does not answer).
 pub async fn list_users(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    caller.require_admin()?;
+    caller.require_admin().await?;
     let query = cx.query("q").filter(|q| !q.trim().is_empty());
     if query.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::invalid_field(
@@ -229,7 +229,7 @@ struct UserDetail {
 /// `GET /api/admin/users/{id}`: the user, their progress, what they hold and their live sessions.
 pub async fn get_user(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    caller.require_admin()?;
+    caller.require_admin().await?;
     let user_id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
     let db = cx.db()?;
     let row = users::find_by_id(&db, &user_id)
@@ -260,7 +260,7 @@ struct Revoked {
 /// closes their sockets, at once; audited.
 pub async fn revoke_sessions(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    caller.require_admin()?;
+    caller.require_admin().await?;
     let user_id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
     let db = cx.db()?;
     if users::find_by_id(&db, &user_id).await?.is_none() {
@@ -277,7 +277,7 @@ pub async fn revoke_sessions(cx: RequestContext) -> ApiResult<Response> {
 /// `GET /api/admin/audit`: the audit log, newest first.
 pub async fn audit_log(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    caller.require_admin()?;
+    caller.require_admin().await?;
     let page = cx.page_request("audit")?;
     let before = page.after_as::<String>()?;
     let rows = audit::page(&cx.db()?, before.as_deref(), page.fetch_limit()).await?;
@@ -295,7 +295,7 @@ struct StatsView {
 /// `GET /api/admin/stats`: users, users active today and awards earned today (UTC).
 pub async fn stats(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    caller.require_admin()?;
+    caller.require_admin().await?;
     const DAY_MS: u64 = 24 * 60 * 60 * 1000;
     let now = cx.now().0;
     let day_start = Millis(now - now % DAY_MS).to_rfc3339();
@@ -309,7 +309,7 @@ pub async fn stats(cx: RequestContext) -> ApiResult<Response> {
 /// `GET /api/admin/errors`: recent server errors with their request ids, newest first.
 pub async fn errors(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    caller.require_admin()?;
+    caller.require_admin().await?;
     let page = cx.page_request("errors")?;
     let before = page.after_as::<String>()?;
     let rows = errors::page(&cx.db()?, before.as_deref(), page.fetch_limit()).await?;

@@ -37,7 +37,7 @@ pub async fn upload(cx: RequestContext) -> ApiResult<Response> {
     let scope = Scope::parse(cx.query("scope").as_deref())
         .ok_or_else(|| ApiError::invalid_field("scope", "must be user or library"))?;
     if scope == Scope::Library {
-        caller.require_admin()?;
+        caller.require_admin().await?;
     }
     let content_type = cx.header("content-type").unwrap_or_default();
     let format = AudioFormat::from_content_type(&content_type).ok_or_else(|| {
@@ -60,7 +60,7 @@ pub async fn upload(cx: RequestContext) -> ApiResult<Response> {
         return Err(ApiError::bad_request("the file is empty"));
     }
     let quota = config::audio_quota_bytes(&cx.env)?;
-    if scope == Scope::User && audio::used_bytes(&cx.db()?, &caller.user.id).await? + length > quota
+    if scope == Scope::User && audio::used_bytes(&cx.db()?, &caller.user_id).await? + length > quota
     {
         return Err(quota_exceeded(quota));
     }
@@ -143,7 +143,7 @@ async fn store(
 ) -> ApiResult<Track> {
     let id = cx.new_id()?;
     let object_key = match upload.scope {
-        Scope::User => format!("users/{}/{id}", caller.user.id),
+        Scope::User => format!("users/{}/{id}", caller.user_id),
         Scope::Library => format!("library/{id}"),
     };
     let bucket = bucket(cx)?;
@@ -160,7 +160,7 @@ async fn store(
         .ok_or_else(|| ApiError::bad_request("the body did not match its Content-Length"))?;
     let track = Track {
         id,
-        user_id: caller.user.id.clone(),
+        user_id: caller.user_id.clone(),
         scope: upload.scope,
         title: upload.title.into_string(),
         content_type: upload.format.content_type().to_owned(),
@@ -189,7 +189,7 @@ pub async fn list(cx: RequestContext) -> ApiResult<Response> {
     let after = page.after_as::<String>()?;
     let tracks = audio::list(
         &cx.db()?,
-        &caller.user.id,
+        &caller.user_id,
         after.as_deref(),
         page.fetch_limit(),
     )
@@ -199,7 +199,7 @@ pub async fn list(cx: RequestContext) -> ApiResult<Response> {
 
 async fn visible(cx: &RequestContext, caller: &Caller) -> ApiResult<Track> {
     let id = content::item_id(cx)?;
-    audio::find_visible(&cx.db()?, &caller.user.id, &id)
+    audio::find_visible(&cx.db()?, &caller.user_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("audio track"))
 }
@@ -313,10 +313,10 @@ pub async fn delete(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let track = visible(&cx, &caller).await?;
     match track.scope {
-        Scope::User if track.user_id != caller.user.id => {
+        Scope::User if track.user_id != caller.user_id => {
             return Err(ApiError::not_found("audio track"));
         }
-        Scope::Library => caller.require_admin()?,
+        Scope::Library => caller.require_admin().await?,
         Scope::User => {}
     }
     bucket(&cx)?.delete(&track.object_key).await?;

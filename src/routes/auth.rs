@@ -242,7 +242,7 @@ pub async fn session(cx: RequestContext) -> ApiResult<Response> {
         ));
     };
     let policy = config::session_policy(&cx.env)?;
-    ok(&SessionView::new(caller.user.clone(), record, &policy))
+    ok(&SessionView::new(caller.user().await?, record, &policy))
 }
 
 #[derive(Serialize)]
@@ -266,16 +266,23 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
             .await?;
         }
         Credential::ApiToken { id, .. } => {
-            crate::store::api_tokens::revoke(&db, &caller.user.id, id, cx.now()).await?;
+            crate::store::api_tokens::revoke(
+                &db,
+                &cx.sessions_kv()?,
+                &caller.user_id,
+                id,
+                cx.now(),
+            )
+            .await?;
         }
     }
-    close_sockets(&cx, &caller.user.id, Some(caller.credential.id())).await;
+    close_sockets(&cx, &caller.user_id, Some(caller.credential.id())).await;
     let credential = match caller.credential {
         Credential::Session { .. } => "session",
         Credential::ApiToken { .. } => "token",
     };
     cx.audit(&AuditEvent::own(
-        &caller.user.id,
+        &caller.user_id,
         "auth.sign_out",
         json!({"credential": credential, "id": caller.credential.id()}),
     ))
@@ -291,9 +298,9 @@ pub async fn sign_out(cx: RequestContext) -> ApiResult<Response> {
 pub async fn sign_out_everywhere(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     caller.require_session()?;
-    auth::end_everything(&cx, &caller.user.id).await?;
+    auth::end_everything(&cx, &caller.user_id).await?;
     cx.audit(&AuditEvent::own(
-        &caller.user.id,
+        &caller.user_id,
         "auth.sign_out_everywhere",
         json!({}),
     ))

@@ -35,7 +35,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     check_reading_dates(body.started_on, body.finished_on)?;
     let book = books::new_book(&cx.new_id()?, &body, cx.now());
     let db = cx.db()?;
-    let insert = |record| books::create(&db, &caller.user.id, &book, record);
+    let insert = |record| books::create(&db, &caller.user_id, &book, record);
     content::created_awarding(&cx, &caller, Books::TABLE, book.clone(), insert, award_for).await
 }
 
@@ -49,8 +49,8 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
         check_reading_dates(started_on, finished_on)?;
     }
     let db = cx.db()?;
-    let Some(book) = books::update(&db, &caller.user.id, &id, &patch, cx.now()).await? else {
-        return match store::find::<Books>(&db, &caller.user.id, &id).await? {
+    let Some(book) = books::update(&db, &caller.user_id, &id, &patch, cx.now()).await? else {
+        return match store::find::<Books>(&db, &caller.user_id, &id).await? {
             Some(book) if book.is_active => Err(ApiError::invalid_field(
                 if patch.finished_on.is_some() {
                     "finished_on"
@@ -64,7 +64,7 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     };
     let award = match award_for(&book).filter(|_| patch.status == Some(BookStatus::Finished)) {
         Some(request) => {
-            let (outcome, replayed) = content::award(&cx, &caller.user.id, request).await?;
+            let (outcome, replayed) = content::award(&cx, &caller.user_id, request).await?;
             (!replayed).then_some(outcome)
         }
         None => None,

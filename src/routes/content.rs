@@ -69,7 +69,7 @@ async fn list_of<K: Kind>(cx: RequestContext, active: bool) -> ApiResult<Respons
     let (page, after) = page_request::<K>(&cx, active)?;
     let items = content::list::<K>(
         &cx.db()?,
-        &caller.user.id,
+        &caller.user_id,
         active,
         after.as_deref(),
         page.fetch_limit(),
@@ -93,7 +93,7 @@ pub async fn archived<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
 /// One of the caller's items that is not deleted; a deleted one is only in `archived` (and
 /// `restore`), so reading it by id is `404`.
 pub async fn active_item<K: Kind>(cx: &RequestContext, caller: &Caller) -> ApiResult<K::Item> {
-    match content::find::<K>(&cx.db()?, &caller.user.id, &item_id(cx)?).await? {
+    match content::find::<K>(&cx.db()?, &caller.user_id, &item_id(cx)?).await? {
         Some(item) if K::is_active(&item) => Ok(item),
         _ => Err(ApiError::not_found(K::ENTITY)),
     }
@@ -111,10 +111,10 @@ pub async fn delete<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
     let id = item_id(&cx)?;
     let db = cx.db()?;
     // The write decides; the item is read only to tell "already deleted" from "not yours".
-    let deleted = content::set_active::<K>(&db, &caller.user.id, &id, false, cx.now())
+    let deleted = content::set_active::<K>(&db, &caller.user_id, &id, false, cx.now())
         .await?
         .is_some()
-        || content::find::<K>(&db, &caller.user.id, &id)
+        || content::find::<K>(&db, &caller.user_id, &id)
             .await?
             .is_some_and(|item| !K::is_active(&item));
     if deleted {
@@ -128,10 +128,10 @@ pub async fn delete<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
 pub async fn restored<K: Kind>(cx: &RequestContext, caller: &Caller) -> ApiResult<K::Item> {
     let id = item_id(cx)?;
     let db = cx.db()?;
-    if let Some(item) = content::set_active::<K>(&db, &caller.user.id, &id, true, cx.now()).await? {
+    if let Some(item) = content::set_active::<K>(&db, &caller.user_id, &id, true, cx.now()).await? {
         return Ok(item);
     }
-    match content::find::<K>(&db, &caller.user.id, &id).await? {
+    match content::find::<K>(&db, &caller.user_id, &id).await? {
         Some(item) if K::is_active(&item) => Ok(item),
         _ => Err(ApiError::not_found(K::ENTITY)),
     }
@@ -167,7 +167,7 @@ where
     Fut: Future<Output = ApiResult<()>>,
 {
     let idempotency = cx.idempotency()?;
-    let (db, now, user_id) = (cx.db()?, cx.now(), caller.user.id.as_str());
+    let (db, now, user_id) = (cx.db()?, cx.now(), caller.user_id.as_str());
     let quota = config::item_quota_per_kind(&cx.env)?;
     let guard = content::quota_guard(&db, table, user_id, quota)?;
     let over_quota = || {
@@ -258,7 +258,7 @@ where
         }
     };
     let award = match award_for(&item) {
-        Some(request) => Some(award(cx, &caller.user.id, request).await?.0),
+        Some(request) => Some(award(cx, &caller.user_id, request).await?.0),
         None => None,
     };
     let body = data_body(&Awarded {
@@ -283,7 +283,7 @@ where
     Fut: Future<Output = ApiResult<T>>,
 {
     let idempotency = cx.idempotency()?;
-    let (db, now, user_id) = (cx.db()?, cx.now(), caller.user.id.as_str());
+    let (db, now, user_id) = (cx.db()?, cx.now(), caller.user_id.as_str());
     if let Some((key, fingerprint)) = &idempotency
         && let Some(stored) = idempotency::find(&db, user_id, key, now).await?
     {

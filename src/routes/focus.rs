@@ -73,7 +73,7 @@ async fn award_for(
     let Some(reward) = rules::focus_completed(minutes) else {
         return Ok(None);
     };
-    let skill = match focus::linked_category(&cx.db()?, &caller.user.id, row).await? {
+    let skill = match focus::linked_category(&cx.db()?, &caller.user_id, row).await? {
         Some(category) => Skill::parse(&category),
         None => Some(Skill::Productivity),
     };
@@ -90,7 +90,7 @@ async fn award_for(
             ..CounterChange::default()
         },
     };
-    let (outcome, replayed) = content::award(cx, &caller.user.id, request).await?;
+    let (outcome, replayed) = content::award(cx, &caller.user_id, request).await?;
     Ok((!replayed).then_some(outcome))
 }
 
@@ -105,7 +105,7 @@ async fn apply(
     now: Millis,
 ) -> ApiResult<Option<(FocusRow, Option<AwardOutcome>)>> {
     let award = award_for(cx, caller, row, &next).await?;
-    let written = focus::transition(&cx.db()?, &caller.user.id, row, &next, now).await?;
+    let written = focus::transition(&cx.db()?, &caller.user_id, row, &next, now).await?;
     Ok(written.map(|row| (row, award)))
 }
 
@@ -123,7 +123,7 @@ async fn active(
     caller: &Caller,
     now: Millis,
 ) -> ApiResult<Result<FocusRow, Option<(FocusRow, Option<AwardOutcome>)>>> {
-    let Some(row) = focus::active(&cx.db()?, &caller.user.id).await? else {
+    let Some(row) = focus::active(&cx.db()?, &caller.user_id).await? else {
         return Ok(Err(None));
     };
     match row.clock().expired(now) {
@@ -178,8 +178,8 @@ async fn start_session(
     };
     let db = cx.db()?;
     let quota = crate::config::item_quota_per_kind(&cx.env)?;
-    let guard = content_store::quota_guard(&db, "focus_sessions", &caller.user.id, quota)?;
-    let started = match focus::start(&db, &caller.user.id, &row, &links, guard).await {
+    let guard = content_store::quota_guard(&db, "focus_sessions", &caller.user_id, quota)?;
+    let started = match focus::start(&db, &caller.user_id, &row, &links, guard).await {
         Err(error) if content_store::is_over_quota(&error) => {
             return Err(ApiError::new(
                 ErrorKind::QuotaExceeded,
@@ -270,7 +270,7 @@ pub async fn history(cx: RequestContext) -> ApiResult<Response> {
     let before = page.after_as::<String>()?;
     let rows = focus::history(
         &cx.db()?,
-        &caller.user.id,
+        &caller.user_id,
         before.as_deref(),
         page.fetch_limit(),
     )
@@ -305,7 +305,7 @@ pub async fn stats(cx: RequestContext) -> ApiResult<Response> {
     let query = StatsQuery::parse(cx.query("days").as_deref())?;
     let db = cx.db()?;
     let now = cx.clock();
-    let settings = caller.settings();
+    let settings = caller.settings().await?;
     let calendar = LocalCalendar::of(&settings);
     let to = calendar.day_of(now);
     let from = to - Duration::days(i64::from(query.days) - 1);
@@ -323,7 +323,7 @@ pub async fn stats(cx: RequestContext) -> ApiResult<Response> {
             sessions: 0,
         })
         .collect();
-    for row in focus::completed_since(&db, &caller.user.id, since).await? {
+    for row in focus::completed_since(&db, &caller.user_id, since).await? {
         let clock = row.clock();
         let day = calendar.day_of(clock.started_at);
         if let Some(slot) = per_day.iter_mut().find(|slot| slot.date == day) {

@@ -18,7 +18,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let goal = goals::new_goal(&cx.new_id()?, &body, cx.now());
     let db = cx.db()?;
     content::created(&cx, &caller, Goals::TABLE, &goal, |record| {
-        goals::create(&db, &caller.user.id, &goal, record)
+        goals::create(&db, &caller.user_id, &goal, record)
     })
     .await
 }
@@ -27,7 +27,7 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let id = content::item_id(&cx)?;
     let patch: GoalPatch = cx.json().await?;
-    let updated = goals::update(&cx.db()?, &caller.user.id, &id, &patch, cx.now()).await?;
+    let updated = goals::update(&cx.db()?, &caller.user_id, &id, &patch, cx.now()).await?;
     // A deleted goal is restored before it can be changed.
     updated.map_or_else(|| Err(ApiError::not_found("goal")), |goal| ok(&goal))
 }
@@ -47,7 +47,7 @@ async fn complete_goal(cx: &RequestContext, caller: &Caller) -> ApiResult<Awarde
             "an abandoned goal cannot be completed: reactivate it first",
         ));
     }
-    let goal = goals::mark_completed(&cx.db()?, &caller.user.id, &goal.id, cx.now())
+    let goal = goals::mark_completed(&cx.db()?, &caller.user_id, &goal.id, cx.now())
         .await?
         .unwrap_or(goal);
     let request = AwardRequest {
@@ -63,5 +63,5 @@ async fn complete_goal(cx: &RequestContext, caller: &Caller) -> ApiResult<Awarde
             ..CounterChange::default()
         },
     };
-    content::award_once(cx, &caller.user.id, goal, request).await
+    content::award_once(cx, &caller.user_id, goal, request).await
 }

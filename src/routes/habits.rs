@@ -21,6 +21,7 @@ use crate::http::{RequestContext, ok};
 use crate::progress::client::ProgressClient;
 use crate::progress::protocol::Command;
 use crate::store::content::Kind;
+use crate::store::credentials::retry_on_settings_change;
 use crate::store::db::Db;
 use crate::store::habits::{self, HabitRecord, Habits, HabitsWithDays, PendingCompletion};
 use crate::zone::LocalCalendar;
@@ -110,15 +111,9 @@ impl Habit {
     }
 }
 
-/// The user's habits among `ids`, as the API shows them.
-pub async fn views_by_ids(
-    cx: &RequestContext,
-    caller: &Caller,
-    ids: &[String],
-) -> ApiResult<Vec<Habit>> {
-    let loaded =
-        habits::find_many_with_days(&cx.db()?, &caller.user.id, caller.settings(), ids).await?;
-    Ok(Loaded::new(cx, loaded).into_views())
+/// Habits read with their days, as the API shows them.
+pub fn views_of(cx: &RequestContext, loaded: HabitsWithDays) -> Vec<Habit> {
+    Loaded::new(cx, loaded).into_views()
 }
 
 /// A page of the user's active habits after `after`, as the API shows them.
@@ -130,8 +125,8 @@ pub async fn views_page(
 ) -> ApiResult<Vec<Habit>> {
     let loaded = habits::page_with_days(
         &cx.db()?,
-        &caller.user.id,
-        caller.settings(),
+        &caller.user_id,
+        caller.settings().await?,
         true,
         after,
         limit,
@@ -142,7 +137,7 @@ pub async fn views_page(
 
 async fn view_of(cx: &RequestContext, caller: &Caller, record: HabitRecord) -> ApiResult<Habit> {
     let loaded =
-        habits::with_days_of(&cx.db()?, &caller.user.id, caller.settings(), record).await?;
+        habits::with_days_of(&cx.db()?, &caller.user_id, caller.settings().await?, record).await?;
     Loaded::new(cx, loaded)
         .into_views()
         .pop()
@@ -152,14 +147,11 @@ async fn view_of(cx: &RequestContext, caller: &Caller, record: HabitRecord) -> A
 async fn list_of(cx: RequestContext, active: bool) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let (page, after) = content::page_request::<Habits>(&cx, active)?;
-    let loaded = habits::page_with_days(
-        &cx.db()?,
-        &caller.user.id,
-        caller.settings(),
-        active,
-        after.as_deref(),
-        page.fetch_limit(),
-    )
+    let (db, caller, after, limit) = (&cx.db()?, &caller, after.as_deref(), page.fetch_limit());
+    let loaded = retry_on_settings_change(|| async move {
+        let settings = caller.settings().await?;
+        habits::page_with_days(db, &caller.user_id, settings, active, after, limit).await
+    })
     .await?;
     let views = Loaded::new(&cx, loaded).into_views();
     ok(&content::page_of::<Habits, _>(
@@ -179,8 +171,12 @@ pub async fn archived(cx: RequestContext) -> ApiResult<Response> {
 }
 
 async fn load(cx: &RequestContext, caller: &Caller) -> ApiResult<Loaded> {
-    let id = content::item_id(cx)?;
-    let loaded = habits::find_with_days(&cx.db()?, &caller.user.id, caller.settings(), &id).await?;
+    let (id, db) = (&content::item_id(cx)?, &cx.db()?);
+    let loaded = retry_on_settings_change(|| async move {
+        let settings = caller.settings().await?;
+        habits::find_with_days(db, &caller.user_id, settings, id).await
+    })
+    .await?;
     Ok(Loaded::new(cx, loaded))
 }
 
@@ -202,7 +198,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         stats: HabitStats::default(),
     };
     content::created(&cx, &caller, Habits::TABLE, &view, |batch| {
-        habits::create(&db, &caller.user.id, &record, batch)
+        habits::create(&db, &caller.user_id, &record, batch)
     })
     .await
 }
@@ -219,7 +215,7 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     let db = cx.db()?;
     let record = habits::update(
         &db,
-        &caller.user.id,
+        &caller.user_id,
         &current.id,
         &patch,
         frequency,
@@ -261,13 +257,13 @@ fn completion_day(requested: Option<NaiveDate>, today: NaiveDate) -> ApiResult<N
 /// The habit of the path, the day a completion or undo is for (checked against today on the
 /// user's calendar), and the user's settings, all without a read: the settings came with the
 /// credential.
-fn requested_day(
+async fn requested_day(
     cx: &RequestContext,
     caller: &Caller,
     requested: Option<NaiveDate>,
 ) -> ApiResult<(String, NaiveDate, Settings)> {
     let id = content::item_id(cx)?;
-    let settings = caller.settings();
+    let settings = caller.settings().await?;
     let today = LocalCalendar::of(&settings).day_of(cx.clock());
     Ok((id, completion_day(requested, today)?, settings))
 }
@@ -303,7 +299,8 @@ fn completion_award(view: &Habit, day: NaiveDate, generation: u32) -> AwardReque
 pub async fn complete(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: CompletionDay = cx.optional_json().await?;
-    content::once_per_key(&cx, &caller, 200, complete_habit(&cx, &caller, body.date)).await
+    let complete = retry_on_settings_change(|| complete_habit(&cx, &caller, body.date));
+    content::once_per_key(&cx, &caller, 200, complete).await
 }
 
 async fn complete_habit(
@@ -311,22 +308,22 @@ async fn complete_habit(
     caller: &Caller,
     requested: Option<NaiveDate>,
 ) -> ApiResult<Awarded<Habit>> {
-    let (id, day, settings) = requested_day(cx, caller, requested)?;
+    let (id, day, settings) = requested_day(cx, caller, requested).await?;
     let db = cx.db()?;
     let (completion, written) =
-        habits::complete(&db, &caller.user.id, &id, day, settings, cx.now()).await?;
+        habits::complete(&db, &caller.user_id, &id, day, settings, cx.now()).await?;
     let loaded = Loaded::new(cx, written);
     let record = loaded.active()?.clone();
     let days = loaded.days(&record.id);
     let view = loaded.view_with(record, &days);
     let request = completion_award(&view, day, completion.generation);
     dev_fault(cx, "after-completion-write")?;
-    let awarded = content::award_once(cx, &caller.user.id, view, request).await?;
+    let awarded = content::award_once(cx, &caller.user_id, view, request).await?;
     // A repeat of a settled completion has nothing to clear: no write.
     if completion.award_pending {
         cx.after_response(habits::settled(
             &db,
-            &caller.user.id,
+            &caller.user_id,
             &id,
             day,
             completion.generation,
@@ -353,14 +350,24 @@ fn dev_fault(cx: &RequestContext, point: &str) -> ApiResult<()> {
 /// completed). Undoing it again changes nothing (`award: null`).
 pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let (id, day, settings) = requested_day(&cx, &caller, query_day(&cx, "date")?)?;
-    let (db, user_id) = (cx.db()?, caller.user.id.as_str());
+    let requested = query_day(&cx, "date")?;
+    let undone = retry_on_settings_change(|| undo_habit(&cx, &caller, requested)).await?;
+    ok(&undone)
+}
+
+async fn undo_habit(
+    cx: &RequestContext,
+    caller: &Caller,
+    requested: Option<NaiveDate>,
+) -> ApiResult<Awarded<Habit>> {
+    let (id, day, settings) = requested_day(cx, caller, requested).await?;
+    let (db, user_id) = (cx.db()?, caller.user_id.as_str());
     let completion = habits::begin_undo(&db, user_id, &id, day)
         .await?
         .ok_or_else(|| ApiError::not_found("completion"))?;
-    dev_fault(&cx, "after-undo-mark")?;
+    dev_fault(cx, "after-undo-mark")?;
     let (award, written) = if completion.undone {
-        let record = content::active_item::<Habits>(&cx, &caller).await?;
+        let record = content::active_item::<Habits>(cx, caller).await?;
         let written = habits::with_days_of(&db, user_id, settings, record).await?;
         (None, written)
     } else {
@@ -370,13 +377,13 @@ pub async fn undo(cx: RequestContext) -> ApiResult<Response> {
             day,
             generation: completion.generation,
         };
-        let client = ProgressClient::for_user(&cx, user_id)?;
+        let client = ProgressClient::for_user(cx, user_id)?;
         undo.finish(&db, &client, settings, cx.now()).await?
     };
-    let loaded = Loaded::new(&cx, written);
+    let loaded = Loaded::new(cx, written);
     let record = loaded.active()?.clone();
     let days = loaded.days(&record.id);
-    ok(&Awarded {
+    Ok(Awarded {
         item: loaded.view_with(record, &days),
         award,
         already_completed: None,

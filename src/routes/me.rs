@@ -26,7 +26,7 @@ pub async fn session_items(cx: &RequestContext, caller: &Caller) -> ApiResult<Ve
     };
     let policy = config::session_policy(&cx.env)?;
     Ok(
-        sessions::list(&cx.db()?, &caller.user.id, &policy, cx.now())
+        sessions::list(&cx.db()?, &caller.user_id, &policy, cx.now())
             .await?
             .into_iter()
             .map(|summary| SessionItem {
@@ -48,13 +48,13 @@ pub async fn end_session(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let id = parse_path_id(cx.param("id").unwrap_or_default())?;
     let ended =
-        sessions::end_by_id(&cx.db()?, &cx.sessions_kv()?, &caller.user.id, id, cx.now()).await?;
+        sessions::end_by_id(&cx.db()?, &cx.sessions_kv()?, &caller.user_id, id, cx.now()).await?;
     if !ended {
         return Err(ApiError::not_found("session"));
     }
-    crate::progress::client::close_sockets(&cx, &caller.user.id, Some(id)).await;
+    crate::progress::client::close_sockets(&cx, &caller.user_id, Some(id)).await;
     cx.audit(&AuditEvent::own(
-        &caller.user.id,
+        &caller.user_id,
         "session.end",
         serde_json::json!({"session_id": id}),
     ))

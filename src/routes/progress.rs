@@ -12,14 +12,14 @@ use crate::progress::protocol::{Command, Reply};
 
 pub async fn get(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    ok(&ProgressClient::for_user(&cx, &caller.user.id)?
+    ok(&ProgressClient::for_user(&cx, &caller.user_id)?
         .progress()
         .await?)
 }
 
 pub async fn achievements(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let achievements = ProgressClient::for_user(&cx, &caller.user.id)?
+    let achievements = ProgressClient::for_user(&cx, &caller.user_id)?
         .achievements()
         .await?;
     ok(&Page::complete(achievements))
@@ -42,7 +42,7 @@ pub async fn ledger(cx: RequestContext) -> ApiResult<Response> {
         limit: page.fetch_limit(),
         before: page.after_as::<u64>()?,
     };
-    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user_id)?
         .send(&command)
         .await?;
     let Reply::Ledger { entries } = reply else {

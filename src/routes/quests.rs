@@ -32,7 +32,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         .unwrap_or(StoredQuestStatus::Open);
     let db = cx.db()?;
     content::created(&cx, &caller, Quests::TABLE, &quest, |record| {
-        quests::create(&db, &caller.user.id, &quest, status, record)
+        quests::create(&db, &caller.user_id, &quest, status, record)
     })
     .await
 }
@@ -46,10 +46,10 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
         future_deadline(deadline, cx.now())?;
     }
     let db = cx.db()?;
-    if let Some(quest) = quests::update(&db, &caller.user.id, &id, &patch, cx.now()).await? {
+    if let Some(quest) = quests::update(&db, &caller.user_id, &id, &patch, cx.now()).await? {
         return ok(&quest);
     }
-    match store::find::<Quests>(&db, &caller.user.id, &id).await? {
+    match store::find::<Quests>(&db, &caller.user_id, &id).await? {
         Some(quest) if quest.is_active => Err(ApiError::new(
             ErrorKind::Conflict,
             "a completed quest cannot be changed",
@@ -68,7 +68,7 @@ pub async fn complete(cx: RequestContext) -> ApiResult<Response> {
 async fn complete_quest(cx: &RequestContext, caller: &Caller) -> ApiResult<Awarded<Quest>> {
     let id = content::item_id(cx)?;
     // The happy path is one write; the quest is read only when it did not apply.
-    let quest = match quests::mark_completed(&cx.db()?, &caller.user.id, &id, cx.now()).await? {
+    let quest = match quests::mark_completed(&cx.db()?, &caller.user_id, &id, cx.now()).await? {
         Some(quest) => quest,
         None => content::active_item::<Quests>(cx, caller).await?,
     };
@@ -87,7 +87,7 @@ async fn complete_quest(cx: &RequestContext, caller: &Caller) -> ApiResult<Award
                     ..CounterChange::default()
                 },
             };
-            content::award_once(cx, &caller.user.id, quest, request).await
+            content::award_once(cx, &caller.user_id, quest, request).await
         }
         QuestStatus::Expired => Err(ApiError::new(
             ErrorKind::QuestExpired,

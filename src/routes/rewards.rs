@@ -25,7 +25,7 @@ pub async fn list(cx: RequestContext) -> ApiResult<Response> {
         limit: page.fetch_limit(),
         before,
     };
-    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user_id)?
         .send(&command)
         .await?;
     let Reply::Rewards { rewards } = reply else {
@@ -42,7 +42,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         title: body.title.into_string(),
         cost: body.cost.0,
     };
-    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user_id)?
         .send_once(cx.idempotency()?, command)
         .await?;
     match reply {
@@ -65,7 +65,7 @@ pub async fn redeem(cx: RequestContext) -> ApiResult<Response> {
         reward_id,
         key: format!("redeem:{}", cx.new_id()?),
     };
-    let reply = ProgressClient::for_user(&cx, &caller.user.id)?
+    let reply = ProgressClient::for_user(&cx, &caller.user_id)?
         .send_once(cx.idempotency()?, command)
         .await?;
     match reply {

@@ -11,17 +11,18 @@ use crate::zone::{LocalCalendar, is_known_zone};
 
 pub async fn get(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    ok(&caller.settings())
+    ok(&caller.stored_settings().await?)
 }
 
 pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let patch: Value = cx.json().await?;
-    let current = caller.settings();
+    let current = caller.stored_settings().await?;
     let today = LocalCalendar::of(&current).day_of(cx.clock());
     let next = current.patched(&patch, is_known_zone, today)?;
     let encoded =
         serde_json::to_string(&next).map_err(|e| ApiError::internal(format!("settings: {e}")))?;
-    settings::save(&cx.db()?, &caller.user.id, &encoded, cx.now()).await?;
+    settings::save(&cx.db()?, &caller.user_id, &encoded, cx.now()).await?;
+    crate::store::credentials::remember_settings(&caller.user_id, Some(&encoded));
     ok(&next)
 }

@@ -3,11 +3,11 @@
 //! entity, then continues with the log from where the copy began, so changes made while a client
 //! pages are never skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
-use worker::{Headers, Method, Request, RequestInit, Response};
+use worker::{D1PreparedStatement, D1Result, Headers, Method, Request, RequestInit, Response};
 
 use super::{focus, habits};
 use crate::auth::{self, Caller};
@@ -25,7 +25,9 @@ use crate::store::content::{self as content_store, Kind};
 use crate::store::db::Db;
 use crate::store::focus::{self as focus_store, FocusRow};
 use crate::store::goals::Goals;
+use crate::store::habits as habits_store;
 use crate::store::quests::Quests;
+use crate::store::sync::Ids;
 use crate::store::workouts::Workouts;
 use crate::store::{idempotency, sync};
 
@@ -58,66 +60,96 @@ fn to_values<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> String) -> Vec<(Str
         .collect()
 }
 
-async fn kind_items<K: Kind>(
-    cx: &RequestContext,
-    caller: &Caller,
-    ids: &[String],
-) -> ApiResult<BTreeMap<String, Value>> {
-    let items = sync::items::<K>(&cx.db()?, &caller.user.id, ids).await?;
+/// The statements reading `entity`'s items among `ids` (none for the settings, which came with
+/// the credential).
+fn item_statements(
+    db: &Db,
+    user_id: &str,
+    entity: &str,
+    ids: Ids,
+) -> ApiResult<Vec<D1PreparedStatement>> {
+    Ok(match entity {
+        "goal" => vec![sync::items::<Goals>(db, user_id, ids)?],
+        "quest" => vec![sync::items::<Quests>(db, user_id, ids)?],
+        "workout" => vec![sync::items::<Workouts>(db, user_id, ids)?],
+        "book" => vec![sync::items::<Books>(db, user_id, ids)?],
+        "habit" => habits_store::many_with_days(db, user_id, ids)?,
+        "focus_session" => vec![sync::by_ids(
+            db,
+            user_id,
+            "focus_sessions",
+            focus_store::COLUMNS,
+            ids,
+        )?],
+        "audio" => vec![sync::by_ids(
+            db,
+            user_id,
+            "audio_tracks",
+            audio::COLUMNS,
+            ids,
+        )?],
+        _ => Vec::new(),
+    })
+}
+
+fn active_values<K: Kind>(results: &[D1Result]) -> ApiResult<Vec<(String, Value)>> {
+    let items = match results.first() {
+        Some(result) => result.results::<K::Item>()?,
+        None => Vec::new(),
+    };
     let active = items
         .into_iter()
         .filter(|item| K::is_active(item))
         .collect();
-    Ok(to_values(active, |item| K::id(item).to_owned())
-        .into_iter()
-        .collect())
+    Ok(to_values(active, |item| K::id(item).to_owned()))
 }
 
-/// The current state of `entity`'s items among `ids` that exist and are active.
+/// The current state of `entity`'s items that exist and are active, from what
+/// `item_statements` read.
 async fn current(
     cx: &RequestContext,
     caller: &Caller,
     entity: &str,
-    ids: &[String],
-) -> ApiResult<BTreeMap<String, Value>> {
-    let db = cx.db()?;
-    let user_id = caller.user.id.as_str();
-    match entity {
-        "goal" => kind_items::<Goals>(cx, caller, ids).await,
-        "quest" => kind_items::<Quests>(cx, caller, ids).await,
-        "workout" => kind_items::<Workouts>(cx, caller, ids).await,
-        "book" => kind_items::<Books>(cx, caller, ids).await,
-        "habit" => Ok(
-            to_values(habits::views_by_ids(cx, caller, ids).await?, |h| {
-                h.id().to_owned()
-            })
-            .into_iter()
-            .collect(),
-        ),
+    results: &[D1Result],
+) -> ApiResult<Vec<(String, Value)>> {
+    let rows = |index: usize| results.get(index);
+    Ok(match entity {
+        "goal" => active_values::<Goals>(results)?,
+        "quest" => active_values::<Quests>(results)?,
+        "workout" => active_values::<Workouts>(results)?,
+        "book" => active_values::<Books>(results)?,
+        "habit" => {
+            let loaded = habits_store::decode_with_days(results, caller.settings().await?)?;
+            to_values(habits::views_of(cx, loaded), |h| h.id().to_owned())
+        }
         "focus_session" => {
-            let rows =
-                sync::by_ids::<FocusRow>(&db, user_id, "focus_sessions", focus_store::COLUMNS, ids)
-                    .await?;
             let now = cx.clock();
-            Ok(to_values(
-                rows.into_iter().map(|row| focus::view(row, now)).collect(),
+            let sessions = match rows(0) {
+                Some(result) => result.results::<FocusRow>()?,
+                None => Vec::new(),
+            };
+            to_values(
+                sessions
+                    .into_iter()
+                    .map(|row| focus::view(row, now))
+                    .collect(),
                 |s| s.id().to_owned(),
             )
-            .into_iter()
-            .collect())
         }
         "audio" => {
-            let tracks =
-                sync::by_ids::<Track>(&db, user_id, "audio_tracks", audio::COLUMNS, ids).await?;
-            Ok(to_values(tracks, |t| t.id.clone()).into_iter().collect())
+            let tracks = match rows(0) {
+                Some(result) => result.results::<Track>()?,
+                None => Vec::new(),
+            };
+            to_values(tracks, |t| t.id.clone())
         }
         "settings" => {
-            let value = serde_json::to_value(caller.settings())
+            let value = serde_json::to_value(caller.settings().await?)
                 .map_err(|e| ApiError::internal(format!("settings: {e}")))?;
-            Ok(BTreeMap::from([(user_id.to_owned(), value)]))
+            vec![(caller.user_id.clone(), value)]
         }
-        _ => Ok(BTreeMap::new()),
-    }
+        _ => Vec::new(),
+    })
 }
 
 /// One page of a full copy of `entity`: up to `limit` active items after `after`, in id order,
@@ -130,13 +162,10 @@ async fn copy_page(
     limit: u32,
 ) -> ApiResult<Vec<(String, Value)>> {
     let db = cx.db()?;
-    let user_id = caller.user.id.as_str();
+    let user_id = caller.user_id.as_str();
     let now = cx.clock();
     Ok(match entity {
-        "settings" if after.is_none() => current(cx, caller, entity, &[])
-            .await?
-            .into_iter()
-            .collect(),
+        "settings" if after.is_none() => current(cx, caller, entity, &[]).await?,
         "habit" => to_values(habits::views_page(cx, caller, after, limit).await?, |h| {
             h.id().to_owned()
         }),
@@ -177,12 +206,58 @@ async fn active_page<K: Kind>(
     Ok(to_values(items, |item| K::id(item).to_owned()))
 }
 
+/// `POST /api/sync/poll`: the page, and alongside it the user's progress from their object.
 pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: PollRequest = cx.json().await?;
+    let progress = ProgressClient::for_user(&cx, &caller.user_id)?;
+    let (page, progress) =
+        futures_util::future::join(poll_page(&cx, &caller, &body), progress.progress()).await;
+    let (cursor, has_more, changes) = page?;
+    ok(&Poll {
+        cursor,
+        has_more,
+        server_time: cx.now().to_rfc3339(),
+        changes,
+        progress: progress?,
+    })
+}
+
+/// The page of a poll: its changes, the cursor after them, and whether more follow.
+async fn poll_page(
+    cx: &RequestContext,
+    caller: &Caller,
+    body: &PollRequest,
+) -> ApiResult<(String, bool, Vec<ChangeView>)> {
     let limit = body.limit();
     let db = cx.db()?;
-    let sync::LogState { key, head, floor } = sync::log_state(&db, &caller.user.id).await?;
+    // A log cursor's page is read with the log's state, before the cursor's MAC can be checked
+    // (its key is in the same batch): rows the user owns, dropped unless the cursor holds.
+    let claimed = body
+        .cursor
+        .as_deref()
+        .map(SyncCursor::decode_unverified)
+        .transpose()?;
+    let ahead = match claimed {
+        Some(SyncCursor::Log { seq }) => Some((seq, limit + 1)),
+        _ => None,
+    };
+    let (read_ahead, counts) = match ahead {
+        Some((after, limit)) => {
+            let (counts, statements) =
+                flatten(page_item_statements(&db, &caller.user_id, after, limit)?);
+            let read = sync::ReadAhead {
+                after,
+                limit,
+                statements,
+            };
+            (Some(read), counts)
+        }
+        None => (None, Vec::new()),
+    };
+    let (sync::LogState { key, head, floor }, read_ahead) =
+        sync::log_state(&db, &caller.user_id, read_ahead).await?;
+    let mut read_ahead = read_ahead.map(|(rows, results)| (rows, split(&counts, results)));
     let position = match &body.cursor {
         None => SyncCursor::Copy {
             upto: head,
@@ -205,7 +280,7 @@ pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
         after,
     } = next
     {
-        let (copied, after_copy) = copy(&cx, &caller, (upto, entity, after), limit).await?;
+        let (copied, after_copy) = copy(cx, caller, (upto, entity, after), limit).await?;
         changes = copied;
         next = after_copy;
     }
@@ -215,27 +290,27 @@ pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
     if let SyncCursor::Log { seq } = next {
         let room = limit.saturating_sub(u32::try_from(changes.len()).unwrap_or(u32::MAX));
         if room > 0 {
-            let mut rows = sync::log(&db, &caller.user.id, seq, room + 1).await?;
+            let (mut rows, items) = match read_ahead.take() {
+                Some(read) if ahead == Some((seq, room + 1)) => read,
+                _ => {
+                    let mut rows = sync::log(&db, &caller.user_id, seq, room + 1).await?;
+                    let beyond = rows.split_off(rows.len().min(room as usize));
+                    let items = read_items(&db, &caller.user_id, &rows).await?;
+                    rows.extend(beyond);
+                    (rows, items)
+                }
+            };
             has_more = rows.len() > room as usize;
             rows.truncate(room as usize);
             next = SyncCursor::Log {
                 seq: rows.last().map_or(seq, |row| row.seq),
             };
-            changes.extend(log_changes(&cx, &caller, rows).await?);
+            changes.extend(log_changes(cx, caller, rows, items).await?);
         } else {
             has_more = true;
         }
     }
-    let progress = ProgressClient::for_user(&cx, &caller.user.id)?
-        .progress()
-        .await?;
-    ok(&Poll {
-        cursor: next.encode(key.as_bytes()),
-        has_more,
-        server_time: cx.now().to_rfc3339(),
-        changes,
-        progress,
-    })
+    Ok((next.encode(key.as_bytes()), has_more, changes))
 }
 
 /// Copies active items from `(upto, entity, after)` on, entity after entity, until `limit` items
@@ -288,20 +363,34 @@ async fn copy(
     }
 }
 
-/// The log's changes as the client applies them: one per item (its last), in log order, with the
-/// item's current state, loaded entity by entity in one query each. An upsert of an item that is
-/// gone or deleted by now is sent as the delete it has become.
-async fn log_changes(
-    cx: &RequestContext,
-    caller: &Caller,
-    rows: Vec<sync::Change>,
-) -> ApiResult<Vec<ChangeView>> {
-    let mut last: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for (index, row) in rows.iter().enumerate() {
-        last.insert((row.entity.clone(), row.entity_id.clone()), index);
-    }
+/// What a poll read of the items a page of the log names, entity by entity.
+type PageItems = BTreeMap<&'static str, Vec<D1Result>>;
+
+/// The statements reading every entity's items upserted in the log page after `after`, entity
+/// by entity.
+fn page_item_statements(
+    db: &Db,
+    user_id: &str,
+    after: u64,
+    limit: u32,
+) -> ApiResult<Vec<(&'static str, Vec<D1PreparedStatement>)>> {
+    ENTITIES
+        .into_iter()
+        .map(|entity| {
+            let ids = Ids::Logged {
+                after,
+                limit,
+                entity,
+            };
+            Ok((entity, item_statements(db, user_id, entity, ids)?))
+        })
+        .collect()
+}
+
+/// Reads the items `rows` name, every entity in one batch.
+async fn read_items(db: &Db, user_id: &str, rows: &[sync::Change]) -> ApiResult<PageItems> {
     let mut by_entity: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for row in &rows {
+    for row in rows {
         if let Some(entity) = entity_name(&row.entity)
             && row.op == "upsert"
         {
@@ -311,11 +400,63 @@ async fn log_changes(
                 .push(row.entity_id.clone());
         }
     }
-    let mut states: BTreeMap<(&'static str, String), Value> = BTreeMap::new();
-    for (entity, mut ids) in by_entity {
+    let mut statements = Vec::new();
+    for (entity, ids) in &mut by_entity {
         ids.sort();
         ids.dedup();
-        for (id, value) in current(cx, caller, entity, &ids).await? {
+        let mine = item_statements(db, user_id, entity, Ids::Listed(ids))?;
+        statements.push((*entity, mine));
+    }
+    let (counts, statements) = flatten(statements);
+    let results = if statements.is_empty() {
+        Vec::new()
+    } else {
+        db.batch(statements).await?
+    };
+    Ok(split(&counts, results))
+}
+
+/// Every entity's statements in one list, and how many are each entity's.
+fn flatten(
+    statements: Vec<(&'static str, Vec<D1PreparedStatement>)>,
+) -> (Vec<(&'static str, usize)>, Vec<D1PreparedStatement>) {
+    let counts = statements
+        .iter()
+        .map(|(entity, mine)| (*entity, mine.len()))
+        .collect();
+    (
+        counts,
+        statements.into_iter().flat_map(|(_, s)| s).collect(),
+    )
+}
+
+/// Hands each entity the results of its statements.
+fn split(counts: &[(&'static str, usize)], results: Vec<D1Result>) -> PageItems {
+    let mut results = results.into_iter();
+    counts
+        .iter()
+        .map(|(entity, count)| (*entity, results.by_ref().take(*count).collect()))
+        .collect()
+}
+
+/// The log's changes as the client applies them: one per item (its last), in log order, with the
+/// item's current state from `items`. An upsert of an item that is gone or deleted by now is
+/// sent as the delete it has become.
+async fn log_changes(
+    cx: &RequestContext,
+    caller: &Caller,
+    rows: Vec<sync::Change>,
+    items: PageItems,
+) -> ApiResult<Vec<ChangeView>> {
+    let mut last: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (index, row) in rows.iter().enumerate() {
+        last.insert((row.entity.clone(), row.entity_id.clone()), index);
+    }
+    let named: BTreeSet<&str> = rows.iter().map(|row| row.entity.as_str()).collect();
+    let mut states: BTreeMap<(&'static str, String), Value> = BTreeMap::new();
+    for entity in ENTITIES.into_iter().filter(|entity| named.contains(entity)) {
+        let results = items.get(entity).map_or(&[][..], Vec::as_slice);
+        for (id, value) in current(cx, caller, entity, results).await? {
             states.insert((entity, id), value);
         }
     }
@@ -406,7 +547,7 @@ async fn apply_once(
         operation.path.0,
         body_text.as_deref().unwrap_or("")
     ));
-    if let Some(stored) = idempotency::find(&db, &caller.user.id, &key, now).await? {
+    if let Some(stored) = idempotency::find(&db, &caller.user_id, &key, now).await? {
         if stored.fingerprint != fingerprint {
             let conflict = ApiError::idempotency_conflict();
             return Ok((
@@ -446,7 +587,7 @@ async fn apply_once(
     if (200..300).contains(&status) {
         let record = idempotency::record(
             &db,
-            &caller.user.id,
+            &caller.user_id,
             &key,
             &fingerprint,
             status,
@@ -473,7 +614,7 @@ pub async fn socket(cx: RequestContext) -> ApiResult<Response> {
             "this route only upgrades to a WebSocket (Upgrade: websocket)",
         ));
     }
-    ProgressClient::for_user(&cx, &caller.user.id)?
+    ProgressClient::for_user(&cx, &caller.user_id)?
         .open_socket(
             cx.request.headers(),
             caller.credential.id(),

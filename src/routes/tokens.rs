@@ -30,7 +30,16 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         token: &token,
         expires_at: body.expires_at(now),
     };
-    let summary = match api_tokens::create(&cx.db()?, &caller.user.id, &new, quota, now).await {
+    let summary = match api_tokens::create(
+        &cx.db()?,
+        &cx.sessions_kv()?,
+        &caller.user_id,
+        &new,
+        quota,
+        now,
+    )
+    .await
+    {
         Err(error) if crate::store::content::is_over_quota(&error) => {
             return Err(ApiError::new(
                 ErrorKind::QuotaExceeded,
@@ -40,7 +49,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
         other => other?,
     };
     cx.audit(&AuditEvent::own(
-        &caller.user.id,
+        &caller.user_id,
         "token.create",
         json!({"token_id": summary.id, "name": summary.name, "scope": summary.scope}),
     ))
@@ -57,7 +66,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
 pub async fn list(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     caller.require_session()?;
-    let tokens = api_tokens::list(&cx.db()?, &caller.user.id, cx.now()).await?;
+    let tokens = api_tokens::list(&cx.db()?, &caller.user_id, cx.now()).await?;
     ok(&Page::complete(tokens))
 }
 
@@ -65,12 +74,12 @@ pub async fn revoke(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     caller.require_session()?;
     let id = parse_path_id(cx.param("id").unwrap_or_default())?;
-    if !api_tokens::revoke(&cx.db()?, &caller.user.id, id, cx.now()).await? {
+    if !api_tokens::revoke(&cx.db()?, &cx.sessions_kv()?, &caller.user_id, id, cx.now()).await? {
         return Err(ApiError::not_found("API token"));
     }
-    crate::progress::client::close_sockets(&cx, &caller.user.id, Some(id)).await;
+    crate::progress::client::close_sockets(&cx, &caller.user_id, Some(id)).await;
     cx.audit(&AuditEvent::own(
-        &caller.user.id,
+        &caller.user_id,
         "token.revoke",
         json!({"token_id": id}),
     ))

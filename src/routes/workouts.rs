@@ -49,7 +49,7 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     not_in_future(body.performed_at, cx.now())?;
     let workout = workouts::new_workout(&cx.new_id()?, &body, cx.now());
     let db = cx.db()?;
-    let insert = |record| workouts::create(&db, &caller.user.id, &workout, record);
+    let insert = |record| workouts::create(&db, &caller.user_id, &workout, record);
     content::created_awarding(
         &cx,
         &caller,
@@ -67,7 +67,7 @@ pub async fn patch(mut cx: RequestContext) -> ApiResult<Response> {
     let id = content::item_id(&cx)?;
     let patch: WorkoutPatch = cx.json().await?;
     not_in_future(patch.performed_at, cx.now())?;
-    let updated = workouts::update(&cx.db()?, &caller.user.id, &id, &patch, cx.now()).await?;
+    let updated = workouts::update(&cx.db()?, &caller.user_id, &id, &patch, cx.now()).await?;
     updated.map_or_else(
         || Err(ApiError::not_found("workout")),
         |workout| ok(&workout),
@@ -80,12 +80,12 @@ pub async fn delete(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let id = content::item_id(&cx)?;
     let db = cx.db()?;
-    if let Some(workout) = content_store::find::<Workouts>(&db, &caller.user.id, &id).await?
+    if let Some(workout) = content_store::find::<Workouts>(&db, &caller.user_id, &id).await?
         && workout.is_active
     {
-        let client = ProgressClient::for_user(&cx, &caller.user.id)?;
+        let client = ProgressClient::for_user(&cx, &caller.user_id)?;
         content::reverse(&client, workout.award_key()).await?;
-        content_store::set_active::<Workouts>(&db, &caller.user.id, &id, false, cx.now()).await?;
+        content_store::set_active::<Workouts>(&db, &caller.user_id, &id, false, cx.now()).await?;
         return Ok(Response::empty()?.with_status(204));
     }
     content::delete::<Workouts>(cx).await
@@ -98,13 +98,13 @@ pub async fn restore(cx: RequestContext) -> ApiResult<Response> {
     let id = content::item_id(&cx)?;
     let db = cx.db()?;
     let restore_key = format!("workout:{id}:restored:{}", cx.now().0);
-    let workout = match workouts::restore(&db, &caller.user.id, &id, &restore_key, cx.now()).await?
+    let workout = match workouts::restore(&db, &caller.user_id, &id, &restore_key, cx.now()).await?
     {
         Some(workout) => workout,
         None => content::active_item::<Workouts>(&cx, &caller).await?,
     };
     if let Some(request) = award_for(&workout) {
-        content::award(&cx, &caller.user.id, request).await?;
+        content::award(&cx, &caller.user_id, request).await?;
     }
     ok(&workout)
 }

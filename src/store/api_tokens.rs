@@ -1,16 +1,19 @@
 //! API tokens in D1: only the SHA-256 of a token is stored; a revoked token fails from the next
 //! request on, since every bearer request reads its row.
 
+use std::cell::RefCell;
+
+use super::credentials::Recent;
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::query;
+use worker::{D1PreparedStatement, KvStore};
 
 use crate::domain::api_token::{LAST_USED_RESOLUTION_MS, TokenScope};
 use crate::domain::error::ApiResult;
 use crate::domain::secret::sha256_hex;
+use crate::domain::session::KV_MIN_TTL_SECONDS;
 use crate::domain::time::Millis;
-
-use super::users::UserRow;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ApiTokenSummary {
@@ -35,6 +38,7 @@ pub struct NewToken<'a> {
 /// than `quota` live tokens.
 pub async fn create(
     db: &Db,
+    kv: &KvStore,
     user_id: &str,
     new: &NewToken<'_>,
     quota: u32,
@@ -42,7 +46,7 @@ pub async fn create(
 ) -> ApiResult<ApiTokenSummary> {
     let created_at = now.to_rfc3339();
     let expires_at = new.expires_at.map(Millis::to_rfc3339);
-    let insert = query!(
+    let insert = statement!(
         db,
         "insert into api_tokens (id, user_id, name, token_hash, created_at, scope, expires_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -55,7 +59,7 @@ pub async fn create(
         expires_at.as_deref()
     )?;
     // Live tokens only count: revoked and expired ones no longer work (see migration 0014).
-    let guard = query!(
+    let guard = statement!(
         db,
         "insert into quota_guard (kind) select 'api_tokens'
           where (select count(*) from api_tokens
@@ -66,6 +70,13 @@ pub async fn create(
         quota
     )?;
     db.batch(vec![insert, guard]).await?;
+    let claim = TokenClaim {
+        id: new.id.to_owned(),
+        user_id: user_id.to_owned(),
+        scope: new.scope,
+        expires_ms: new.expires_at.map(|at| at.0),
+    };
+    keep_claim(kv, &sha256_hex(new.token), &claim, now).await?;
     Ok(ApiTokenSummary {
         id: new.id.to_owned(),
         name: new.name.to_owned(),
@@ -78,7 +89,7 @@ pub async fn create(
 
 /// The user's tokens that still work (neither revoked nor expired), newest first.
 pub async fn list(db: &Db, user_id: &str, now: Millis) -> ApiResult<Vec<ApiTokenSummary>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         "select id, name, scope, created_at, expires_at, last_used_at from api_tokens
           where user_id = ?1 and revoked_at is null and (expires_at is null or expires_at > ?2)
@@ -92,87 +103,152 @@ pub async fn list(db: &Db, user_id: &str, now: Millis) -> ApiResult<Vec<ApiToken
 }
 
 /// Revokes one of the user's tokens; false when the user has no such live token.
-pub async fn revoke(db: &Db, user_id: &str, id: &str, now: Millis) -> ApiResult<bool> {
-    let revoked = query!(
+pub async fn revoke(
+    db: &Db,
+    kv: &KvStore,
+    user_id: &str,
+    id: &str,
+    now: Millis,
+) -> ApiResult<bool> {
+    #[derive(Deserialize)]
+    struct Revoked {
+        token_hash: String,
+    }
+    let revoked = statement!(
         db,
         "update api_tokens set revoked_at = ?3 where id = ?1 and user_id = ?2 and revoked_at is null
-         returning id",
+         returning token_hash",
         id,
         user_id,
         now.to_rfc3339()
     )?
-    .first::<String>(Some("id"))
+    .first_in::<Revoked>(db)
     .await?;
-    Ok(revoked.is_some())
+    let Some(revoked) = revoked else {
+        return Ok(false);
+    };
+    forget_claim(&revoked.token_hash);
+    kv.delete(&kv_key(&revoked.token_hash)).await?;
+    Ok(true)
 }
 
-/// A live token as authentication reads it.
-pub struct LiveToken {
+/// What a token claims, kept in KV under its digest (written at creation, or at its first use
+/// for tokens older than that) and in this isolate. It never changes; whether the token still
+/// works is D1's to say (`store::credentials`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenClaim {
     pub id: String,
+    pub user_id: String,
     pub scope: TokenScope,
-    pub expires_at: Option<Millis>,
+    pub expires_ms: Option<u64>,
 }
 
-/// The live (not revoked, not expired) token `token` and its enabled user; records use at most
-/// once a minute.
-pub async fn authenticate(
-    db: &Db,
-    token: &str,
+fn kv_key(token_hash: &str) -> String {
+    format!("token:{token_hash}")
+}
+
+thread_local! {
+    static CLAIMS: RefCell<Recent<TokenClaim>> = RefCell::new(Recent::new());
+    /// When this isolate last recorded a token's use, by digest.
+    static LAST_RECORDED: RefCell<Recent<u64>> = RefCell::new(Recent::new());
+}
+
+pub fn forget_claim(token_hash: &str) {
+    CLAIMS.with(|claims| claims.borrow_mut().remove(token_hash));
+}
+
+async fn keep_claim(
+    kv: &KvStore,
+    token_hash: &str,
+    claim: &TokenClaim,
     now: Millis,
-) -> ApiResult<Option<(LiveToken, UserRow)>> {
-    #[derive(Deserialize)]
-    struct TokenState {
-        token_id: String,
-        token_scope: TokenScope,
-        token_expires_at: Option<String>,
-        last_used_at: Option<String>,
+) -> ApiResult<()> {
+    let mut put = kv.put(&kv_key(token_hash), claim)?;
+    if let Some(expires_ms) = claim.expires_ms {
+        let seconds = expires_ms.saturating_sub(now.0) / 1000;
+        put = put.expiration_ttl(seconds.max(KV_MIN_TTL_SECONDS));
     }
-    let result = query!(
+    put.execute().await?;
+    CLAIMS.with(|claims| claims.borrow_mut().put(token_hash, claim.clone()));
+    Ok(())
+}
+
+/// The claim of the token `token_hash` names: from this isolate, KV, or (a token that predates
+/// KV claims) D1. `None` for a token D1 does not know either.
+pub async fn claim(
+    db: &Db,
+    kv: &KvStore,
+    token_hash: &str,
+    now: Millis,
+) -> ApiResult<Option<TokenClaim>> {
+    if let Some(claim) = CLAIMS.with(|claims| claims.borrow().get(token_hash)) {
+        return Ok(Some(claim));
+    }
+    if let Some(claim) = kv.get(&kv_key(token_hash)).json::<TokenClaim>().await? {
+        CLAIMS.with(|claims| claims.borrow_mut().put(token_hash, claim.clone()));
+        return Ok(Some(claim));
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        user_id: String,
+        scope: TokenScope,
+        expires_at: Option<String>,
+    }
+    let row = statement!(
         db,
-        "select t.id as token_id, t.scope as token_scope, t.expires_at as token_expires_at, t.last_used_at,
-                u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings
-           from api_tokens t join users u on u.id = t.user_id
-          where t.token_hash = ?1 and t.revoked_at is null
-            and (t.expires_at is null or t.expires_at > ?2)",
-        sha256_hex(token),
+        "select id, user_id, scope, expires_at from api_tokens
+          where token_hash = ?1 and revoked_at is null and (expires_at is null or expires_at > ?2)",
+        token_hash,
         now.to_rfc3339()
     )?
-    .all_in(db)
+    .first_in::<Row>(db)
     .await?;
-    // One row, read twice: as the token's state and as its user.
-    let (Some(token), Some(user)) = (
-        result.results::<TokenState>()?.pop(),
-        result.results::<UserRow>()?.pop(),
-    ) else {
+    let Some(row) = row else {
         return Ok(None);
     };
-    if user.is_disabled() {
+    let claim = TokenClaim {
+        id: row.id,
+        user_id: row.user_id,
+        scope: row.scope,
+        expires_ms: row
+            .expires_at
+            .as_deref()
+            .and_then(Millis::parse_rfc3339)
+            .map(|at| at.0),
+    };
+    keep_claim(kv, token_hash, &claim, now).await?;
+    Ok(Some(claim))
+}
+
+/// The statement that records the token's use, at most once a minute per isolate (its
+/// `last_used_at` has that resolution anyway), for after the response.
+pub fn record_use(
+    db: &Db,
+    claim: &TokenClaim,
+    token_hash: &str,
+    now: Millis,
+) -> ApiResult<Option<D1PreparedStatement>> {
+    let due = LAST_RECORDED.with(|recorded| {
+        let mut recorded = recorded.borrow_mut();
+        let due = recorded
+            .get(token_hash)
+            .is_none_or(|last| now.0.saturating_sub(last) >= LAST_USED_RESOLUTION_MS);
+        if due {
+            recorded.put(token_hash, now.0);
+        }
+        due
+    });
+    if !due {
         return Ok(None);
     }
-    let stale = token
-        .last_used_at
-        .as_deref()
-        .and_then(Millis::parse_rfc3339)
-        .is_none_or(|last| now.0.saturating_sub(last.0) >= LAST_USED_RESOLUTION_MS);
-    if stale {
-        query!(
-            db,
-            "update api_tokens set last_used_at = ?2 where id = ?1",
-            &token.token_id,
-            now.to_rfc3339()
-        )?
-        .run_in(db)
-        .await?;
-    }
-    Ok(Some((
-        LiveToken {
-            id: token.token_id,
-            scope: token.token_scope,
-            expires_at: token
-                .token_expires_at
-                .as_deref()
-                .and_then(Millis::parse_rfc3339),
-        },
-        user,
-    )))
+    let cutoff = Millis(now.0.saturating_sub(LAST_USED_RESOLUTION_MS));
+    Ok(Some(statement!(
+        db,
+        "update api_tokens set last_used_at = ?2
+          where id = ?1 and (last_used_at is null or last_used_at < ?3)",
+        &claim.id,
+        now.to_rfc3339(),
+        cutoff.to_rfc3339()
+    )?))
 }

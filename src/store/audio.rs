@@ -3,8 +3,8 @@
 //! pays for (the object of a refused row is removed).
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::query;
 
 use super::content::log_change;
 use crate::domain::audio::Scope;
@@ -37,7 +37,7 @@ pub async fn used_bytes(db: &Db, user_id: &str) -> ApiResult<u64> {
     struct Used {
         used: u64,
     }
-    Ok(query!(
+    Ok(statement!(
         db,
         "select coalesce(sum(size), 0) as used from audio_tracks where user_id = ?1 and scope = 'user'",
         user_id
@@ -52,7 +52,7 @@ pub async fn used_bytes(db: &Db, user_id: &str) -> ApiResult<u64> {
 pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
     let results = db
         .batch(vec![
-            query!(
+            statement!(
                 db,
                 "insert into audio_tracks (id, user_id, scope, title, content_type, size, etag, object_key, created_at)
                  select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
@@ -81,7 +81,7 @@ pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
 
 /// A track the user may play: their own, or the library's.
 pub async fn find_visible(db: &Db, user_id: &str, id: &str) -> ApiResult<Option<Track>> {
-    query!(
+    statement!(
         db,
         &format!(
             "select {COLUMNS} from audio_tracks
@@ -102,7 +102,7 @@ async fn page_where(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<Track>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         &format!(
             "select {COLUMNS} from audio_tracks
@@ -137,7 +137,7 @@ pub async fn list(
 /// Removes a track's row, logged for its owner.
 pub async fn delete(db: &Db, track: &Track, now: &str) -> ApiResult<()> {
     db.batch(vec![
-        query!(db, "delete from audio_tracks where id = ?1", &track.id)?,
+        statement!(db, "delete from audio_tracks where id = ?1", &track.id)?,
         log_change(db, &track.user_id, ENTITY, &track.id, "delete", now)?,
     ])
     .await?;

@@ -1,7 +1,8 @@
 //! The audit log in D1: appended to, never updated through the API.
 
 use super::db::{Db, Metered};
-use worker::{D1PreparedStatement, query};
+use crate::statement;
+use worker::D1PreparedStatement;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -36,7 +37,7 @@ pub fn append(
     event: &AuditEvent<'_>,
     now: Millis,
 ) -> ApiResult<D1PreparedStatement> {
-    Ok(query!(
+    Ok(statement!(
         db,
         "insert into audit_log (id, actor_id, action, target_id, request_id, detail, created_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -65,7 +66,7 @@ pub struct AuditRow {
 
 /// A page of the log, newest first (ids are UUIDv7), before the id `before`.
 pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<AuditRow>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         "select id, actor_id, action, target_id, request_id, detail, created_at from audit_log
           where (?1 is null or id < ?1) order by id desc limit ?2",

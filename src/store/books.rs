@@ -1,8 +1,9 @@
 //! Books in D1.
 
 use super::db::Db;
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, query};
+use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -76,7 +77,7 @@ pub async fn create(
     book: &Book,
     extra: Vec<D1PreparedStatement>,
 ) -> ApiResult<()> {
-    let insert = query!(
+    let insert = statement!(
         db,
         "insert into books (id, user_id, title, author, status, rating, pages, started_on, finished_on, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
@@ -108,7 +109,7 @@ pub async fn update(
     let now = now.to_rfc3339();
     let day = |d: Option<Option<chrono::NaiveDate>>| d.map(|d| d.map(|d| d.to_string()));
     let (started_on, finished_on) = (day(patch.started_on), day(patch.finished_on));
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update books set

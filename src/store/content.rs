@@ -4,12 +4,13 @@
 //! before it). A kind's own module writes its insert and update statements.
 
 use super::db::{Db, Metered};
+use crate::statement;
 use std::fmt;
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, query};
+use worker::D1PreparedStatement;
 
 use crate::domain::content::Metadata;
 use crate::domain::error::{ApiError, ApiResult};
@@ -83,7 +84,7 @@ pub fn log_change(
     op: &str,
     now: &str,
 ) -> ApiResult<D1PreparedStatement> {
-    Ok(query!(
+    Ok(statement!(
         db,
         "insert into change_log (user_id, entity, entity_id, op, created_at)
          select ?1, ?2, ?3, ?4, ?5 where changes() > 0",
@@ -122,7 +123,7 @@ pub fn quota_guard(
     user_id: &str,
     quota: u32,
 ) -> ApiResult<D1PreparedStatement> {
-    Ok(query!(
+    Ok(statement!(
         db,
         &format!(
             "insert into quota_guard (kind) select ?1
@@ -144,7 +145,7 @@ pub fn is_over_quota(error: &ApiError) -> bool {
 
 /// The statement that reads one of the user's items, active or not.
 pub fn select<K: Kind>(db: &Db, user_id: &str, id: &str) -> ApiResult<D1PreparedStatement> {
-    Ok(query!(
+    Ok(statement!(
         db,
         &format!(
             "select {} from {} where id = ?1 and user_id = ?2",
@@ -169,7 +170,7 @@ pub fn select_page<K: Kind>(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<D1PreparedStatement> {
-    Ok(query!(
+    Ok(statement!(
         db,
         &format!(
             "select {} from {}
@@ -217,7 +218,7 @@ pub async fn set_active<K: Kind>(
     now: Millis,
 ) -> ApiResult<Option<K::Item>> {
     let now = now.to_rfc3339();
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update {} set is_active = ?3, deleted_at = case when ?3 = 1 then null else ?4 end, updated_at = ?4
@@ -262,7 +263,7 @@ pub async fn all<K: Kind>(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<K::Item>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         &format!(
             "select {} from {} where user_id = ?1 and (?2 is null or id > ?2) order by id limit ?3",

@@ -1,15 +1,20 @@
-//! The D1 database as one request uses it: every statement's result meta (rows read and written)
-//! is added up for the request's log line, so what a route costs in D1 is measured, not guessed.
+//! The D1 database as one request uses it. Two things happen here for every statement:
+//! - its result meta (rows read and written) is added up for the request's log line, so what a
+//!   route costs in D1 is measured, not guessed;
+//! - while the request's credential is only claimed (found in the isolate or in KV, not yet
+//!   checked against D1, the authority), its check rides in front of the first statements sent,
+//!   in the same batch: authentication costs no round trip of its own (see `store::credentials`).
 
-use std::cell::Cell;
-use std::ops::Deref;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
-use crate::domain::error::ApiResult;
+use super::credentials::{self, CredentialCheck};
+use super::users::UserRow;
+use crate::domain::error::{ApiError, ApiResult};
 
 /// What a request's statements cost in D1.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -20,29 +25,49 @@ pub struct D1Usage {
     pub rows_written: u64,
 }
 
-/// A D1 database counting into a request's `D1Usage`. It derefs to `D1Database`, so `query!`
-/// prepares statements on it as on the binding; run them with `Metered` and `Db::batch`.
+/// Prepares a statement on a `Db` and binds its arguments (as `worker::query!` does on the
+/// binding; a `Db` is no `D1Database`, so every statement goes through one that counts it).
+#[macro_export]
+macro_rules! statement {
+    ($db:expr, $query:expr) => {
+        $crate::domain::error::ApiResult::Ok($crate::store::db::Db::prepare($db, $query))
+    };
+    ($db:expr, $query:expr, $($args:expr),* $(,)?) => {{
+        || -> $crate::domain::error::ApiResult<::worker::D1PreparedStatement> {
+            let serializer = ::worker::d1::serde_wasm_bindgen::Serializer::new()
+                .serialize_missing_as_null(true);
+            let bindings = &[$(
+                ::serde::ser::Serialize::serialize(&$args, &serializer)
+                    .map_err(|e| $crate::domain::error::ApiError::internal(format!("bind: {e}")))?
+            ),*];
+            Ok($crate::store::db::Db::prepare($db, $query).bind(bindings)?)
+        }()
+    }};
+}
+
+/// A request's D1 database: counting into its `D1Usage`, checking its credential on the way.
 pub struct Db {
     d1: D1Database,
     usage: Rc<Cell<D1Usage>>,
-}
-
-impl Deref for Db {
-    type Target = D1Database;
-
-    fn deref(&self) -> &D1Database {
-        &self.d1
-    }
+    check: Rc<RefCell<CredentialCheck>>,
 }
 
 impl Db {
-    pub fn new(d1: D1Database, usage: Rc<Cell<D1Usage>>) -> Db {
-        Db { d1, usage }
+    pub fn new(
+        d1: D1Database,
+        usage: Rc<Cell<D1Usage>>,
+        check: Rc<RefCell<CredentialCheck>>,
+    ) -> Db {
+        Db { d1, usage, check }
     }
 
-    /// The database for work after a response is sent, counted nowhere.
+    /// The database for work after a response is sent, counted nowhere and checking nothing.
     pub fn detached(env: &Env) -> ApiResult<Db> {
-        Ok(Db::new(env.d1("DB")?, Rc::default()))
+        Ok(Db::new(env.d1("DB")?, Rc::default(), Rc::default()))
+    }
+
+    pub fn prepare(&self, query: &str) -> D1PreparedStatement {
+        self.d1.prepare(query)
     }
 
     fn count<'a>(&self, results: impl IntoIterator<Item = &'a D1Result>) {
@@ -58,15 +83,134 @@ impl Db {
         self.usage.set(usage);
     }
 
-    /// Runs `statements` as one transaction in one round trip.
-    pub async fn batch(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
+    async fn send(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
         let results = self.d1.batch(statements).await?;
         self.count(&results);
         Ok(results)
     }
+
+    /// Runs `statements` as one transaction in one round trip, behind the credential's check
+    /// while it is pending: a refused credential is `401` and, on a write, nothing was written.
+    pub async fn batch(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
+        let pending = match &*self.check.borrow() {
+            CredentialCheck::Pending(prelude) => Some(prelude.clone()),
+            CredentialCheck::Refused => return Err(credentials::refused()),
+            CredentialCheck::Nothing | CredentialCheck::Confirmed(..) => None,
+        };
+        let Some(prelude) = pending else {
+            return self.send(statements).await;
+        };
+        let mut all = prelude.statements(self)?;
+        let lead = all.len();
+        all.extend(statements);
+        match self.send(all).await {
+            Ok(mut results) => {
+                let row = results
+                    .first()
+                    .map(|result| prelude.read(result))
+                    .transpose()?;
+                let Some(row) = row.flatten() else {
+                    self.refuse(&prelude);
+                    return Err(credentials::refused());
+                };
+                let stale = prelude
+                    .settings_in_use
+                    .as_ref()
+                    .is_some_and(|used| *used != row.settings);
+                self.confirm(&prelude, Some(row));
+                if stale {
+                    return Err(credentials::settings_changed());
+                }
+                results.drain(..lead);
+                Ok(results)
+            }
+            Err(error) if credentials::is_refusal(&error) => {
+                self.refuse(&prelude);
+                Err(credentials::refused())
+            }
+            Err(error) if credentials::is_settings_change(&error) => {
+                self.check_alone(&prelude).await?;
+                Err(credentials::settings_changed())
+            }
+            Err(error) => {
+                // The guard ran before the statement that failed: the credential is live.
+                if prelude.guarded {
+                    self.confirm(&prelude, None);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn confirm(&self, prelude: &credentials::Prelude, row: Option<UserRow>) {
+        if let Some(row) = &row {
+            credentials::remember_settings(&row.id, row.settings.as_deref());
+        }
+        self.check
+            .replace(CredentialCheck::Confirmed(prelude.read_only(), row));
+    }
+
+    fn refuse(&self, prelude: &credentials::Prelude) {
+        prelude.forget();
+        self.check.replace(CredentialCheck::Refused);
+    }
+
+    /// The check of `prelude` alone, as a read.
+    async fn check_alone(&self, prelude: &credentials::Prelude) -> ApiResult<UserRow> {
+        let prelude = prelude.read_only();
+        let results = self.send(prelude.statements(self)?).await?;
+        let row = results
+            .first()
+            .map(|result| prelude.read(result))
+            .transpose()?;
+        match row.flatten() {
+            Some(row) => {
+                self.confirm(&prelude, Some(row.clone()));
+                Ok(row)
+            }
+            None => {
+                self.refuse(&prelude);
+                Err(credentials::refused())
+            }
+        }
+    }
+
+    /// Checks a pending credential now, alone (a route about to act outside D1, or done without
+    /// a statement); nothing to do once it is checked.
+    pub async fn confirm_credential(&self) -> ApiResult<()> {
+        let pending = match &*self.check.borrow() {
+            CredentialCheck::Pending(prelude) => Some(prelude.clone()),
+            CredentialCheck::Refused => return Err(credentials::refused()),
+            CredentialCheck::Nothing | CredentialCheck::Confirmed(..) => None,
+        };
+        if let Some(prelude) = pending {
+            self.check_alone(&prelude).await?;
+        }
+        Ok(())
+    }
+
+    /// The caller's user row as D1 holds it now (read with the credential's check).
+    pub async fn confirmed_user(&self) -> ApiResult<UserRow> {
+        let prelude = match &*self.check.borrow() {
+            CredentialCheck::Confirmed(_, Some(row)) => return Ok(row.clone()),
+            CredentialCheck::Pending(prelude) | CredentialCheck::Confirmed(prelude, None) => {
+                prelude.clone()
+            }
+            CredentialCheck::Refused => return Err(credentials::refused()),
+            CredentialCheck::Nothing => {
+                return Err(ApiError::internal("no credential to read the user with"));
+            }
+        };
+        self.check_alone(&prelude).await
+    }
+
+    /// The request's credential check, for the caller's settings.
+    pub fn credential_check(&self) -> &Rc<RefCell<CredentialCheck>> {
+        &self.check
+    }
 }
 
-/// Running a statement on a `Db`, counted.
+/// Running a statement on a `Db`, counted (and checked, while the credential is pending).
 pub trait Metered {
     async fn all_in(self, db: &Db) -> ApiResult<D1Result>;
     async fn run_in(self, db: &Db) -> ApiResult<D1Result>;
@@ -75,15 +219,14 @@ pub trait Metered {
 
 impl Metered for D1PreparedStatement {
     async fn all_in(self, db: &Db) -> ApiResult<D1Result> {
-        let result = self.all().await?;
-        db.count([&result]);
-        Ok(result)
+        db.batch(vec![self])
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::internal("D1 returned no result"))
     }
 
     async fn run_in(self, db: &Db) -> ApiResult<D1Result> {
-        let result = self.run().await?;
-        db.count([&result]);
-        Ok(result)
+        self.all_in(db).await
     }
 
     /// The first row, read from the whole result so its meta is counted.

@@ -2,8 +2,9 @@
 //! transaction), their ids cleared from the audit and error logs, and one anonymous audit row.
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::{KvStore, query};
+use worker::KvStore;
 
 use super::audit::{self, AuditEvent};
 use super::sessions;
@@ -47,7 +48,7 @@ pub async fn erase(
     struct Session {
         token_hash: String,
     }
-    let live_sessions = query!(
+    let live_sessions = statement!(
         db,
         "select token_hash from sessions where user_id = ?1",
         user_id
@@ -58,24 +59,24 @@ pub async fn erase(
 
     let mut statements = Vec::with_capacity(OWNED_TABLES.len() + 5);
     for table in OWNED_TABLES {
-        statements.push(query!(
+        statements.push(statement!(
             db,
             &format!("delete from {table} where user_id = ?1"),
             user_id
         )?);
     }
-    statements.push(query!(db, "delete from users where id = ?1", user_id)?);
-    statements.push(query!(
+    statements.push(statement!(db, "delete from users where id = ?1", user_id)?);
+    statements.push(statement!(
         db,
         "update audit_log set actor_id = null where actor_id = ?1",
         user_id
     )?);
-    statements.push(query!(
+    statements.push(statement!(
         db,
         "update audit_log set target_id = null where target_id = ?1",
         user_id
     )?);
-    statements.push(query!(
+    statements.push(statement!(
         db,
         "update error_log set user_id = null where user_id = ?1",
         user_id

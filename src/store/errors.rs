@@ -1,8 +1,8 @@
 //! The error log in D1: one row per server error (5xx), for operators to find by request id.
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::query;
 
 use crate::domain::error::ApiResult;
 
@@ -21,7 +21,7 @@ pub struct ErrorEntry {
 }
 
 pub async fn record(db: &Db, entry: &ErrorEntry) -> ApiResult<()> {
-    query!(
+    statement!(
         db,
         "insert into error_log (id, request_id, method, path, status, error_type, message, user_id, created_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -42,7 +42,7 @@ pub async fn record(db: &Db, entry: &ErrorEntry) -> ApiResult<()> {
 
 /// A page of the log, newest first (ids are UUIDv7), before the id `before`.
 pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<ErrorEntry>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         "select id, request_id, method, path, status, error_type, message, user_id, created_at
            from error_log where (?1 is null or id < ?1) order by id desc limit ?2",

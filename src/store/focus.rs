@@ -2,8 +2,9 @@
 //! (`status` and `updated_at`), so concurrent actions on one session cannot both apply.
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, query};
+use worker::D1PreparedStatement;
 
 use super::content::log_change;
 use crate::domain::error::{ApiError, ApiResult};
@@ -51,7 +52,7 @@ impl FocusRow {
 
 /// The user's active (running or paused) session, if any.
 pub async fn active(db: &Db, user_id: &str) -> ApiResult<Option<FocusRow>> {
-    query!(
+    statement!(
         db,
         &format!(
             "select {COLUMNS} from focus_sessions
@@ -89,7 +90,7 @@ pub async fn start(
     }
     let results = db
         .batch(vec![
-            query!(
+            statement!(
                 db,
                 "select
                    (?2 is null or exists (select 1 from habits where id = ?2 and user_id = ?1 and is_active = 1)) as habit,
@@ -100,7 +101,7 @@ pub async fn start(
                 links.goal_id,
                 links.audio_id
             )?,
-            query!(
+            statement!(
                 db,
                 "insert into focus_sessions (id, user_id, mode, planned_minutes, status, started_at, habit_id, goal_id, audio_id, created_at, updated_at)
                  select ?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8, ?5, ?5
@@ -118,7 +119,7 @@ pub async fn start(
                 links.audio_id
             )?,
             log_change(db, user_id, ENTITY, &row.id, "upsert", &row.started_at)?,
-            query!(
+            statement!(
                 db,
                 &format!("select {COLUMNS} from focus_sessions where id = ?1 and user_id = ?2"),
                 &row.id,
@@ -165,7 +166,7 @@ pub async fn transition(
     let now = now.to_rfc3339();
     let results = db
         .batch(vec![
-            query!(
+            statement!(
                 db,
                 &format!(
                     "update focus_sessions set status = ?4, paused_at = ?5, paused_ms = ?6, ended_at = ?7,
@@ -200,7 +201,7 @@ pub async fn history(
     before: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<FocusRow>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         &format!(
             "select {COLUMNS} from focus_sessions
@@ -218,7 +219,7 @@ pub async fn history(
 
 /// Completed focus-mode sessions started at or after `since`.
 pub async fn completed_since(db: &Db, user_id: &str, since: Millis) -> ApiResult<Vec<FocusRow>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         &format!(
             "select {COLUMNS} from focus_sessions
@@ -239,7 +240,7 @@ pub async fn linked_category(db: &Db, user_id: &str, row: &FocusRow) -> ApiResul
     struct Category {
         category: String,
     }
-    Ok(query!(
+    Ok(statement!(
         db,
         "select category from habits where id = ?2 and user_id = ?1
          union all select category from goals where id = ?3 and user_id = ?1

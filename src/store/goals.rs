@@ -1,8 +1,9 @@
 //! Goals in D1.
 
 use super::db::Db;
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, query};
+use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -79,7 +80,7 @@ pub async fn create(
     goal: &Goal,
     extra: Vec<D1PreparedStatement>,
 ) -> ApiResult<()> {
-    let insert = query!(
+    let insert = statement!(
         db,
         "insert into goals (id, user_id, title, description, category, status, target_date, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -106,7 +107,7 @@ pub async fn update(
 ) -> ApiResult<Option<Goal>> {
     let now = now.to_rfc3339();
     let target_date = patch.target_date.map(|d| d.map(|d| d.to_string()));
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update goals set
@@ -144,7 +145,7 @@ pub async fn mark_completed(
     now: Millis,
 ) -> ApiResult<Option<Goal>> {
     let now = now.to_rfc3339();
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update goals set status = 'completed', completed_at = ?3, updated_at = ?3

@@ -3,13 +3,15 @@
 //! and the settings are the caller's, which came with the credential.
 
 use super::db::{Db, Metered};
+use crate::statement;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, D1Result, query};
+use worker::{D1PreparedStatement, D1Result};
 
 use super::content::{self, Kind, flag, log_change, stored_metadata};
+use super::sync::Ids;
 use crate::domain::content::Metadata;
 use crate::domain::content::habit::{HabitPatch, NewHabit};
 use crate::domain::error::{ApiError, ApiResult};
@@ -102,22 +104,25 @@ fn read_days(result: Option<&D1Result>) -> ApiResult<CompletedDays> {
     Ok(days)
 }
 
-/// `habits` (a statement reading habit rows) with the habits' completed days, in one round trip.
-async fn with_days(
+/// `habits` (a statement reading habit rows) and the statement reading their completed days.
+fn with_days_statements(
     db: &Db,
-    settings: Settings,
     habits: D1PreparedStatement,
     habit_ids_sql: &str,
     bind: Vec<wasm_bindgen::JsValue>,
-) -> ApiResult<HabitsWithDays> {
+) -> ApiResult<Vec<D1PreparedStatement>> {
     let completions = db
-        .prepare(format!(
+        .prepare(&format!(
             "select habit_id, day from habit_completions
               where user_id = ?1 and undone_at is null and habit_id in ({habit_ids_sql})
               order by habit_id, day"
         ))
         .bind(&bind)?;
-    let results = db.batch(vec![habits, completions]).await?;
+    Ok(vec![habits, completions])
+}
+
+/// What `with_days_statements` read.
+pub fn decode_with_days(results: &[D1Result], settings: Settings) -> ApiResult<HabitsWithDays> {
     Ok(HabitsWithDays {
         habits: match results.first() {
             Some(result) => result.results::<HabitRecord>()?,
@@ -126,6 +131,24 @@ async fn with_days(
         settings,
         days: read_days(results.get(1))?,
     })
+}
+
+/// `habits` (a statement reading habit rows) with the habits' completed days, in one round trip.
+async fn with_days(
+    db: &Db,
+    settings: Settings,
+    habits: D1PreparedStatement,
+    habit_ids_sql: &str,
+    bind: Vec<wasm_bindgen::JsValue>,
+) -> ApiResult<HabitsWithDays> {
+    let statements = with_days_statements(db, habits, habit_ids_sql, bind)?;
+    decode_with_days(&db.batch(statements).await?, settings)
+}
+
+/// The statements reading the user's habits among `ids` (active or not) with their days.
+pub fn many_with_days(db: &Db, user_id: &str, ids: Ids) -> ApiResult<Vec<D1PreparedStatement>> {
+    let habits = crate::store::sync::items::<Habits>(db, user_id, ids)?;
+    with_days_statements(db, habits, ids.subquery(), ids.bindings(user_id))
 }
 
 /// One of the user's habits (active or not) with its completed days.
@@ -141,33 +164,6 @@ pub async fn find_with_days(
         content::select::<Habits>(db, user_id, id)?,
         "?2",
         vec![user_id.into(), id.into()],
-    )
-    .await
-}
-
-/// The user's habits among `ids` (active or not) with their days.
-pub async fn find_many_with_days(
-    db: &Db,
-    user_id: &str,
-    settings: Settings,
-    ids: &[String],
-) -> ApiResult<HabitsWithDays> {
-    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-    let habits = query!(
-        db,
-        &format!(
-            "select {} from habits where user_id = ?1 and id in (select value from json_each(?2))",
-            Habits::COLUMNS
-        ),
-        user_id,
-        &ids
-    )?;
-    with_days(
-        db,
-        settings,
-        habits,
-        "select value from json_each(?2)",
-        vec![user_id.into(), ids.as_str().into()],
     )
     .await
 }
@@ -237,7 +233,7 @@ pub async fn create(
     habit: &HabitRecord,
     extra: Vec<D1PreparedStatement>,
 ) -> ApiResult<()> {
-    let insert = query!(
+    let insert = statement!(
         db,
         "insert into habits (id, user_id, title, description, category, frequency, target_per_week, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -265,7 +261,7 @@ pub async fn update(
 ) -> ApiResult<Option<HabitRecord>> {
     let now = now.to_rfc3339();
     let (frequency, target_per_week) = frequency_columns(frequency);
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update habits set
@@ -326,7 +322,7 @@ fn read_completion(
     habit_id: &str,
     day: NaiveDate,
 ) -> ApiResult<D1PreparedStatement> {
-    Ok(query!(
+    Ok(statement!(
         db,
         "select generation, undone_at, award_pending from habit_completions
           where habit_id = ?1 and day = ?2 and user_id = ?3",
@@ -354,7 +350,7 @@ async fn write_completion(
             log_change(db, user_id, Habits::ENTITY, habit_id, "upsert", now)?,
             read_completion(db, user_id, habit_id, day)?,
             content::select::<Habits>(db, user_id, habit_id)?,
-            query!(
+            statement!(
                 db,
                 "select habit_id, day from habit_completions
                   where user_id = ?1 and habit_id = ?2 and undone_at is null order by day",
@@ -387,7 +383,7 @@ pub async fn complete(
     now: Millis,
 ) -> ApiResult<(Completion, HabitsWithDays)> {
     let now = now.to_rfc3339();
-    let upsert = query!(
+    let upsert = statement!(
         db,
         "insert into habit_completions (habit_id, day, user_id, created_at, award_pending)
          select ?1, ?2, ?3, ?4, 'award'
@@ -418,7 +414,7 @@ pub async fn begin_undo(
     habit_id: &str,
     day: NaiveDate,
 ) -> ApiResult<Option<Completion>> {
-    let mark = query!(
+    let mark = statement!(
         db,
         "update habit_completions set award_pending = 'undo'
           where habit_id = ?1 and day = ?2 and user_id = ?3 and undone_at is null
@@ -458,7 +454,7 @@ pub async fn undone(
     now: Millis,
 ) -> ApiResult<HabitsWithDays> {
     let now = now.to_rfc3339();
-    let update = query!(
+    let update = statement!(
         db,
         "update habit_completions set undone_at = ?5, award_pending = null
           where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
@@ -483,7 +479,7 @@ pub fn settled(
     generation: u32,
     pending: &str,
 ) -> ApiResult<D1PreparedStatement> {
-    Ok(query!(
+    Ok(statement!(
         db,
         "update habit_completions set award_pending = null
           where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
@@ -511,7 +507,7 @@ pub struct PendingCompletion {
 /// Completions left pending since before `before` (a worker died between D1 and the object),
 /// oldest first.
 pub async fn pending(db: &Db, before: Millis, limit: u32) -> ApiResult<Vec<PendingCompletion>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         "select c.user_id, c.habit_id, c.day, c.generation, c.award_pending, u.settings
            from habit_completions c join users u on u.id = c.user_id
@@ -555,7 +551,7 @@ pub async fn completions(
     let (habit_id, day) = after
         .and_then(|position| position.split_once(' '))
         .unwrap_or_default();
-    Ok(query!(
+    Ok(statement!(
         db,
         "select c.habit_id, h.title as habit_title, h.category as habit_category, c.day,
                 c.generation, c.created_at as completed_at, c.undone_at

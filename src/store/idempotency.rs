@@ -1,8 +1,9 @@
 //! First responses to HTTP `Idempotency-Key`s of requests served from D1 (24 hours).
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::Deserialize;
-use worker::{D1PreparedStatement, query};
+use worker::D1PreparedStatement;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -24,7 +25,7 @@ pub async fn find(
     now: Millis,
 ) -> ApiResult<Option<StoredResponse>> {
     let cutoff = Millis(now.0.saturating_sub(RETENTION_MS)).to_rfc3339();
-    query!(
+    statement!(
         db,
         "select fingerprint, status, body from idempotent_responses
           where user_id = ?1 and key = ?2 and created_at >= ?3",
@@ -50,14 +51,14 @@ pub fn record(
 ) -> ApiResult<Vec<D1PreparedStatement>> {
     let cutoff = Millis(now.0.saturating_sub(RETENTION_MS)).to_rfc3339();
     Ok(vec![
-        query!(
+        statement!(
             db,
             "delete from idempotent_responses where user_id = ?1 and key = ?2 and created_at < ?3",
             user_id,
             key,
             &cutoff
         )?,
-        query!(
+        statement!(
             db,
             "insert into idempotent_responses (user_id, key, fingerprint, status, body, created_at)
              values (?1, ?2, ?3, ?4, ?5, ?6)",

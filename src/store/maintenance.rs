@@ -5,7 +5,7 @@
 //! run removes at most `BATCH` rows of each; the next run goes on.
 
 use super::db::Db;
-use worker::query;
+use crate::statement;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -34,35 +34,35 @@ pub async fn purge(db: &Db, now: Millis, change_log_retention_ms: u64) -> ApiRes
         before(change_log_retention_ms),
     );
     let statements = vec![
-        query!(
+        statement!(
             db,
             "delete from idempotent_responses where (user_id, key) in
                (select user_id, key from idempotent_responses where created_at < ?1 limit ?2)",
             &replies,
             BATCH
         )?,
-        query!(
+        statement!(
             db,
             "delete from oauth_state_uses where state_hash in
                (select state_hash from oauth_state_uses where used_at < ?1 limit ?2)",
             &states,
             BATCH
         )?,
-        query!(
+        statement!(
             db,
             "delete from sessions where id in
                (select id from sessions where ended_at < ?1 or expires_at < ?1 limit ?2)",
             &ended,
             BATCH
         )?,
-        query!(
+        statement!(
             db,
             "delete from api_tokens where id in
                (select id from api_tokens where revoked_at < ?1 or expires_at < ?1 limit ?2)",
             &ended,
             BATCH
         )?,
-        query!(
+        statement!(
             db,
             "delete from error_log where id in
                (select id from error_log where created_at < ?1 limit ?2)",
@@ -71,7 +71,7 @@ pub async fn purge(db: &Db, now: Millis, change_log_retention_ms: u64) -> ApiRes
         )?,
         // The oldest entries by sequence are the oldest in time: no index on the time needed.
         // The floor moves first, in the same transaction as the delete it records.
-        query!(
+        statement!(
             db,
             "update users set sync_floor = max(sync_floor,
                (select max(seq) from (select seq, user_id, created_at from change_log order by seq limit ?2) doomed
@@ -81,7 +81,7 @@ pub async fn purge(db: &Db, now: Millis, change_log_retention_ms: u64) -> ApiRes
             &log,
             BATCH
         )?,
-        query!(
+        statement!(
             db,
             "delete from change_log where seq in
                (select seq from (select seq, created_at from change_log order by seq limit ?2)

@@ -6,6 +6,7 @@ pub mod audio;
 pub mod audit;
 pub mod books;
 pub mod content;
+pub mod credentials;
 pub mod db;
 pub mod erasure;
 pub mod errors;

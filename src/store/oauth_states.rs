@@ -1,8 +1,9 @@
 //! Pending OAuth sign-ins in KV, ten minutes each, taken (read and deleted) by the callback.
 
 use super::db::Db;
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::{KvStore, query};
+use worker::KvStore;
 
 use crate::auth::oauth::ProviderId;
 use crate::domain::error::ApiResult;
@@ -51,12 +52,12 @@ pub async fn take(
         Millis(now.0.saturating_sub(2 * PENDING_SIGN_IN_SECONDS * 1000)).to_rfc3339();
     let results = db
         .batch(vec![
-            query!(
+            statement!(
                 db,
                 "delete from oauth_state_uses where used_at < ?1",
                 &spent_before
             )?,
-            query!(
+            statement!(
                 db,
                 "insert or ignore into oauth_state_uses (state_hash, used_at) values (?1, ?2)",
                 state_hash,

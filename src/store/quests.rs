@@ -2,8 +2,9 @@
 //! clock the completing update checks, so a quest shown open can be completed.
 
 use super::db::Db;
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, query};
+use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_json, stored_metadata};
 use crate::domain::content::Metadata;
@@ -99,7 +100,7 @@ pub async fn create(
     stored_status: StoredQuestStatus,
     extra: Vec<D1PreparedStatement>,
 ) -> ApiResult<()> {
-    let insert = query!(
+    let insert = statement!(
         db,
         "insert into quests (id, user_id, title, description, category, deadline, status, reward_xp, reward_coins, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
@@ -127,7 +128,7 @@ pub async fn update(
     now: Millis,
 ) -> ApiResult<Option<Quest>> {
     let now = now.to_rfc3339();
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update quests set
@@ -167,7 +168,7 @@ pub async fn mark_completed(
     now: Millis,
 ) -> ApiResult<Option<Quest>> {
     let now = now.to_rfc3339();
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update quests set status = 'completed', completed_at = ?3, updated_at = ?3

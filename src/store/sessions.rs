@@ -6,16 +6,18 @@
 //! user anyway: an ended session, or a disabled user, is refused everywhere from the next request.
 //! KV alone decides nothing but "no such session"; expiry is checked in code from the record.
 
+use crate::statement;
+use std::cell::RefCell;
+
+use super::credentials::Recent;
 use super::db::{Db, Metered};
 use serde::Deserialize;
-use worker::{KvStore, query};
+use worker::{D1PreparedStatement, KvStore};
 
 use crate::domain::error::ApiResult;
 use crate::domain::secret::sha256_hex;
 use crate::domain::session::{SessionPolicy, SessionRecord};
 use crate::domain::time::Millis;
-
-use super::users::UserRow;
 
 fn kv_key(token_hash: &str) -> String {
     format!("session:{token_hash}")
@@ -23,6 +25,7 @@ fn kv_key(token_hash: &str) -> String {
 
 /// Drops the KV copy of a session (the D1 row stays the authority).
 pub async fn forget(kv: &KvStore, token_hash: &str) -> ApiResult<()> {
+    forget_claim(token_hash);
     kv.delete(&kv_key(token_hash)).await?;
     Ok(())
 }
@@ -52,7 +55,7 @@ pub async fn create(
     };
     let absolute_end = Millis(now.0.saturating_add(policy.lifetime_ms));
     let user_agent: String = new.user_agent.chars().take(300).collect();
-    query!(
+    statement!(
         db,
         "insert into sessions (id, user_id, token_hash, user_agent, created_at, last_seen_at, expires_at)
          values (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
@@ -80,18 +83,15 @@ async fn write_record(
         .expiration_ttl(record.kv_ttl_seconds(policy, now))
         .execute()
         .await?;
+    CLAIMS.with(|claims| claims.borrow_mut().put(token_hash, record.clone()));
     Ok(())
 }
 
-/// A live session and its user, after the D1 check.
-pub struct ActiveSession {
-    pub record: SessionRecord,
-    pub token_hash: String,
-    pub user: UserRow,
+thread_local! {
+    /// Session records this isolate read or wrote, by token digest: a claim, checked by D1.
+    static CLAIMS: RefCell<Recent<SessionRecord>> = RefCell::new(Recent::new());
 }
 
-/// Finds the live session of `token`, ending it if it has expired, and renews it (at most once
-/// per renewal interval). `None` for unknown, ended or expired sessions and disabled users.
 /// When the session of `token_hash` ends if no request comes first, or `None` when it has ended
 /// by time (KV's copy is what activity renews; an explicit end closes its sockets by itself).
 pub async fn live_until(
@@ -106,64 +106,41 @@ pub async fn live_until(
         .map(|record| record.expires_at(policy)))
 }
 
-pub async fn authenticate(
+/// The record of the session `token_hash` names, from this isolate or KV: who it claims to be.
+/// Only D1 says the session is still live (`store::credentials`).
+pub async fn claim(kv: &KvStore, token_hash: &str) -> ApiResult<Option<SessionRecord>> {
+    if let Some(record) = CLAIMS.with(|claims| claims.borrow().get(token_hash)) {
+        return Ok(Some(record));
+    }
+    let record = kv.get(&kv_key(token_hash)).json::<SessionRecord>().await?;
+    if let Some(record) = &record {
+        CLAIMS.with(|claims| claims.borrow_mut().put(token_hash, record.clone()));
+    }
+    Ok(record)
+}
+
+pub fn forget_claim(token_hash: &str) {
+    CLAIMS.with(|claims| claims.borrow_mut().remove(token_hash));
+}
+
+/// Records activity on the session: KV's copy (and its TTL) now, and the statement that moves
+/// D1's `last_seen_at`, for after the response.
+pub async fn renew(
     db: &Db,
     kv: &KvStore,
-    token: &str,
+    token_hash: &str,
+    record: &mut SessionRecord,
     policy: &SessionPolicy,
     now: Millis,
-) -> ApiResult<Option<ActiveSession>> {
-    let token_hash = sha256_hex(token);
-    let Some(mut record) = kv.get(&kv_key(&token_hash)).json::<SessionRecord>().await? else {
-        return Ok(None);
-    };
-    if !record.is_live(policy, now) {
-        end(db, kv, &record.session_id, &token_hash, now).await?;
-        return Ok(None);
-    }
-    #[derive(Deserialize)]
-    struct SessionState {
-        ended: i64,
-    }
-    let result = query!(
+) -> ApiResult<D1PreparedStatement> {
+    record.last_seen_ms = now.0;
+    write_record(kv, token_hash, record, policy, now).await?;
+    statement!(
         db,
-        "select s.ended_at is not null as ended, u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings
-           from sessions s join users u on u.id = s.user_id
-          where s.id = ?1 and s.token_hash = ?2",
+        "update sessions set last_seen_at = ?2 where id = ?1",
         &record.session_id,
-        &token_hash
-    )?
-    .all_in(db)
-    .await?;
-    // One row, read twice: as the session's state and as its user.
-    let ended = result
-        .results::<SessionState>()?
-        .pop()
-        .is_none_or(|s| s.ended != 0);
-    let Some(user) = result
-        .results::<UserRow>()?
-        .pop()
-        .filter(|user| !ended && !user.is_disabled())
-    else {
-        return Ok(None);
-    };
-    if record.needs_renewal(policy, now) {
-        record.last_seen_ms = now.0;
-        write_record(kv, &token_hash, &record, policy, now).await?;
-        query!(
-            db,
-            "update sessions set last_seen_at = ?2 where id = ?1",
-            &record.session_id,
-            now.to_rfc3339()
-        )?
-        .run_in(db)
-        .await?;
-    }
-    Ok(Some(ActiveSession {
-        record,
-        token_hash,
-        user,
-    }))
+        now.to_rfc3339()
+    )
 }
 
 /// Ends one session: the D1 row first (the authority), then the KV record.
@@ -174,7 +151,7 @@ pub async fn end(
     token_hash: &str,
     now: Millis,
 ) -> ApiResult<()> {
-    query!(
+    statement!(
         db,
         "update sessions set ended_at = ?2 where id = ?1 and ended_at is null",
         session_id,
@@ -194,7 +171,7 @@ pub async fn end_by_id(
     session_id: &str,
     now: Millis,
 ) -> ApiResult<bool> {
-    let ended = query!(
+    let ended = statement!(
         db,
         "update sessions set ended_at = ?3 where id = ?1 and user_id = ?2 and ended_at is null
          returning token_hash",
@@ -218,14 +195,14 @@ pub async fn end_all(db: &Db, kv: &KvStore, user_id: &str, now: Millis) -> ApiRe
     let now = now.to_rfc3339();
     let results = db
         .batch(vec![
-            query!(
+            statement!(
                 db,
                 "update sessions set ended_at = ?2 where user_id = ?1 and ended_at is null
                  returning token_hash",
                 user_id,
                 &now
             )?,
-            query!(
+            statement!(
                 db,
                 "update api_tokens set revoked_at = ?2 where user_id = ?1 and revoked_at is null",
                 user_id,
@@ -263,7 +240,7 @@ pub async fn list(
     now: Millis,
 ) -> ApiResult<Vec<SessionSummary>> {
     let idle_cutoff = Millis(now.0.saturating_sub(policy.inactivity_ms));
-    Ok(query!(
+    Ok(statement!(
         db,
         "select id, user_agent, created_at, last_seen_at, expires_at from sessions
           where user_id = ?1 and ended_at is null and expires_at > ?2 and last_seen_at >= ?3

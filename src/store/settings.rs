@@ -1,7 +1,7 @@
 //! Settings on the user row, each change logged for sync in the same D1 batch.
 
 use super::db::Db;
-use worker::query;
+use crate::statement;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -9,14 +9,14 @@ use crate::domain::time::Millis;
 pub async fn save(db: &Db, user_id: &str, settings_json: &str, now: Millis) -> ApiResult<()> {
     let now = now.to_rfc3339();
     db.batch(vec![
-        query!(
+        statement!(
             db,
             "update users set settings = ?2, updated_at = ?3 where id = ?1",
             user_id,
             settings_json,
             &now
         )?,
-        query!(
+        statement!(
             db,
             "insert into change_log (user_id, entity, entity_id, op, created_at)
              values (?1, 'settings', ?1, 'upsert', ?2)",

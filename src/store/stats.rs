@@ -1,8 +1,8 @@
 //! Service-wide figures for operators, counted in D1 (no per-request counters to keep).
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::query;
 
 use crate::domain::error::{ApiError, ApiResult};
 
@@ -18,7 +18,7 @@ pub struct Stats {
 /// completions not undone, completed goals and quests, logged workouts, finished books, focus
 /// sessions of five minutes or more, and admin claims.
 pub async fn since(db: &Db, since: &str) -> ApiResult<Stats> {
-    query!(
+    statement!(
         db,
         "select
            (select count(*) from users) as users,

@@ -2,9 +2,11 @@
 //! `(user_id, seq)`), the user's cursor key, and items by id or in id order for each entity.
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use worker::{D1PreparedStatement, query};
+use worker::wasm_bindgen::JsValue;
+use worker::{D1PreparedStatement, D1Result};
 
 use super::content::Kind;
 use crate::domain::error::ApiResult;
@@ -39,12 +41,12 @@ struct Head {
 /// Statements that give the user a cursor key on first use and read it.
 fn key_statements(db: &Db, user_id: &str) -> ApiResult<Vec<D1PreparedStatement>> {
     Ok(vec![
-        query!(
+        statement!(
             db,
             "update users set sync_key = lower(hex(randomblob(32))) where id = ?1 and sync_key is null",
             user_id
         )?,
-        query!(
+        statement!(
             db,
             "select sync_key, sync_floor from users where id = ?1",
             user_id
@@ -52,15 +54,44 @@ fn key_statements(db: &Db, user_id: &str) -> ApiResult<Vec<D1PreparedStatement>>
     ])
 }
 
-/// The user's `LogState`, in one round trip.
-pub async fn log_state(db: &Db, user_id: &str) -> ApiResult<LogState> {
+/// A page of the log to read with the log's state: up to `limit` changes after `after`, and
+/// `statements` that read what they name.
+pub struct ReadAhead {
+    pub after: u64,
+    pub limit: u32,
+    pub statements: Vec<D1PreparedStatement>,
+}
+
+/// The user's `LogState` and, with `ahead`, its page and what its statements read, all in one
+/// round trip.
+pub async fn log_state(
+    db: &Db,
+    user_id: &str,
+    ahead: Option<ReadAhead>,
+) -> ApiResult<(LogState, Option<(Vec<Change>, Vec<D1Result>)>)> {
     let mut statements = key_statements(db, user_id)?;
-    statements.push(query!(
+    statements.push(statement!(
         db,
         "select coalesce(max(seq), 0) as head from change_log where user_id = ?1",
         user_id
     )?);
-    let results = db.batch(statements).await?;
+    let reads_ahead = ahead.is_some();
+    if let Some(ahead) = ahead {
+        statements.push(log_statement(db, user_id, ahead.after, ahead.limit)?);
+        statements.extend(ahead.statements);
+    }
+    let mut results = db.batch(statements).await?;
+    let page = if reads_ahead && results.len() > 3 {
+        let rest = results.split_off(4);
+        let changes = results
+            .get(3)
+            .map(D1Result::results::<Change>)
+            .transpose()?
+            .unwrap_or_default();
+        Some((changes, rest))
+    } else {
+        None
+    };
     let key = match results.get(1) {
         Some(result) => result.results::<Key>()?.into_iter().next(),
         None => None,
@@ -71,55 +102,101 @@ pub async fn log_state(db: &Db, user_id: &str) -> ApiResult<LogState> {
     }
     .map_or(0, |h| h.head);
     let floor = key.as_ref().map_or(0, |k| k.sync_floor);
-    Ok(LogState {
+    let state = LogState {
         // A log compacted to nothing still ends where it ended.
         head: head.max(floor),
         floor,
         key: key.map(|k| k.sync_key).unwrap_or_default(),
-    })
+    };
+    Ok((state, page))
 }
 
-/// Up to `limit` of the user's changes after `after`.
-pub async fn log(db: &Db, user_id: &str, after: u64, limit: u32) -> ApiResult<Vec<Change>> {
-    Ok(query!(
+fn log_statement(db: &Db, user_id: &str, after: u64, limit: u32) -> ApiResult<D1PreparedStatement> {
+    statement!(
         db,
         "select seq, entity, entity_id, op from change_log
           where user_id = ?1 and seq > ?2 order by seq limit ?3",
         user_id,
         after,
         limit
-    )?
-    .all_in(db)
-    .await?
-    .results::<Change>()?)
+    )
 }
 
-/// Rows of `table` (read as `columns`) among `ids`, the user's.
-pub async fn by_ids<T: DeserializeOwned>(
+/// Up to `limit` of the user's changes after `after`.
+pub async fn log(db: &Db, user_id: &str, after: u64, limit: u32) -> ApiResult<Vec<Change>> {
+    Ok(log_statement(db, user_id, after, limit)?
+        .all_in(db)
+        .await?
+        .results::<Change>()?)
+}
+
+/// The ids of the user's items a read is for: listed, or upserted in a page of the change log
+/// (so the page and its items are read in one batch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ids<'a> {
+    Listed(&'a [String]),
+    Logged {
+        after: u64,
+        limit: u32,
+        entity: &'static str,
+    },
+}
+
+impl Ids<'_> {
+    /// The ids as a subquery of `?2` and on, `?1` being the user.
+    pub fn subquery(&self) -> &'static str {
+        match self {
+            Ids::Listed(_) => "select value from json_each(?2)",
+            Ids::Logged { .. } => {
+                "select entity_id from (select entity_id, entity, op from change_log
+                  where user_id = ?1 and seq > ?2 order by seq limit ?3)
+                  where entity = ?4 and op = 'upsert'"
+            }
+        }
+    }
+
+    /// The values of `?1` (`user_id`) and on.
+    pub fn bindings(&self, user_id: &str) -> Vec<JsValue> {
+        match self {
+            Ids::Listed(ids) => vec![
+                user_id.into(),
+                serde_json::to_string(ids)
+                    .unwrap_or_else(|_| "[]".into())
+                    .into(),
+            ],
+            Ids::Logged {
+                after,
+                limit,
+                entity,
+            } => vec![
+                user_id.into(),
+                (*after as f64).into(),
+                f64::from(*limit).into(),
+                (*entity).into(),
+            ],
+        }
+    }
+}
+
+/// The statement reading rows of `table` (as `columns`) among `ids`, the user's.
+pub fn by_ids(
     db: &Db,
     user_id: &str,
     table: &str,
     columns: &str,
-    ids: &[String],
-) -> ApiResult<Vec<T>> {
-    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-    Ok(query!(
-        db,
-        &format!(
-            "select {columns} from {table}
-              where user_id = ?1 and id in (select value from json_each(?2))"
-        ),
-        user_id,
-        &ids
-    )?
-    .all_in(db)
-    .await?
-    .results::<T>()?)
+    ids: Ids,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(&format!(
+            "select {columns} from {table} where user_id = ?1 and id in ({})",
+            ids.subquery()
+        ))
+        .bind(&ids.bindings(user_id))?)
 }
 
-/// A content kind's items among `ids`.
-pub async fn items<K: Kind>(db: &Db, user_id: &str, ids: &[String]) -> ApiResult<Vec<K::Item>> {
-    by_ids::<K::Item>(db, user_id, K::TABLE, K::COLUMNS, ids).await
+/// The statement reading a content kind's items among `ids`.
+pub fn items<K: Kind>(db: &Db, user_id: &str, ids: Ids) -> ApiResult<D1PreparedStatement> {
+    by_ids(db, user_id, K::TABLE, K::COLUMNS, ids)
 }
 
 /// Up to `limit` of the user's rows of `table` after the id `after`, in id order: the pages of a
@@ -132,7 +209,7 @@ pub async fn page<T: DeserializeOwned>(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<T>> {
-    Ok(query!(
+    Ok(statement!(
         db,
         &format!(
             "select {columns} from {table}

@@ -2,8 +2,8 @@
 //! e-mail alone.
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::query;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -55,10 +55,10 @@ pub async fn sign_in(
         } else {
             user.role
         };
-        let refreshed = query!(
+        let refreshed = statement!(
             db,
             "update users set email = ?2, name = ?3, role = ?4, updated_at = ?5 where id = ?1
-             returning id, email, name, role, disabled, created_at",
+             returning id, email, name, role, disabled, created_at, settings",
             &user.id,
             identity.email.as_str(),
             identity.name.as_str(),
@@ -71,7 +71,7 @@ pub async fn sign_in(
     }
     let created = db
         .batch(vec![
-            query!(
+            statement!(
                 db,
                 "insert into users (id, email, name, role, created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?5)",
                 new_user_id,
@@ -80,7 +80,7 @@ pub async fn sign_in(
                 role.as_str(),
                 &now
             )?,
-            query!(
+            statement!(
                 db,
                 "insert into user_identities (issuer, subject, user_id, created_at) values (?1, ?2, ?3, ?4)",
                 identity.issuer,
@@ -105,7 +105,7 @@ pub async fn sign_in(
 }
 
 async fn find_by_identity(db: &Db, issuer: &str, subject: &str) -> ApiResult<Option<UserRow>> {
-    query!(
+    statement!(
         db,
         "select u.id, u.email, u.name, u.role, u.disabled, u.created_at
            from user_identities i join users u on u.id = i.user_id
@@ -118,7 +118,7 @@ async fn find_by_identity(db: &Db, issuer: &str, subject: &str) -> ApiResult<Opt
 }
 
 pub async fn find_by_id(db: &Db, id: &str) -> ApiResult<Option<UserRow>> {
-    query!(
+    statement!(
         db,
         "select id, email, name, role, disabled, created_at from users where id = ?1",
         id
@@ -135,7 +135,7 @@ pub async fn update(
     disabled: Option<bool>,
     now: Millis,
 ) -> ApiResult<Option<UserRow>> {
-    query!(
+    statement!(
         db,
         // The last enabled admin is neither demoted nor disabled, checked inside the write so
         // two admins demoting each other at once leave one.
@@ -145,7 +145,7 @@ pub async fn update(
                       and (coalesce(?2, role) <> 'admin' or coalesce(?3, disabled) <> 0))
                  or exists (select 1 from users
                              where role = 'admin' and disabled = 0 and id <> ?1))
-          returning id, email, name, role, disabled, created_at",
+          returning id, email, name, role, disabled, created_at, settings",
         id,
         role.map(Role::as_str),
         disabled.map(i64::from),
@@ -165,7 +165,7 @@ pub async fn search(
     limit: u32,
 ) -> ApiResult<Vec<UserRow>> {
     let prefix = prefix.map(str::to_lowercase);
-    Ok(query!(
+    Ok(statement!(
         db,
         "select id, email, name, role, disabled, created_at from users
           where (?1 is null
@@ -196,7 +196,7 @@ pub struct Holdings {
 }
 
 pub async fn holdings(db: &Db, user_id: &str, now: Millis) -> ApiResult<Option<Holdings>> {
-    query!(
+    statement!(
         db,
         "select
            (select count(*) from goals where user_id = ?1 and is_active = 1) as goals,

@@ -1,8 +1,9 @@
 //! Workouts in D1.
 
 use super::db::Db;
+use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, query};
+use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -67,7 +68,7 @@ pub async fn restore(
     now: Millis,
 ) -> ApiResult<Option<Workout>> {
     let now = now.to_rfc3339();
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update workouts set is_active = 1, deleted_at = null, award_key = ?3, updated_at = ?4
@@ -108,7 +109,7 @@ pub async fn create(
     workout: &Workout,
     extra: Vec<D1PreparedStatement>,
 ) -> ApiResult<()> {
-    let insert = query!(
+    let insert = statement!(
         db,
         "insert into workouts (id, user_id, name, duration_minutes, intensity, calories, performed_at, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -133,7 +134,7 @@ pub async fn update(
     now: Millis,
 ) -> ApiResult<Option<Workout>> {
     let now = now.to_rfc3339();
-    let statement = query!(
+    let statement = statement!(
         db,
         &format!(
             "update workouts set
