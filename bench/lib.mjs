@@ -19,17 +19,19 @@ async function freePort() {
   });
 }
 
-/** Starts the worker (bench/serve.mjs); returns { base, driver (the object driver's URL), lines,
- * stop, pid, state, coldStartMs (process start to the first 200) }. */
-export async function startWorker(vars = {}) {
+/** Starts the worker (bench/serve.mjs), with `far` ({ d1, object } milliseconds) added to every
+ * D1 and object call if given; returns { base, driver (the object driver's URL), hello (a
+ * JavaScript hello world's), lines, stop, pid, state, coldStartMs (process start to the first 200) }. */
+export async function startWorker(vars = {}, far = null) {
   const state = mkdtempSync(join(tmpdir(), "passion-edge-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
+  const served = far ? { ...env, FAR_D1_MS: String(far.d1), FAR_OBJECT_MS: String(far.object) } : env;
   spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
   const port = await freePort();
   const args = [join(root, "bench/serve.mjs"), state, String(port), "DEV_AUTH=on", "ENVIRONMENT=development"];
   for (const [name, value] of Object.entries(vars)) args.push(`${name}=${value}`);
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { cwd: root, env: served, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) {
     let rest = "";
@@ -50,8 +52,8 @@ export async function startWorker(vars = {}) {
   while (Date.now() - started < 120_000) {
     try {
       if ((await fetch(`${base}/api/health`)).ok) {
-        const driver = lines.find((line) => line.startsWith("driver "))?.slice("driver ".length).replace(/\/$/, "");
-        return { base, driver, lines, stop, pid: child.pid, state, coldStartMs: Math.round(performance.now() - spawnedAt) };
+        const url = (name) => lines.find((line) => line.startsWith(`${name} `))?.slice(name.length + 1).replace(/\/$/, "");
+        return { base, driver: url("driver"), hello: url("hello"), lines, stop, pid: child.pid, state, coldStartMs: Math.round(performance.now() - spawnedAt) };
       }
     } catch {}
     await new Promise((r) => setTimeout(r, 200));

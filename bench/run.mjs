@@ -4,7 +4,9 @@
 // and written, Durable Object calls and SQLite rows written, from the worker's request log). Also
 // wasm size, cold start, workerd's peak memory, and a cost model from those counts (prices.mjs).
 // It prints figures and writes them to target/bench/<commit>.json; it asserts nothing about time.
-//   node --experimental-websocket bench/run.mjs
+// With --far, every D1 call waits 40 ms and every object call 5 ms first (bench/serve.mjs): what a
+// user far from the D1 primary feels; the figures go to target/bench/<commit>-far.json.
+//   node --experimental-websocket bench/run.mjs [--far]
 import autocannon from "autocannon";
 import { execSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -16,13 +18,14 @@ import { costOf } from "./prices.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const MIB = 1024 * 1024;
-const results = { commit: execSync("git rev-parse --short HEAD", { cwd: root }).toString().trim(), scenarios: {} };
+const far = process.argv.includes("--far") ? { d1: 40, object: 5 } : null;
+const results = { commit: execSync("git rev-parse --short HEAD", { cwd: root }).toString().trim(), far, scenarios: {} };
 
 const wasm = readFileSync(join(root, "build/index_bg.wasm"));
 results.wasm = { raw_bytes: wasm.length, gzip_bytes: gzipSync(wasm, { level: 9 }).length };
 
 const admins = Array.from({ length: 8 }, (_, i) => `bench-admin-${i}@example.org`);
-const worker = await startWorker({ ADMIN_EMAILS: admins.join(",") });
+const worker = await startWorker({ ADMIN_EMAILS: admins.join(",") }, far);
 results.cold_start_ms = worker.coldStartMs;
 const { base } = worker;
 
@@ -69,12 +72,12 @@ function costs(path, method, since) {
  * (keeping each user within their 600 requests a minute). `request(client, i)` gives the method,
  * path, body and extra headers.
  */
-async function load(name, { connections, amount, clients = [null], request, costPath, costMethod = "GET" }) {
+async function load(name, { connections, amount, clients = [null], request, costPath, costMethod = "GET", url = base }) {
   await settle();
   const since = worker.lines.length;
   let issued = 0;
   const result = await autocannon({
-    url: base,
+    url,
     connections,
     amount,
     requests: [{
@@ -103,8 +106,23 @@ async function load(name, { connections, amount, clients = [null], request, cost
 }
 
 try {
-  // Health.
-  await load("health", { connections: 10, amount: 3000, request: () => ({ path: "/api/health" }), costPath: "/api/health" });
+  // The no-I/O path against a JavaScript hello world served the same way, alternating, three
+  // rounds each: per-request time is 1 / throughput at the same concurrency.
+  const rounds = { hello: [], health: [], unknown: [] };
+  for (let round = 0; round < 3; round++) {
+    rounds.hello.push(await load("js hello world", { connections: 10, amount: 3000, url: worker.hello, request: () => ({ path: "/" }), costPath: "/" }));
+    rounds.health.push(await load("health", { connections: 10, amount: 3000, request: () => ({ path: "/api/health" }), costPath: "/api/health" }));
+    rounds.unknown.push(await load("unknown route", { connections: 10, amount: 3000, request: () => ({ path: "/api/nowhere" }), costPath: "/api/nowhere" }));
+  }
+  const best = (figures) => Math.max(...figures.map((f) => f.per_second));
+  results.no_io_per_request_vs_js = {
+    js_hello_world_per_second: best(rounds.hello),
+    health_per_second: best(rounds.health),
+    unknown_route_per_second: best(rounds.unknown),
+    health_time_ratio: +(best(rounds.hello) / best(rounds.health)).toFixed(2),
+    unknown_route_time_ratio: +(best(rounds.hello) / best(rounds.unknown)).toFixed(2),
+  };
+  console.log(`no-I/O per-request time vs a JavaScript hello world: ${JSON.stringify(results.no_io_per_request_vs_js)}`);
 
   // A 50-item list, read by 10 users at once.
   const readers = await users("reader", 10);
@@ -254,12 +272,16 @@ try {
   worker.stop();
 }
 
+console.log("p50 per scenario (ms):");
+for (const [name, figures] of Object.entries(results.scenarios)) {
+  if (figures.p50_ms !== undefined) console.log(`  ${name}: ${figures.p50_ms}`);
+}
 console.log(`wasm: ${results.wasm.raw_bytes} bytes raw, ${results.wasm.gzip_bytes} bytes gzip (${Math.round(results.wasm.gzip_bytes / 1024)} KiB)`);
 console.log(`cold start (process start to first 200): ${results.cold_start_ms} ms; workerd peak: ${results.workerd_peak_mib} MiB`);
 console.log(`empty poll cost ratio, 10,000 vs 10 items: p50 ${results.empty_poll_ratio}, D1 rows read ${results.empty_poll_rows_read_ratio}`);
 console.log("cost model (USD):");
 console.log(JSON.stringify(results.cost_model, null, 2));
 mkdirSync(join(root, "target/bench"), { recursive: true });
-const file = join(root, `target/bench/${results.commit}.json`);
+const file = join(root, `target/bench/${results.commit}${far ? "-far" : ""}.json`);
 writeFileSync(file, JSON.stringify(results, null, 2));
 console.log(`figures written to ${file} (compare two with: node bench/compare.mjs A.json B.json)`);

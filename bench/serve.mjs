@@ -6,8 +6,12 @@
 // Beside it runs a driver worker on a socket of its own, bound to the same UserProgress namespace:
 // it sends award commands straight to one user's object, as the worker does, so the bench can
 // measure the object that serializes a user's awards apart from HTTP, authentication and D1.
+// With FAR_D1_MS and FAR_OBJECT_MS in the environment, the worker's DB and PROGRESS bindings are
+// wrapped (Miniflare's wrapped bindings, evaluated in the worker's own isolate) so every D1 call
+// and every object call waits that long first: what a user far from the D1 primary and near their
+// object feels. The worker under test is the same build.
 //   node bench/serve.mjs STATE PORT [NAME=VALUE ...]
-// prints "ready URL" and "driver URL", then the worker's log.
+// prints "ready URL", "driver URL" and "hello URL" (a JavaScript hello world), then the log.
 import { Log, LogLevel, Miniflare } from "miniflare";
 import wrangler from "wrangler";
 
@@ -36,6 +40,60 @@ const driver = `export default {
     return Response.json({ count, accepted: replies.filter((reply) => reply.ok).length });
   },
 };`;
+const far = { d1: Number(process.env.FAR_D1_MS ?? 0), object: Number(process.env.FAR_OBJECT_MS ?? 0) };
+// Each D1 call (a statement's all/run/first/raw, a batch) and each object fetch waits first.
+const farD1 = `const wait = () => new Promise((resolve) => setTimeout(resolve, ${far.d1}));
+const slowed = (statement) => {
+  for (const name of ["all", "run", "first", "raw"]) {
+    const call = statement[name].bind(statement);
+    statement[name] = async (...args) => { await wait(); return call(...args); };
+  }
+  const bind = statement.bind.bind(statement);
+  statement.bind = (...args) => slowed(bind(...args));
+  return statement;
+};
+// The database and its sessions (the Sessions API) alike.
+const slowedDatabase = (db) => new Proxy(db, {
+  get(target, name) {
+    if (name === "prepare") return (query) => slowed(target.prepare(query));
+    if (name === "batch") return async (statements) => { await wait(); return target.batch(statements); };
+    if (name === "withSession") return (...args) => slowedDatabase(target.withSession(...args));
+    const value = Reflect.get(target, name);
+    return typeof value === "function" && name !== "constructor" ? value.bind(target) : value;
+  },
+});
+export default function (env) {
+  return slowedDatabase(env.INNER);
+}`;
+const farObject = `const wait = () => new Promise((resolve) => setTimeout(resolve, ${far.object}));
+const forward = (target, name) => {
+  const value = Reflect.get(target, name);
+  return typeof value === "function" && name !== "constructor" ? value.bind(target) : value;
+};
+export default function (env) {
+  return new Proxy(env.INNER, {
+    get(namespace, name) {
+      if (name !== "get") return forward(namespace, name);
+      return (...args) => new Proxy(namespace.get(...args), {
+        get(stub, name) {
+          if (name !== "fetch") return forward(stub, name);
+          return async (...request) => { await wait(); return stub.fetch(...request); };
+        },
+      });
+    },
+  });
+}`;
+const farWorkers = far.d1 || far.object ? [
+  { name: "far-d1", modules: true, script: farD1, d1Databases: { INNER: workerOptions.d1Databases.DB } },
+  { name: "far-object", modules: true, script: farObject,
+    durableObjects: { INNER: { className: "UserProgress", scriptName: "passion-edge", useSQLite: true } } },
+] : [];
+const farBindings = farWorkers.length ? {
+  d1Databases: {},
+  durableObjects: {},
+  additionalUnboundDurableObjects: [{ className: "UserProgress", useSQLite: true }],
+  wrappedBindings: { DB: "far-d1", PROGRESS: "far-object" },
+} : {};
 const miniflare = new Miniflare({
   host: "127.0.0.1",
   port: Number(port),
@@ -50,6 +108,7 @@ const miniflare = new Miniflare({
       modulesRoot: `${root}build`,
       scriptPath: `${root}build/index.js`,
       modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+      ...farBindings,
     },
     {
       name: "bench-driver",
@@ -59,8 +118,18 @@ const miniflare = new Miniflare({
       durableObjects: { PROGRESS: { className: "UserProgress", scriptName: "passion-edge", useSQLite: true } },
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     },
+    ...farWorkers,
+    // The floor a Workers user starts from: a plain JavaScript hello world, served the same way.
+    {
+      name: "hello",
+      modules: true,
+      script: `export default { fetch() { return new Response("hello world"); } };`,
+      compatibilityDate: workerOptions.compatibilityDate,
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    },
   ],
 });
 console.log(`ready ${await miniflare.ready}`);
 console.log(`driver ${await miniflare.unsafeGetDirectURL("bench-driver")}`);
+console.log(`hello ${await miniflare.unsafeGetDirectURL("hello")}`);
 process.on("SIGTERM", () => miniflare.dispose().finally(() => process.exit(0)));

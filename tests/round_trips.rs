@@ -249,3 +249,37 @@ fn a_completion_counts_on_the_stored_calendar_when_the_remembered_one_is_stale()
         "Pacific/Kiritimati"
     );
 }
+
+/// Every response that reached D1 carries the session's bookmark; sent back, the next request
+/// reads at least what the first one wrote; a made-up bookmark is a `400`.
+#[test]
+fn a_bookmark_returned_is_accepted_back_and_a_made_up_one_is_refused() {
+    let mut me = Owner::new("bookmark");
+    let created = me.write(
+        "POST",
+        "/api/goals",
+        Some(&json!({"title": "kept", "category": "health"})),
+        None,
+    );
+    let bookmark = created
+        .header("x-d1-bookmark")
+        .expect("a write's bookmark")
+        .to_owned();
+    let id = created.expect_data(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let read = me.client.send(
+        "GET",
+        &format!("/api/goals/{id}"),
+        &[("x-d1-bookmark", &bookmark)],
+        None,
+    );
+    assert_eq!(read.expect_data(200)["title"], "kept");
+    assert!(read.header("x-d1-bookmark").is_some(), "a read's bookmark");
+    for made_up in ["not a bookmark", "", "00000001-zz"] {
+        me.client
+            .send("GET", "/api/goals", &[("x-d1-bookmark", made_up)], None)
+            .expect_error(400, "bad_request");
+    }
+}

@@ -14,7 +14,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::time::Millis;
 use crate::http::log::RequestFacts;
 use crate::store::audit::{self, AuditEvent};
-use crate::store::db::{Db, Metered};
+use crate::store::db::{D1, Db, Metered};
 
 pub struct RequestContext {
     pub request: Request,
@@ -154,8 +154,12 @@ impl RequestContext {
     /// The D1 database, its use counted into this request's log line.
     pub fn db(&self) -> ApiResult<Db> {
         let facts = self.facts.borrow();
+        let d1 = match &facts.d1_session {
+            Some(session) => Rc::clone(session),
+            None => Rc::new(D1::session(&self.env, None)?),
+        };
         Ok(Db::new(
-            self.env.d1("DB")?,
+            d1,
             Rc::clone(&facts.d1),
             Rc::clone(&facts.credential),
         ))

@@ -50,7 +50,7 @@ pub fn preflight() -> Response {
     );
     let _ = headers.set(
         "access-control-allow-headers",
-        "authorization, content-type, idempotency-key, x-csrf-token, range, if-none-match",
+        "authorization, content-type, idempotency-key, x-csrf-token, x-d1-bookmark, range, if-none-match",
     );
     let _ = headers.set("access-control-max-age", "600");
     Response::builder()
@@ -69,7 +69,7 @@ pub fn decorate(response: &mut Response, verdict: &OriginVerdict) {
         let _ = headers.set("access-control-allow-credentials", "true");
         let _ = headers.set(
             "access-control-expose-headers",
-            "x-request-id, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, content-range, accept-ranges, content-disposition, etag",
+            "x-request-id, x-d1-bookmark, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, content-range, accept-ranges, content-disposition, etag",
         );
     }
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::store::credentials::CredentialCheck;
-use crate::store::db::D1Usage;
+use crate::store::db::{D1, D1Usage};
 
 thread_local! {
     /// The request being served, for the panic hook: a panic aborts the instance, so the hook is
@@ -16,7 +16,7 @@ thread_local! {
 }
 
 /// What a request learns about itself while it runs, for its log line.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct RequestFacts {
     pub user_id: Option<String>,
     /// Calls to users' Durable Objects (commands, and the notice after a write).
@@ -27,6 +27,9 @@ pub struct RequestFacts {
     pub object_sockets: Option<u64>,
     /// What the request's D1 statements cost (shared with its `Db`).
     pub d1: Rc<Cell<D1Usage>>,
+    /// The request's D1 session, once it has one (shared with its `Db`s and its replayed
+    /// operations, so they read in one order).
+    pub d1_session: Option<Rc<D1>>,
     /// Where the request's credential check stands (shared with its `Db`).
     pub credential: Rc<RefCell<CredentialCheck>>,
     /// D1 writes that need not delay the response, run in one batch once it is sent.

@@ -14,10 +14,10 @@ use super::{
     router::{RouteMatch, Routes, method_not_allowed, no_route},
 };
 use crate::config;
-use crate::domain::error::ApiResult;
+use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::uuid_v7;
 use crate::progress::client::notify_changed;
-use crate::store::db::Db;
+use crate::store::db::{BOOKMARK_HEADER, D1, Db, is_bookmark};
 use crate::store::errors::{self, ErrorEntry};
 
 pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -> Response {
@@ -56,8 +56,14 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
         ctx.wait_until(notify_changed(after_env.clone(), user_id));
     }
     let deferred = std::mem::take(&mut facts.after_response);
-    if !deferred.is_empty() {
-        ctx.wait_until(run_after_response(after_env.clone(), deferred));
+    if let Some(session) = &facts.d1_session {
+        if let Some(bookmark) = session.bookmark() {
+            let _ = response.headers_mut().set(BOOKMARK_HEADER, &bookmark);
+        }
+        if !deferred.is_empty() {
+            let db = Db::new(Rc::clone(session), Rc::default(), Rc::default());
+            ctx.wait_until(run_after_response(db, deferred));
+        }
     }
     if status >= 500 {
         let entry = ErrorEntry {
@@ -143,12 +149,13 @@ async fn dispatch(
     match routes.find(known_method, &path) {
         RouteMatch::Found { handler, params } => {
             let db = {
-                let facts = facts.borrow();
-                Db::new(
-                    env.d1("DB")?,
-                    Rc::clone(&facts.d1),
-                    Rc::clone(&facts.credential),
-                )
+                let mut facts = facts.borrow_mut();
+                let session = match &facts.d1_session {
+                    Some(session) => Rc::clone(session),
+                    None => Rc::new(D1::session(&env, bookmark(&request)?.as_deref())?),
+                };
+                facts.d1_session = Some(Rc::clone(&session));
+                Db::new(session, Rc::clone(&facts.d1), Rc::clone(&facts.credential))
             };
             let cx = RequestContext::new(
                 request,
@@ -172,12 +179,9 @@ async fn dispatch(
     }
 }
 
-async fn run_after_response(env: Env, statements: Vec<worker::D1PreparedStatement>) {
-    let result = match Db::detached(&env) {
-        Ok(db) => db.batch(statements).await.map(drop),
-        Err(error) => Err(error),
-    };
-    if let Err(error) = result {
+/// Runs what a request deferred, in its D1 session, after its response is sent.
+async fn run_after_response(db: Db, statements: Vec<worker::D1PreparedStatement>) {
+    if let Err(error) = db.batch(statements).await {
         worker::console_warn!("after the response: {}", error.message);
     }
 }
@@ -214,6 +218,19 @@ fn is_sign_in_route(path: &str) -> bool {
     ]
     .iter()
     .any(|prefix| path.starts_with(prefix))
+}
+
+/// The request's `X-D1-Bookmark`, when it has one: it must be one this API returned.
+fn bookmark(request: &Request) -> ApiResult<Option<String>> {
+    let Some(bookmark) = request.headers().get(BOOKMARK_HEADER)? else {
+        return Ok(None);
+    };
+    if !is_bookmark(&bookmark) {
+        return Err(ApiError::bad_request(
+            "X-D1-Bookmark must be a bookmark this API returned (or left out)",
+        ));
+    }
+    Ok(Some(bookmark))
 }
 
 fn new_request_id(now_ms: u64) -> String {

@@ -50,13 +50,16 @@ impl ProgressClient {
         })
     }
 
-    /// Sends `command`: a read at once (the request's caller is checked before it answers, and
-    /// its reply dropped if the check refuses, see `http::serve`), anything else once the
-    /// caller's credential is checked.
+    /// Sends `command` once the caller's credential is checked: a read alongside the check (its
+    /// reply is dropped if the check refuses), anything else after it.
     pub async fn send(&self, command: &Command) -> ApiResult<Reply> {
-        if !command.is_read() {
-            self.confirm_caller().await?;
+        if command.is_read() {
+            let (confirmed, reply) =
+                futures_util::future::join(self.confirm_caller(), self.call(command)).await;
+            confirmed?;
+            return reply;
         }
+        self.confirm_caller().await?;
         self.call(command).await
     }
 
@@ -121,7 +124,17 @@ impl ProgressClient {
 
     /// Where the user stands, as the API shows it.
     pub async fn progress(&self) -> ApiResult<ProgressView> {
-        match self.send(&Command::State).await? {
+        Self::view(self.send(&Command::State).await?)
+    }
+
+    /// As `progress`, for a route whose own D1 batch checks the caller meanwhile: no check of its
+    /// own (the request still answers only once its caller is checked, see `http::serve`).
+    pub async fn progress_beside_check(&self) -> ApiResult<ProgressView> {
+        Self::view(self.call(&Command::State).await?)
+    }
+
+    fn view(reply: Reply) -> ApiResult<ProgressView> {
+        match reply {
             Reply::State { state } => Ok(ProgressView::of(&state)),
             other => Err(unexpected(&other)),
         }

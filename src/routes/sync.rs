@@ -211,8 +211,11 @@ pub async fn poll(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: PollRequest = cx.json().await?;
     let progress = ProgressClient::for_user(&cx, &caller.user_id)?;
-    let (page, progress) =
-        futures_util::future::join(poll_page(&cx, &caller, &body), progress.progress()).await;
+    let (page, progress) = futures_util::future::join(
+        poll_page(&cx, &caller, &body),
+        progress.progress_beside_check(),
+    )
+    .await;
     let (cursor, has_more, changes) = page?;
     ok(&Poll {
         cursor,

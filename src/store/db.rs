@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, Env};
 
 use super::credentials::{self, CredentialCheck};
 use super::users::UserRow;
@@ -45,25 +45,76 @@ macro_rules! statement {
     }};
 }
 
+/// The request header (and response header) carrying a D1 Sessions API bookmark.
+pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
+
+/// D1 as a request reads it: through a session of the Sessions API, so reads may go to a read
+/// replica yet never see the database older than the bookmark the client sent (its own last
+/// write included); or the binding itself, for work outside a request.
+pub enum D1 {
+    Session(D1DatabaseSession),
+    Binding(D1Database),
+}
+
+impl D1 {
+    /// A session starting at `bookmark` (one this API returned), else at any replica.
+    pub fn session(env: &Env, bookmark: Option<&str>) -> ApiResult<D1> {
+        let start = bookmark.unwrap_or("first-unconstrained");
+        Ok(D1::Session(env.d1("DB")?.with_session(Some(start))?))
+    }
+
+    /// The bookmark after everything this session read and wrote, for the client's next request.
+    pub fn bookmark(&self) -> Option<String> {
+        match self {
+            D1::Session(session) => session.get_bookmark().ok().flatten(),
+            D1::Binding(_) => None,
+        }
+    }
+
+    fn prepare(&self, query: &str) -> D1PreparedStatement {
+        match self {
+            D1::Session(session) => session.prepare(query),
+            D1::Binding(database) => database.prepare(query),
+        }
+    }
+
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> worker::Result<Vec<D1Result>> {
+        match self {
+            D1::Session(session) => session.batch(statements).await,
+            D1::Binding(database) => database.batch(statements).await,
+        }
+    }
+}
+
+/// Whether `text` has the shape of a D1 bookmark (hex groups joined by `-`), so a made-up
+/// header is a `400`, never a failure inside D1.
+pub fn is_bookmark(text: &str) -> bool {
+    (1..=200).contains(&text.len())
+        && text
+            .split('-')
+            .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// A request's D1 database: counting into its `D1Usage`, checking its credential on the way.
 pub struct Db {
-    d1: D1Database,
+    d1: Rc<D1>,
     usage: Rc<Cell<D1Usage>>,
     check: Rc<RefCell<CredentialCheck>>,
 }
 
 impl Db {
-    pub fn new(
-        d1: D1Database,
-        usage: Rc<Cell<D1Usage>>,
-        check: Rc<RefCell<CredentialCheck>>,
-    ) -> Db {
+    pub fn new(d1: Rc<D1>, usage: Rc<Cell<D1Usage>>, check: Rc<RefCell<CredentialCheck>>) -> Db {
         Db { d1, usage, check }
     }
 
-    /// The database for work after a response is sent, counted nowhere and checking nothing.
+    /// The database for work outside a request's reads (after a response, the cron), counted
+    /// nowhere and checking nothing.
     pub fn detached(env: &Env) -> ApiResult<Db> {
-        Ok(Db::new(env.d1("DB")?, Rc::default(), Rc::default()))
+        Ok(Db::new(
+            Rc::new(D1::Binding(env.d1("DB")?)),
+            Rc::default(),
+            Rc::default(),
+        ))
     }
 
     pub fn prepare(&self, query: &str) -> D1PreparedStatement {
