@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
 WASM := build/index_bg.wasm
 
-.PHONY: setup build dev test lint deploy-check test-native test-wasm fuzz size deploy clean bench mutants
+.PHONY: setup build dev test lint deploy-check test-native test-wasm fuzz size deploy clean bench bench-far soak profile mutants
 
 setup:
 	@scripts/setup.sh
@@ -68,6 +68,20 @@ size:
 # nothing about time.
 bench: setup build
 	@node --experimental-websocket bench/run.mjs
+
+# The same with 40 ms added to every D1 call and 5 ms to every object call: a user far from the
+# D1 primary (figures to target/bench/<commit>-far.json).
+bench-far: setup build
+	@node --experimental-websocket bench/run.mjs --far
+
+# Where the CPU of a request without I/O goes: a sampled profile through workerd's inspector.
+profile: setup build
+	@node --experimental-websocket bench/profile.mjs
+
+# Mixed load over many users for SOAK_MINUTES (30): the isolate's wasm memory and workerd's RSS
+# over time, and whether they plateau.
+soak: setup build
+	@node --experimental-websocket bench/soak.mjs
 
 deploy: setup build
 	@$(ENV) wrangler d1 migrations apply DB --remote

@@ -20,12 +20,16 @@ async function freePort() {
 }
 
 /** Starts the worker (bench/serve.mjs), with `far` ({ d1, object } milliseconds) added to every
- * D1 and object call if given; returns { base, driver (the object driver's URL), hello (a
+ * D1 and object call if given, and workerd's inspector on `inspectPort` if given; returns { base, driver (the object driver's URL), hello (a
  * JavaScript hello world's), lines, stop, pid, state, coldStartMs (process start to the first 200) }. */
-export async function startWorker(vars = {}, far = null) {
+export async function startWorker(vars = {}, far = null, inspectPort = null) {
   const state = mkdtempSync(join(tmpdir(), "passion-edge-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
-  const served = far ? { ...env, FAR_D1_MS: String(far.d1), FAR_OBJECT_MS: String(far.object) } : env;
+  const served = {
+    ...env,
+    ...(far ? { FAR_D1_MS: String(far.d1), FAR_OBJECT_MS: String(far.object) } : {}),
+    ...(inspectPort ? { INSPECT_PORT: String(inspectPort) } : {}),
+  };
   spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
   const port = await freePort();
   const args = [join(root, "bench/serve.mjs"), state, String(port), "DEV_AUTH=on", "ENVIRONMENT=development"];

@@ -22,7 +22,9 @@ export const ASSUMED = { cpu_ms_per_request: 5, object_active_seconds_per_call: 
 
 /**
  * One million requests of a measured kind. A cookie-authenticated request reads its session from
- * KV once (renewals write it at most once per renewal interval, left out as steady state).
+ * KV when its isolate does not remember it (counted as `kv_reads`; a log without the count, from
+ * before it, is taken as one read per request). Renewals write it at most once per renewal
+ * interval, left out as steady state.
  */
 function perMillion(measured) {
   const p = PRICES;
@@ -34,7 +36,7 @@ function perMillion(measured) {
     do_requests: (measured.object_calls ?? 0) * p.do_requests_per_million,
     do_duration: (measured.object_calls ?? 0) * ASSUMED.object_active_seconds_per_call * 0.125 * p.do_gb_seconds_per_million,
     do_rows_written: (measured.object_rows_written ?? 0) * p.do_sqlite_rows_written_per_million,
-    kv_reads: p.kv_reads_per_million,
+    kv_reads: (measured.kv_reads ?? 1) * p.kv_reads_per_million,
   };
   const rounded = Object.fromEntries(Object.entries(items).map(([k, v]) => [k, +v.toFixed(4)]));
   return { ...rounded, total: +Object.values(items).reduce((a, b) => a + b, 0).toFixed(4) };

@@ -9,7 +9,8 @@
 // With FAR_D1_MS and FAR_OBJECT_MS in the environment, the worker's DB and PROGRESS bindings are
 // wrapped (Miniflare's wrapped bindings, evaluated in the worker's own isolate) so every D1 call
 // and every object call waits that long first: what a user far from the D1 primary and near their
-// object feels. The worker under test is the same build.
+// object feels. The worker under test is the same build. With INSPECT_PORT, workerd's inspector
+// listens there (bench/profile.mjs).
 //   node bench/serve.mjs STATE PORT [NAME=VALUE ...]
 // prints "ready URL", "driver URL" and "hello URL" (a JavaScript hello world), then the log.
 import { Log, LogLevel, Miniflare } from "miniflare";
@@ -95,6 +96,7 @@ const farBindings = farWorkers.length ? {
   wrappedBindings: { DB: "far-d1", PROGRESS: "far-object" },
 } : {};
 const miniflare = new Miniflare({
+  ...(process.env.INSPECT_PORT ? { inspectorPort: Number(process.env.INSPECT_PORT) } : {}),
   host: "127.0.0.1",
   port: Number(port),
   defaultPersistRoot: `${state}/v3`,

@@ -283,3 +283,51 @@ fn a_bookmark_returned_is_accepted_back_and_a_made_up_one_is_refused() {
             .expect_error(400, "bad_request");
     }
 }
+
+/// An empty poll reads what the page holds, not the account: the items of a log page are read
+/// driven by the page, so 300 stored goals cost an empty poll nothing.
+#[test]
+fn an_empty_poll_reads_rows_by_the_page_not_by_the_account() {
+    let email = unique_email("big-account");
+    let mut me = Owner::on(worker(), &email);
+    me.create(
+        "/api/goals",
+        &json!({"title": "first", "category": "health"}),
+    );
+    worker().d1(&format!(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 300)
+         insert into goals (id, user_id, title, category, created_at, updated_at)
+         select printf('00000000-0000-7000-8000-%012d', i), u.id, 'filler ' || i, 'health',
+                '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'
+           from n, users u where u.email = '{email}'"
+    ));
+    let mut cursor = Value::Null;
+    loop {
+        let page = me
+            .write(
+                "POST",
+                "/api/sync/poll",
+                Some(&json!({"cursor": cursor, "limit": 1000})),
+                None,
+            )
+            .expect_data(200);
+        cursor = page["cursor"].clone();
+        if page["has_more"] == false {
+            break;
+        }
+    }
+    let empty = me.write(
+        "POST",
+        "/api/sync/poll",
+        Some(&json!({"cursor": cursor, "limit": 100})),
+        None,
+    );
+    assert_eq!(empty.expect_data(200)["changes"], json!([]));
+    let read = log_line(worker(), &empty)["d1"]["rows_read"]
+        .as_u64()
+        .expect("rows_read");
+    assert!(
+        read < 100,
+        "an empty poll read {read} rows of an account of 301 goals"
+    );
+}

@@ -200,7 +200,10 @@ async fn identify(cx: &RequestContext, now: Millis) -> ApiResult<Option<Caller>>
             return Ok(None);
         };
         let token_hash = sha256_hex(token);
-        let Some(claim) = api_tokens::claim(&db, &kv, &token_hash, now).await? else {
+        let mut kv_reads = 0;
+        let claim = api_tokens::claim(&db, &kv, &token_hash, now, &mut kv_reads).await?;
+        cx.facts.borrow_mut().kv_reads += kv_reads;
+        let Some(claim) = claim else {
             return Ok(None);
         };
         if claim.expires_ms.is_some_and(|ends| ends <= now.0) {
@@ -236,7 +239,10 @@ async fn identify(cx: &RequestContext, now: Millis) -> ApiResult<Option<Caller>>
         };
         let token_hash = sha256_hex(&token);
         let policy = config::session_policy(&cx.env)?;
-        let Some(mut record) = sessions::claim(&kv, &token_hash).await? else {
+        let mut kv_reads = 0;
+        let record = sessions::claim(&kv, &token_hash, &mut kv_reads).await?;
+        cx.facts.borrow_mut().kv_reads += kv_reads;
+        let Some(mut record) = record else {
             return Ok(None);
         };
         if !record.is_live(&policy, now) {

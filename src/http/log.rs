@@ -21,6 +21,8 @@ pub struct RequestFacts {
     pub user_id: Option<String>,
     /// Calls to users' Durable Objects (commands, and the notice after a write).
     pub object_calls: u32,
+    /// KV reads (a credential this isolate did not remember).
+    pub kv_reads: u32,
     /// SQLite rows the user's Durable Object wrote for this request.
     pub object_rows_written: u64,
     /// Sockets the user's object said it holds, if the request called it.
@@ -51,6 +53,7 @@ pub struct RequestLine<'a> {
     pub object_rows_written: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub object_calls: u32,
+    pub kv_reads: u32,
     pub d1: D1Usage,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
@@ -80,6 +83,26 @@ pub fn write(line: &RequestLine<'_>) {
         } else {
             worker::console_log!("{text}");
         }
+    }
+}
+
+/// What a request's deferred statements cost, logged once they ran: `{"request_id", "after_response": {"d1": ...}}`.
+pub fn write_after_response(request_id: &str, d1: D1Usage) {
+    #[derive(Serialize)]
+    struct AfterResponse {
+        d1: D1Usage,
+    }
+    #[derive(Serialize)]
+    struct Line<'a> {
+        request_id: &'a str,
+        after_response: AfterResponse,
+    }
+    let line = Line {
+        request_id,
+        after_response: AfterResponse { d1 },
+    };
+    if let Ok(text) = serde_json::to_string(&line) {
+        worker::console_log!("{text}");
     }
 }
 

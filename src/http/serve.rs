@@ -1,7 +1,10 @@
 //! Serving one request: request id, origin check and CORS, the per-IP budget on sign-in routes,
 //! route lookup, handler, error mapping, headers, log line.
 
-use std::{cell::RefCell, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
 
 use worker::{Context, Date, Env, Request, Response};
 
@@ -17,7 +20,7 @@ use crate::config;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::uuid_v7;
 use crate::progress::client::notify_changed;
-use crate::store::db::{BOOKMARK_HEADER, D1, Db, is_bookmark};
+use crate::store::db::{BOOKMARK_HEADER, D1, D1Usage, Db, is_bookmark};
 use crate::store::errors::{self, ErrorEntry};
 
 pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -> Response {
@@ -61,8 +64,9 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
             let _ = response.headers_mut().set(BOOKMARK_HEADER, &bookmark);
         }
         if !deferred.is_empty() {
-            let db = Db::new(Rc::clone(session), Rc::default(), Rc::default());
-            ctx.wait_until(run_after_response(db, deferred));
+            let usage = Rc::default();
+            let db = Db::new(Rc::clone(session), Rc::clone(&usage), Rc::default());
+            ctx.wait_until(run_after_response(db, usage, request_id.clone(), deferred));
         }
     }
     if status >= 500 {
@@ -96,6 +100,7 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
         user_id: facts.user_id.as_deref(),
         object_rows_written: facts.object_rows_written,
         object_calls: facts.object_calls,
+        kv_reads: facts.kv_reads,
         d1: facts.d1.get(),
         error: internal_error,
     });
@@ -179,11 +184,18 @@ async fn dispatch(
     }
 }
 
-/// Runs what a request deferred, in its D1 session, after its response is sent.
-async fn run_after_response(db: Db, statements: Vec<worker::D1PreparedStatement>) {
+/// Runs what a request deferred, in its D1 session, after its response is sent, and logs what
+/// that cost in a line of its own (the request's line is written by then).
+async fn run_after_response(
+    db: Db,
+    usage: Rc<Cell<D1Usage>>,
+    request_id: String,
+    statements: Vec<worker::D1PreparedStatement>,
+) {
     if let Err(error) = db.batch(statements).await {
         worker::console_warn!("after the response: {}", error.message);
     }
+    log::write_after_response(&request_id, usage.get());
 }
 
 /// Keeps a server error for `GET /api/admin/errors`, after the response is sent. A failure here

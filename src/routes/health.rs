@@ -17,6 +17,9 @@ struct Health {
     schema: SchemaStatus,
     /// Configuration an operator should fix (the worker runs, with the unsafe part off).
     problems: Vec<&'static str>,
+    /// The isolate's wasm memory, where the dev sign-in is on (the bench's soak watches it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wasm_memory_bytes: Option<usize>,
 }
 
 thread_local! {
@@ -51,5 +54,16 @@ pub async fn get(cx: RequestContext) -> ApiResult<Response> {
         problems,
         version: VERSION,
         schema,
+        wasm_memory_bytes: crate::config::dev_auth_enabled(&cx.env).then(wasm_memory_bytes),
     })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn wasm_memory_bytes() -> usize {
+    core::arch::wasm32::memory_size::<0>() * 65_536
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn wasm_memory_bytes() -> usize {
+    0
 }

@@ -173,17 +173,19 @@ async fn keep_claim(
     Ok(())
 }
 
-/// The claim of the token `token_hash` names: from this isolate, KV, or (a token that predates
-/// KV claims) D1. `None` for a token D1 does not know either.
+/// The claim of the token `token_hash` names: from this isolate, KV (counted in `kv_reads`),
+/// or (a token that predates KV claims) D1. `None` for a token D1 does not know either.
 pub async fn claim(
     db: &Db,
     kv: &KvStore,
     token_hash: &str,
     now: Millis,
+    kv_reads: &mut u32,
 ) -> ApiResult<Option<TokenClaim>> {
     if let Some(claim) = CLAIMS.with(|claims| claims.borrow().get(token_hash)) {
         return Ok(Some(claim));
     }
+    *kv_reads += 1;
     if let Some(claim) = kv.get(&kv_key(token_hash)).json::<TokenClaim>().await? {
         CLAIMS.with(|claims| claims.borrow_mut().put(token_hash, claim.clone()));
         return Ok(Some(claim));

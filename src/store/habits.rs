@@ -113,8 +113,9 @@ fn with_days_statements(
 ) -> ApiResult<Vec<D1PreparedStatement>> {
     let completions = db
         .prepare(&format!(
-            "select habit_id, day from habit_completions
-              where user_id = ?1 and undone_at is null and habit_id in ({habit_ids_sql})
+            "with wanted(wanted_id) as ({habit_ids_sql})
+             select habit_id, day from wanted cross join habit_completions on habit_id = wanted_id
+              where user_id = ?1 and undone_at is null
               order by habit_id, day"
         ))
         .bind(&bind)?;
@@ -162,7 +163,7 @@ pub async fn find_with_days(
         db,
         settings,
         content::select::<Habits>(db, user_id, id)?,
-        "?2",
+        "select ?2",
         vec![user_id.into(), id.into()],
     )
     .await

@@ -106,12 +106,18 @@ pub async fn live_until(
         .map(|record| record.expires_at(policy)))
 }
 
-/// The record of the session `token_hash` names, from this isolate or KV: who it claims to be.
-/// Only D1 says the session is still live (`store::credentials`).
-pub async fn claim(kv: &KvStore, token_hash: &str) -> ApiResult<Option<SessionRecord>> {
+/// The record of the session `token_hash` names, from this isolate or KV (counted in
+/// `kv_reads`): who it claims to be. Only D1 says the session is still live
+/// (`store::credentials`).
+pub async fn claim(
+    kv: &KvStore,
+    token_hash: &str,
+    kv_reads: &mut u32,
+) -> ApiResult<Option<SessionRecord>> {
     if let Some(record) = CLAIMS.with(|claims| claims.borrow().get(token_hash)) {
         return Ok(Some(record));
     }
+    *kv_reads += 1;
     let record = kv.get(&kv_key(token_hash)).json::<SessionRecord>().await?;
     if let Some(record) = &record {
         CLAIMS.with(|claims| claims.borrow_mut().put(token_hash, record.clone()));
