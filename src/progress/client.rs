@@ -5,15 +5,41 @@ use std::{cell::RefCell, collections::BTreeMap, rc::Rc, time::Duration};
 use futures_util::future::{Either, select};
 use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
-use super::protocol::{Command, Failure, Reply};
+use super::protocol::{Command, Failure, LedgerEntry, Reply, Reward};
 use super::sockets::{Changed, Close, LEASE_HEADER, Lease, SESSION_HEADER};
 use super::{ROWS_WRITTEN_HEADER, SOCKETS_HEADER};
 use crate::domain::economy::view::{AchievementView, ProgressView, achievements_view};
+use crate::domain::economy::{AwardOutcome, AwardRequest, Currency, ProgressState};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::sync::SyncCursor;
 use crate::http::RequestContext;
 use crate::http::log::RequestFacts;
 use crate::store::db::Db;
+
+/// What an award or a reversal did.
+pub struct Applied {
+    pub outcome: AwardOutcome,
+    pub state: ProgressState,
+    /// The key was applied before: `outcome` is that first outcome and nothing changed.
+    pub replayed: bool,
+}
+
+impl Applied {
+    fn of(reply: Reply) -> ApiResult<Applied> {
+        match reply {
+            Reply::Award {
+                outcome,
+                state,
+                replayed,
+            } => Ok(Applied {
+                outcome,
+                state,
+                replayed,
+            }),
+            other => Err(unexpected(&other)),
+        }
+    }
+}
 
 /// A panicking object never answers, so every call is bounded.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,7 +78,7 @@ impl ProgressClient {
 
     /// Sends `command` once the caller's credential is checked: a read alongside the check (its
     /// reply is dropped if the check refuses), anything else after it.
-    pub async fn send(&self, command: &Command) -> ApiResult<Reply> {
+    async fn send(&self, command: &Command) -> ApiResult<Reply> {
         if command.is_read() {
             let (confirmed, reply) =
                 futures_util::future::join(self.confirm_caller(), self.call(command)).await;
@@ -153,8 +179,81 @@ impl ProgressClient {
         Ok(achievements_view(&unlocked))
     }
 
+    /// Applies `request` once per its key (and once per the request's `Idempotency-Key`).
+    pub async fn award(
+        &self,
+        idempotency: Option<(String, String)>,
+        request: AwardRequest,
+    ) -> ApiResult<Applied> {
+        Applied::of(
+            self.send_once(idempotency, Command::Award { request })
+                .await?,
+        )
+    }
+
+    /// Takes back the award of `original_key`, once per `key`.
+    pub async fn reverse(&self, original_key: String, key: String) -> ApiResult<Applied> {
+        Applied::of(self.send(&Command::Reverse { original_key, key }).await?)
+    }
+
+    /// Ledger entries, newest first, before the position `before`.
+    pub async fn ledger(
+        &self,
+        currency: Option<Currency>,
+        limit: u32,
+        before: Option<u64>,
+    ) -> ApiResult<Vec<LedgerEntry>> {
+        let command = Command::Ledger {
+            currency,
+            limit,
+            before,
+        };
+        match self.send(&command).await? {
+            Reply::Ledger { entries } => Ok(entries),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The shop's rewards, newest first, before the id `before`.
+    pub async fn rewards(&self, limit: u32, before: Option<String>) -> ApiResult<Vec<Reward>> {
+        match self.send(&Command::Rewards { limit, before }).await? {
+            Reply::Rewards { rewards } => Ok(rewards),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub async fn create_reward(
+        &self,
+        idempotency: Option<(String, String)>,
+        id: String,
+        title: String,
+        cost: u32,
+    ) -> ApiResult<Reward> {
+        let command = Command::CreateReward { id, title, cost };
+        match self.send_once(idempotency, command).await? {
+            Reply::Reward { reward } => Ok(reward),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Spends a reward's cost once per `key`: the reward and the coins left.
+    pub async fn redeem(
+        &self,
+        idempotency: Option<(String, String)>,
+        reward_id: String,
+        key: String,
+    ) -> ApiResult<(Reward, u64)> {
+        match self
+            .send_once(idempotency, Command::Redeem { reward_id, key })
+            .await?
+        {
+            Reply::Redeemed { reward, coins } => Ok((reward, coins)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Sends `command`, guarded by the request's `Idempotency-Key` when it has one.
-    pub async fn send_once(
+    async fn send_once(
         &self,
         idempotency: Option<(String, String)>,
         command: Command,
@@ -275,6 +374,6 @@ pub async fn close_sockets(cx: &RequestContext, user_id: &str, session_id: Optio
 }
 
 /// A reply of another shape than the command asks for: a bug, reported as such.
-pub fn unexpected(reply: &Reply) -> ApiError {
+fn unexpected(reply: &Reply) -> ApiError {
     ApiError::internal(format!("unexpected progress reply: {reply:?}"))
 }

@@ -9,7 +9,7 @@ use crate::domain::economy::{AwardOutcome, AwardRequest, Currency, ProgressState
 // enum compiled a second, buffered deserializer for every variant's types.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Command {
+pub(super) enum Command {
     /// Apply an award (or spend, or adjustment) once per key.
     Award {
         request: AwardRequest,
@@ -97,7 +97,7 @@ pub struct Unlock {
 /// Kept for `Idempotency-Key` replays as the object's `replies.reply` (see store's migrations).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Reply {
+pub(super) enum Reply {
     Award {
         outcome: AwardOutcome,
         state: ProgressState,

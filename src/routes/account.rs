@@ -15,8 +15,7 @@ use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
-use crate::progress::client::{ProgressClient, unexpected};
-use crate::progress::protocol::{Command, Reply};
+use crate::progress::client::ProgressClient;
 use crate::store::audit::AuditEvent;
 use crate::store::books::Books;
 use crate::store::content::{self, Kind};
@@ -161,15 +160,7 @@ impl Export {
             }
             Section::Ledger => {
                 let before = after.and_then(|seq| seq.parse::<u64>().ok());
-                let command = Command::Ledger {
-                    currency: None,
-                    limit: PAGE,
-                    before,
-                };
-                let reply = self.progress.send(&command).await?;
-                let Reply::Ledger { mut entries } = reply else {
-                    return Err(unexpected(&reply));
-                };
+                let mut entries = self.progress.ledger(None, PAGE, before).await?;
                 let next = next_after(&entries, |entry| entry.seq.map(|seq| seq.to_string()));
                 for entry in &mut entries {
                     entry.seq = None;
@@ -177,14 +168,7 @@ impl Export {
                 encode(&entries, next)
             }
             Section::Rewards => {
-                let command = Command::Rewards {
-                    limit: PAGE,
-                    before: self.after.clone(),
-                };
-                let reply = self.progress.send(&command).await?;
-                let Reply::Rewards { rewards } = reply else {
-                    return Err(unexpected(&reply));
-                };
+                let rewards = self.progress.rewards(PAGE, self.after.clone()).await?;
                 encode(
                     &rewards,
                     next_after(&rewards, |reward| Some(reward.id.clone())),

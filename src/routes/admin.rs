@@ -12,8 +12,7 @@ use crate::domain::id::parse_path_id;
 use crate::domain::time::Millis;
 use crate::domain::user::{Role, User, UserPatch};
 use crate::http::{RequestContext, ok};
-use crate::progress::client::{ProgressClient, unexpected};
-use crate::progress::protocol::{Command, Reply};
+use crate::progress::client::{Applied, ProgressClient};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{errors, stats, users};
 
@@ -132,12 +131,9 @@ pub async fn claim(mut cx: RequestContext) -> ApiResult<Response> {
         skill: None,
         counters: CounterChange::default(),
     };
-    let reply = ProgressClient::for_user(&cx, &user_id)?
-        .send_once(cx.idempotency()?, Command::Award { request })
+    let Applied { outcome, state, .. } = ProgressClient::for_user(&cx, &user_id)?
+        .award(cx.idempotency()?, request)
         .await?;
-    let Reply::Award { outcome, state, .. } = reply else {
-        return Err(unexpected(&reply));
-    };
     audited(
         &cx,
         &caller,

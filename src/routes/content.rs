@@ -15,8 +15,7 @@ use crate::domain::id::parse_path_id;
 use crate::domain::page::{Page, PageRequest};
 use crate::http::envelope::{data_body, json_response};
 use crate::http::{RequestContext, ok};
-use crate::progress::client::{ProgressClient, unexpected};
-use crate::progress::protocol::{Command, Reply};
+use crate::progress::client::ProgressClient;
 use crate::store::content::{self, Kind};
 use crate::store::idempotency::{self, StoredResponse};
 
@@ -305,15 +304,10 @@ pub async fn award(
     user_id: &str,
     request: AwardRequest,
 ) -> ApiResult<(AwardOutcome, bool)> {
-    let reply = ProgressClient::for_user(cx, user_id)?
-        .send(&Command::Award { request })
+    let applied = ProgressClient::for_user(cx, user_id)?
+        .award(None, request)
         .await?;
-    match reply {
-        Reply::Award {
-            outcome, replayed, ..
-        } => Ok((outcome, replayed)),
-        other => Err(unexpected(&other)),
-    }
+    Ok((applied.outcome, applied.replayed))
 }
 
 /// Reverses an award; `None` if it was reversed before or had not landed (it then never will).
@@ -321,16 +315,9 @@ pub async fn reverse(
     client: &ProgressClient,
     original_key: String,
 ) -> ApiResult<Option<AwardOutcome>> {
-    let command = Command::Reverse {
-        key: format!("{original_key}:undo"),
-        original_key,
-    };
-    match client.send(&command).await? {
-        Reply::Award {
-            outcome, replayed, ..
-        } => Ok((!replayed).then_some(outcome)),
-        other => Err(unexpected(&other)),
-    }
+    let key = format!("{original_key}:undo");
+    let applied = client.reverse(original_key, key).await?;
+    Ok((!applied.replayed).then_some(applied.outcome))
 }
 
 /// An action's item with its award: `already_completed` when the key had been applied before.

@@ -19,7 +19,6 @@ use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::ProgressClient;
-use crate::progress::protocol::Command;
 use crate::store::content::Kind;
 use crate::store::credentials::retry_on_settings_change;
 use crate::store::db::Db;
@@ -521,7 +520,7 @@ async fn reconcile_one(
     let days = loaded.days(habit_id);
     let view = loaded.view_with(record, &days);
     let request = completion_award(&view, day, generation);
-    client.send(&Command::Award { request }).await?;
+    client.award(None, request).await?;
     db.batch(vec![habits::settled(
         db, user_id, habit_id, day, generation, "award",
     )?])

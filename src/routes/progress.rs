@@ -7,8 +7,7 @@ use crate::domain::economy::Currency;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::page::Page;
 use crate::http::{RequestContext, ok};
-use crate::progress::client::{ProgressClient, unexpected};
-use crate::progress::protocol::{Command, Reply};
+use crate::progress::client::ProgressClient;
 
 pub async fn get(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
@@ -37,17 +36,9 @@ pub async fn ledger(cx: RequestContext) -> ApiResult<Response> {
         })
         .transpose()?;
     let page = cx.page_request(LEDGER_LIST)?;
-    let command = Command::Ledger {
-        currency,
-        limit: page.fetch_limit(),
-        before: page.after_as::<u64>()?,
-    };
-    let reply = ProgressClient::for_user(&cx, &caller.user_id)?
-        .send(&command)
+    let entries = ProgressClient::for_user(&cx, &caller.user_id)?
+        .ledger(currency, page.fetch_limit(), page.after_as::<u64>()?)
         .await?;
-    let Reply::Ledger { entries } = reply else {
-        return Err(unexpected(&reply));
-    };
     let mut page = page.page(LEDGER_LIST, entries, |entry| {
         entry.seq.map(|seq| seq.to_string()).unwrap_or_default()
     });

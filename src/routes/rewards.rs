@@ -8,8 +8,8 @@ use crate::domain::economy::view::CreateReward;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::parse_path_id;
 use crate::http::{RequestContext, created, ok};
-use crate::progress::client::{ProgressClient, unexpected};
-use crate::progress::protocol::{Command, Reply, Reward};
+use crate::progress::client::ProgressClient;
+use crate::progress::protocol::Reward;
 
 const REWARDS_LIST: &str = "rewards";
 
@@ -21,34 +21,24 @@ pub async fn list(cx: RequestContext) -> ApiResult<Response> {
         parse_path_id(id)
             .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
     }
-    let command = Command::Rewards {
-        limit: page.fetch_limit(),
-        before,
-    };
-    let reply = ProgressClient::for_user(&cx, &caller.user_id)?
-        .send(&command)
+    let rewards = ProgressClient::for_user(&cx, &caller.user_id)?
+        .rewards(page.fetch_limit(), before)
         .await?;
-    let Reply::Rewards { rewards } = reply else {
-        return Err(unexpected(&reply));
-    };
     ok(&page.page(REWARDS_LIST, rewards, |reward| reward.id.clone()))
 }
 
 pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: CreateReward = cx.json().await?;
-    let command = Command::CreateReward {
-        id: cx.new_id()?,
-        title: body.title.into_string(),
-        cost: body.cost.0,
-    };
-    let reply = ProgressClient::for_user(&cx, &caller.user_id)?
-        .send_once(cx.idempotency()?, command)
+    let reward = ProgressClient::for_user(&cx, &caller.user_id)?
+        .create_reward(
+            cx.idempotency()?,
+            cx.new_id()?,
+            body.title.into_string(),
+            body.cost.0,
+        )
         .await?;
-    match reply {
-        Reply::Reward { reward } => created(&reward),
-        other => Err(unexpected(&other)),
-    }
+    created(&reward)
 }
 
 #[derive(Serialize)]
@@ -61,19 +51,13 @@ struct Redemption {
 pub async fn redeem(cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let reward_id = parse_path_id(cx.param("id").unwrap_or_default())?.to_owned();
-    let command = Command::Redeem {
-        reward_id,
-        key: format!("redeem:{}", cx.new_id()?),
-    };
-    let reply = ProgressClient::for_user(&cx, &caller.user_id)?
-        .send_once(cx.idempotency()?, command)
+    let key = format!("redeem:{}", cx.new_id()?);
+    let (reward, coins) = ProgressClient::for_user(&cx, &caller.user_id)?
+        .redeem(cx.idempotency()?, reward_id, key)
         .await?;
-    match reply {
-        Reply::Redeemed { reward, coins } => ok(&Redemption {
-            coins_spent: reward.cost,
-            reward,
-            coins,
-        }),
-        other => Err(unexpected(&other)),
-    }
+    ok(&Redemption {
+        coins_spent: reward.cost,
+        reward,
+        coins,
+    })
 }

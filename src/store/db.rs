@@ -10,6 +10,8 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use worker::d1::serde_wasm_bindgen;
+use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, Env};
 
 use super::credentials::{self, CredentialCheck};
@@ -32,17 +34,17 @@ macro_rules! statement {
     ($db:expr, $query:expr) => {
         $crate::domain::error::ApiResult::Ok($crate::store::db::Db::prepare($db, $query))
     };
-    ($db:expr, $query:expr, $($args:expr),* $(,)?) => {{
-        || -> $crate::domain::error::ApiResult<::worker::D1PreparedStatement> {
-            let serializer = ::worker::d1::serde_wasm_bindgen::Serializer::new()
-                .serialize_missing_as_null(true);
-            let bindings = &[$(
-                ::serde::ser::Serialize::serialize(&$args, &serializer)
-                    .map_err(|e| $crate::domain::error::ApiError::internal(format!("bind: {e}")))?
-            ),*];
-            Ok($crate::store::db::Db::prepare($db, $query).bind(bindings)?)
-        }()
-    }};
+    ($db:expr, $query:expr, $($args:expr),* $(,)?) => {
+        $crate::store::db::Db::bound($db, $query, &[$($crate::store::db::value(&$args)),*])
+    };
+}
+
+/// A statement argument as D1 takes it (`None` as `NULL`).
+pub fn value<T: Serialize + ?Sized>(argument: &T) -> ApiResult<JsValue> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    argument
+        .serialize(&serializer)
+        .map_err(|e| ApiError::internal(format!("bind: {e}")))
 }
 
 /// The request header (and response header) carrying a D1 Sessions API bookmark.
@@ -119,6 +121,19 @@ impl Db {
 
     pub fn prepare(&self, query: &str) -> D1PreparedStatement {
         self.d1.prepare(query)
+    }
+
+    /// `query` prepared with `arguments` bound (what `statement!` expands to).
+    pub fn bound(
+        &self,
+        query: &str,
+        arguments: &[ApiResult<JsValue>],
+    ) -> ApiResult<D1PreparedStatement> {
+        let values = arguments
+            .iter()
+            .cloned()
+            .collect::<ApiResult<Vec<JsValue>>>()?;
+        Ok(self.prepare(query).bind(&values)?)
     }
 
     fn count<'a>(&self, results: impl IntoIterator<Item = &'a D1Result>) {
