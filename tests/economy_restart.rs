@@ -157,16 +157,7 @@ fn a_reply_stored_in_the_first_format_replays_after_the_upgrade() {
 
 /// Every ledger entry without a currency filter, paged `limit` at a time.
 fn whole_ledger(client: &mut Client, limit: u32) -> Vec<serde_json::Value> {
-    let mut entries = Vec::new();
-    let mut path = format!("/api/ledger?limit={limit}");
-    loop {
-        let page = client.get(&path).expect_data(200);
-        entries.extend(page["items"].as_array().expect("items").iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/api/ledger?limit={limit}&cursor={cursor}"),
-            None => return entries,
-        }
-    }
+    support::ledger_where(client, &format!("limit={limit}"))
 }
 
 /// An object whose ledger was written in the first layout (a row per currency, awards recorded

@@ -608,15 +608,18 @@ impl Owner {
 
 /// Every ledger row of `currency` the client's user has, newest first, following cursors.
 pub fn ledger(client: &mut Client, currency: &str) -> Vec<Value> {
+    ledger_where(client, &format!("currency={currency}&limit=200"))
+}
+
+/// Every ledger row `query` (`currency`, `limit`) selects, newest first, following cursors.
+pub fn ledger_where(client: &mut Client, query: &str) -> Vec<Value> {
     let mut rows = Vec::new();
-    let mut path = format!("/api/ledger?currency={currency}&limit=200");
+    let mut path = format!("/api/ledger?{query}");
     loop {
         let page = client.get(&path).expect_data(200);
         rows.extend(page["items"].as_array().expect("items").iter().cloned());
         match page["next_cursor"].as_str() {
-            Some(cursor) => {
-                path = format!("/api/ledger?currency={currency}&limit=200&cursor={cursor}")
-            }
+            Some(cursor) => path = format!("/api/ledger?{query}&cursor={cursor}"),
             None => return rows,
         }
     }
