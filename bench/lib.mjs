@@ -57,7 +57,7 @@ export async function startWorker(vars = {}, far = null, inspectPort = null) {
     try {
       if ((await fetch(`${base}/api/health`)).ok) {
         const url = (name) => lines.find((line) => line.startsWith(`${name} `))?.slice(name.length + 1).replace(/\/$/, "");
-        return { base, driver: url("driver"), hello: url("hello"), lines, stop, pid: child.pid, state, coldStartMs: Math.round(performance.now() - spawnedAt) };
+        return { base, driver: url("driver"), hello: url("hello"), direct: url("direct"), lines, stop, pid: child.pid, state, coldStartMs: Math.round(performance.now() - spawnedAt) };
       }
     } catch {}
     await new Promise((r) => setTimeout(r, 200));

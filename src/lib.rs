@@ -29,6 +29,8 @@ mod zone;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
+    use worker::wasm_bindgen::JsValue;
+    use worker::worker_sys::web_sys;
     use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent, event};
 
     use crate::{http, routes};
@@ -39,8 +41,18 @@ mod entry {
     }
 
     #[event(fetch)]
-    async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
-        Ok(http::serve::serve(request, env, &ctx, &routes::shared()).await)
+    async fn fetch(request: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
+        Ok(http::serve::serve(without_cf(request), env, &ctx, &routes::shared()).await)
+    }
+
+    /// worker's `Request` reads `request.cf` as it is made, which parses the request's `cf`
+    /// properties each time: 13 % of a 404's CPU (`make profile`). Nothing here reads them (the
+    /// client address is the `CF-Connecting-IP` header), so the request hides them first.
+    fn without_cf(request: web_sys::Request) -> Request {
+        let hidden = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&hidden, &"value".into(), &JsValue::UNDEFINED);
+        let _ = js_sys::Reflect::define_property(&request, &"cf".into(), &hidden);
+        Request::from(request)
     }
 
     #[event(scheduled)]
