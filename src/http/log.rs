@@ -21,6 +21,8 @@ pub struct RequestFacts {
     pub user_id: Option<String>,
     /// Calls to users' Durable Objects (commands, and the notice after a write).
     pub object_calls: u32,
+    /// Whether the matched route, on success, changes what the user's sockets should hear of.
+    pub notifies: bool,
     /// KV reads (a credential this isolate did not remember).
     pub kv_reads: u32,
     /// SQLite rows the user's Durable Object wrote for this request.

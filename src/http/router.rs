@@ -12,17 +12,29 @@ use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 type HandlerFuture = Pin<Box<dyn Future<Output = ApiResult<Response>>>>;
 pub type Handler = Rc<dyn Fn(RequestContext) -> HandlerFuture>;
 
+/// One route: its handler, and what serving it takes besides.
+#[derive(Clone)]
+pub struct Route {
+    pub handler: Handler,
+    /// A sign-in route: anyone may call it, so it spends the client address's budget first.
+    pub signs_in: bool,
+    /// A successful call changes what the user's other clients show: their sockets hear of it.
+    pub notifies: bool,
+}
+
 #[derive(Default)]
 pub struct Routes {
-    table: matchit::Router<Vec<(Method, Handler)>>,
+    table: matchit::Router<Vec<(Method, Route)>>,
     /// matchit inserts a path once; the method list grows per path.
     paths: Vec<String>,
+    /// Where the last route added sits, for `signs_in` and `quiet`.
+    last: Option<(String, Method)>,
 }
 
 /// What the table says about one request.
 pub enum RouteMatch {
     Found {
-        handler: Handler,
+        route: Route,
         params: Vec<(String, String)>,
     },
     MethodNotAllowed {
@@ -72,6 +84,27 @@ impl Routes {
         )
     }
 
+    /// The route just added is a sign-in route (see `Route::signs_in`).
+    pub fn signs_in(self) -> Self {
+        self.mark(|route| route.signs_in = true)
+    }
+
+    /// The route just added writes nothing the user's sockets need to hear of (signing in and
+    /// out, polling).
+    pub fn quiet(self) -> Self {
+        self.mark(|route| route.notifies = false)
+    }
+
+    fn mark(mut self, change: impl Fn(&mut Route)) -> Self {
+        if let Some((path, method)) = &self.last
+            && let Ok(methods) = self.table.at_mut(path)
+            && let Some((_, route)) = methods.value.iter_mut().find(|(m, _)| m == method)
+        {
+            change(route);
+        }
+        self
+    }
+
     /// The part of `add` that does not depend on the handler's type, compiled once instead of
     /// once per route.
     #[inline(never)]
@@ -86,7 +119,13 @@ impl Routes {
             self.paths.push(path.to_owned());
         }
         if let Ok(methods) = self.table.at_mut(path) {
-            methods.value.push((method, handler));
+            let route = Route {
+                handler,
+                signs_in: false,
+                notifies: !matches!(method, Method::Get | Method::Head | Method::Options),
+            };
+            methods.value.push((method.clone(), route));
+            self.last = Some((path.to_owned(), method));
         }
         self
     }
@@ -96,14 +135,14 @@ impl Routes {
         let Ok(matched) = self.table.at(path) else {
             return RouteMatch::NotFound;
         };
-        let handler = matched
+        let route = matched
             .value
             .iter()
             .find(|(allowed, _)| Some(allowed) == method)
-            .map(|(_, handler)| Rc::clone(handler));
-        match handler {
-            Some(handler) => RouteMatch::Found {
-                handler,
+            .map(|(_, route)| route.clone());
+        match route {
+            Some(route) => RouteMatch::Found {
+                route,
                 params: matched
                     .params
                     .iter()

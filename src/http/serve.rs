@@ -52,7 +52,7 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
     // A user whose object just said it holds no socket has no one to tell.
     if let Some(user_id) = facts.user_id.clone()
         && status < 400
-        && is_write(&method, &path)
+        && facts.notifies
         && facts.object_sockets != Some(0)
     {
         facts.object_calls += 1;
@@ -143,16 +143,18 @@ async fn dispatch(
     let method = request.method();
     let known_method = (method.as_ref() == method_name).then_some(&method);
     let path = request.path();
-    if is_sign_in_route(&path) {
-        // Cloudflare sets CF-Connecting-IP on every request at the edge; clients cannot forge it.
-        let ip = request
-            .headers()
-            .get("cf-connecting-ip")?
-            .unwrap_or_default();
-        rate_limit::spend(&env, &rate_limit::AUTH_PER_IP, format!("ip:{ip}")).await?;
-    }
     match routes.find(known_method, &path) {
-        RouteMatch::Found { handler, params } => {
+        RouteMatch::Found { route, params } => {
+            if route.signs_in {
+                // Cloudflare sets CF-Connecting-IP on every request at the edge; clients cannot
+                // forge it.
+                let ip = request
+                    .headers()
+                    .get("cf-connecting-ip")?
+                    .unwrap_or_default();
+                rate_limit::spend(&env, &rate_limit::AUTH_PER_IP, format!("ip:{ip}")).await?;
+            }
+            facts.borrow_mut().notifies |= route.notifies;
             let db = {
                 let mut facts = facts.borrow_mut();
                 let session = match &facts.d1_session {
@@ -169,7 +171,7 @@ async fn dispatch(
                 request_id.to_owned(),
                 Rc::clone(facts),
             );
-            let outcome = handler(cx).await;
+            let outcome = (route.handler)(cx).await;
             // A route that answered (or failed) before sending a statement has its caller
             // checked now: a refused credential hears `401`, whatever the route would have said.
             db.confirm_credential().await?;
@@ -208,28 +210,6 @@ async fn record_error(env: Env, entry: ErrorEntry) {
     if let Err(error) = result {
         worker::console_warn!("error log {}: {}", entry.request_id, error.message);
     }
-}
-
-/// Whether a successful request wrote something the user's sockets hear of: any method but the
-/// reading ones, on any route but sign-in/out and the sync reads.
-fn is_write(method: &str, path: &str) -> bool {
-    !matches!(method, "GET" | "HEAD" | "OPTIONS")
-        && !path.starts_with("/api/auth/")
-        && path != "/api/sync/poll"
-}
-
-/// The unauthenticated `/api/auth/*` routes, budgeted per client IP. The authenticated ones
-/// (`session`, `signout`, `signout-all`) spend the user's budget instead, so a household behind
-/// one address is not throttled by its members checking their sessions.
-fn is_sign_in_route(path: &str) -> bool {
-    [
-        "/api/auth/providers",
-        "/api/auth/signin/",
-        "/api/auth/callback/",
-        "/api/auth/dev/",
-    ]
-    .iter()
-    .any(|prefix| path.starts_with(prefix))
 }
 
 /// The request's `X-D1-Bookmark`, when it has one: it must be one this API returned.
