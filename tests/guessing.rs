@@ -22,10 +22,7 @@ fn bearer(ip: &str, token: &str) -> support::Reply {
 #[test]
 fn failed_authentications_from_one_address_run_out_of_budget() {
     let mut me = Owner::new("guessed");
-    let real = me.create("/api/tokens", &json!({"name": "real"}))["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let real = me.token(&json!({"name": "real"}));
     let guesser = support::unique_ip();
     let guesses: Vec<u16> = (0..24)
         .map(|n| bearer(&guesser, &format!("pat_{:0>43}", n)).status)
@@ -63,10 +60,7 @@ fn failed_authentications_from_one_address_run_out_of_budget() {
 #[test]
 fn requests_without_a_credential_spend_no_budget() {
     let mut me = Owner::new("no-credential");
-    let real = me.create("/api/tokens", &json!({"name": "real"}))["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let real = me.token(&json!({"name": "real"}));
     let browser = support::unique_ip();
     for _ in 0..24 {
         let reply = worker().client().send(

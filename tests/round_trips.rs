@@ -39,13 +39,7 @@ fn round_trips(reply: &Reply) -> u64 {
 }
 
 fn token_of(owner: &mut Owner, scope: &str) -> String {
-    owner.create(
-        "/api/tokens",
-        &json!({"name": "round trips", "scope": scope}),
-    )["token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
+    owner.token(&json!({"name": "round trips", "scope": scope}))
 }
 
 fn bearer(token: &str) -> String {

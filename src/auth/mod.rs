@@ -25,7 +25,7 @@ use crate::http::context::random_bytes;
 use crate::http::{RequestContext, rate_limit};
 use crate::progress::sockets::Lease;
 use crate::store::audit::AuditEvent;
-use crate::store::credentials::{self, CredentialCheck, Prelude, Presented, refused};
+use crate::store::credentials::{self, Prelude, Presented, refused};
 use crate::store::db::Db;
 use crate::store::{api_tokens, sessions, users};
 
@@ -80,23 +80,7 @@ impl Caller {
     /// The user's settings with their defaults (zone, day start, vacation, ...): as this isolate
     /// last read them, checked by the request's batch (see `store::credentials`), or read now.
     pub async fn settings(&self) -> ApiResult<Settings> {
-        let claimed = {
-            let mut check = self.db.credential_check().borrow_mut();
-            match &mut *check {
-                CredentialCheck::Confirmed(_, Some(row)) => Some(row.settings.clone()),
-                CredentialCheck::Pending(prelude) => {
-                    if let Some(claimed) = &self.claimed_settings {
-                        prelude.settings_in_use = Some(claimed.clone());
-                    }
-                    self.claimed_settings.clone()
-                }
-                _ => None,
-            }
-        };
-        let stored = match claimed {
-            Some(stored) => stored,
-            None => self.db.confirmed_user().await?.settings,
-        };
+        let stored = self.db.caller_settings(&self.claimed_settings).await?;
         Ok(Settings::from_stored(stored.as_deref()))
     }
 
@@ -274,10 +258,7 @@ async fn identify(cx: &RequestContext, now: Millis) -> ApiResult<Option<Caller>>
     };
     let guarded = is_write(&cx.request.method());
     let user_id = presented.user_id().to_owned();
-    db.credential_check()
-        .replace(CredentialCheck::Pending(Prelude::new(
-            presented, now, guarded,
-        )));
+    db.check_with_first_batch(Prelude::new(presented, now, guarded));
     Ok(Some(Caller {
         claimed_settings: credentials::recalled_settings(&user_id),
         user_id,

@@ -153,16 +153,7 @@ impl RequestContext {
 
     /// The D1 database, its use counted into this request's log line.
     pub fn db(&self) -> ApiResult<Db> {
-        let facts = self.facts.borrow();
-        let d1 = match &facts.d1_session {
-            Some(session) => Rc::clone(session),
-            None => Rc::new(D1::session(&self.env, None)?),
-        };
-        Ok(Db::new(
-            d1,
-            Rc::clone(&facts.d1),
-            Rc::clone(&facts.credential),
-        ))
+        request_db(&self.env, &self.facts)
     }
 
     /// The body as `T`: it must be declared `application/json`, at most 64 KiB (refused from
@@ -258,4 +249,24 @@ fn is_json_media_type(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
         || essence.eq_ignore_ascii_case("application/merge-patch+json")
+}
+
+/// The D1 database of the request `facts` describe: its session is made on first use (a route
+/// that never reaches D1 makes none), from the bookmark the request brought, and shared by
+/// every `Db` of the request, its replayed operations included.
+pub fn request_db(env: &Env, facts: &Rc<RefCell<RequestFacts>>) -> ApiResult<Db> {
+    let mut facts = facts.borrow_mut();
+    let session = match &facts.d1_session {
+        Some(session) => Rc::clone(session),
+        None => {
+            let session = Rc::new(D1::session(env, facts.d1_bookmark.as_deref())?);
+            facts.d1_session = Some(Rc::clone(&session));
+            session
+        }
+    };
+    Ok(Db::new(
+        session,
+        Rc::clone(&facts.d1),
+        Rc::clone(&facts.credential),
+    ))
 }

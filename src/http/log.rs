@@ -34,6 +34,8 @@ pub struct RequestFacts {
     /// The request's D1 session, once it has one (shared with its `Db`s and its replayed
     /// operations, so they read in one order).
     pub d1_session: Option<Rc<D1>>,
+    /// The `X-D1-Bookmark` the request brought, where its session starts.
+    pub d1_bookmark: Option<String>,
     /// Where the request's credential check stands (shared with its `Db`).
     pub credential: Rc<RefCell<CredentialCheck>>,
     /// D1 writes that need not delay the response, run in one batch once it is sent.

@@ -19,8 +19,10 @@ use super::{
 use crate::config;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::id::uuid_v7;
+use crate::http::context::request_db;
 use crate::progress::client::notify_changed;
-use crate::store::db::{BOOKMARK_HEADER, D1, D1Usage, Db, is_bookmark};
+use crate::store::credentials::CredentialCheck;
+use crate::store::db::{BOOKMARK_HEADER, D1Usage, Db, is_bookmark};
 use crate::store::errors::{self, ErrorEntry};
 
 pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -> Response {
@@ -154,19 +156,16 @@ async fn dispatch(
                     .unwrap_or_default();
                 rate_limit::spend(&env, &rate_limit::AUTH_PER_IP, format!("ip:{ip}")).await?;
             }
-            facts.borrow_mut().notifies |= route.notifies;
-            let db = {
+            {
                 let mut facts = facts.borrow_mut();
-                let session = match &facts.d1_session {
-                    Some(session) => Rc::clone(session),
-                    None => Rc::new(D1::session(&env, bookmark(&request)?.as_deref())?),
-                };
-                facts.d1_session = Some(Rc::clone(&session));
-                Db::new(session, Rc::clone(&facts.d1), Rc::clone(&facts.credential))
-            };
+                facts.notifies |= route.notifies;
+                if facts.d1_session.is_none() {
+                    facts.d1_bookmark = bookmark(&request)?;
+                }
+            }
             let cx = RequestContext::new(
                 request,
-                env,
+                env.clone(),
                 params,
                 request_id.to_owned(),
                 Rc::clone(facts),
@@ -174,7 +173,13 @@ async fn dispatch(
             let outcome = (route.handler)(cx).await;
             // A route that answered (or failed) before sending a statement has its caller
             // checked now: a refused credential hears `401`, whatever the route would have said.
-            db.confirm_credential().await?;
+            let pending = matches!(
+                *facts.borrow().credential.borrow(),
+                CredentialCheck::Pending(_)
+            );
+            if pending {
+                request_db(&env, facts)?.confirm_credential().await?;
+            }
             outcome
         }
         RouteMatch::MethodNotAllowed { allow } => {

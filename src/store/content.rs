@@ -137,10 +137,7 @@ pub fn quota_guard(
 
 /// Whether `error` is a batch that `quota_guard` failed.
 pub fn is_over_quota(error: &ApiError) -> bool {
-    error
-        .internal_detail
-        .as_deref()
-        .is_some_and(|detail| detail.contains("quota_exceeded"))
+    super::db::failed_by(error, "quota_exceeded")
 }
 
 /// The statement that reads one of the user's items, active or not.

@@ -19,7 +19,7 @@ use std::future::Future;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, D1Result};
 
-use super::db::Db;
+use super::db::{Db, failed_by};
 use super::users::UserRow;
 use super::{api_tokens, sessions};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
@@ -119,10 +119,9 @@ impl Prelude {
 
     pub fn statements(&self, db: &Db) -> ApiResult<Vec<D1PreparedStatement>> {
         let (live, values) = self.live_row();
-        let bound = |sql: String| -> ApiResult<D1PreparedStatement> {
-            let values: Vec<JsValue> = values.iter().map(|v| JsValue::from_str(v)).collect();
-            Ok(db.prepare(&sql).bind(&values)?)
-        };
+        let values: Vec<ApiResult<JsValue>> =
+            values.iter().map(|v| Ok(JsValue::from_str(v))).collect();
+        let bound = |sql: String| db.bound(&sql, &values);
         let mut statements = vec![bound(format!(
             "select u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings {live}"
         ))?];
@@ -170,18 +169,11 @@ pub fn refused() -> ApiError {
 
 /// A batch failed by the credential's guard (see migration 0015).
 pub fn is_refusal(error: &ApiError) -> bool {
-    detail_names(error, "credential_refused")
+    failed_by(error, "credential_refused")
 }
 
 pub fn is_settings_change(error: &ApiError) -> bool {
-    detail_names(error, "settings_changed")
-}
-
-fn detail_names(error: &ApiError, constraint: &str) -> bool {
-    error
-        .internal_detail
-        .as_deref()
-        .is_some_and(|detail| detail.contains(constraint))
+    failed_by(error, "settings_changed")
 }
 
 const SETTINGS_CHANGED: &str = "settings changed while the request ran";

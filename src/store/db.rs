@@ -47,6 +47,15 @@ pub fn value<T: Serialize + ?Sized>(argument: &T) -> ApiResult<JsValue> {
         .map_err(|e| ApiError::internal(format!("bind: {e}")))
 }
 
+/// Whether `error` is a batch that the check constraint named `constraint` failed (the guard
+/// tables of migrations 0014 and 0015 fail a transaction on purpose).
+pub fn failed_by(error: &ApiError, constraint: &str) -> bool {
+    error
+        .internal_detail
+        .as_deref()
+        .is_some_and(|detail| detail.contains(constraint))
+}
+
 /// The request header (and response header) carrying a D1 Sessions API bookmark.
 pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
 
@@ -155,15 +164,15 @@ impl Db {
         Ok(results)
     }
 
+    /// Puts the check of a claimed credential in front of the next batch.
+    pub fn check_with_first_batch(&self, prelude: credentials::Prelude) {
+        self.check.replace(CredentialCheck::Pending(prelude));
+    }
+
     /// Runs `statements` as one transaction in one round trip, behind the credential's check
     /// while it is pending: a refused credential is `401` and, on a write, nothing was written.
     pub async fn batch(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
-        let pending = match &*self.check.borrow() {
-            CredentialCheck::Pending(prelude) => Some(prelude.clone()),
-            CredentialCheck::Refused => return Err(credentials::refused()),
-            CredentialCheck::Nothing | CredentialCheck::Confirmed(..) => None,
-        };
-        let Some(prelude) = pending else {
+        let Some(prelude) = self.pending()? else {
             return self.send(statements).await;
         };
         let mut all = prelude.statements(self)?;
@@ -171,22 +180,7 @@ impl Db {
         all.extend(statements);
         match self.send(all).await {
             Ok(mut results) => {
-                let row = results
-                    .first()
-                    .map(|result| prelude.read(result))
-                    .transpose()?;
-                let Some(row) = row.flatten() else {
-                    self.refuse(&prelude);
-                    return Err(credentials::refused());
-                };
-                let stale = prelude
-                    .settings_in_use
-                    .as_ref()
-                    .is_some_and(|used| *used != row.settings);
-                self.confirm(&prelude, Some(row));
-                if stale {
-                    return Err(credentials::settings_changed());
-                }
+                self.settle(&prelude, results.first())?;
                 results.drain(..lead);
                 Ok(results)
             }
@@ -195,7 +189,8 @@ impl Db {
                 Err(credentials::refused())
             }
             Err(error) if credentials::is_settings_change(&error) => {
-                self.check_alone(&prelude).await?;
+                // Nothing was written; read the credential (and the settings now stored) alone.
+                self.check_alone(&prelude.read_only()).await?;
                 Err(credentials::settings_changed())
             }
             Err(error) => {
@@ -206,6 +201,38 @@ impl Db {
                 Err(error)
             }
         }
+    }
+
+    /// The prelude still to send, `None` once the credential is checked (or there is none).
+    fn pending(&self) -> ApiResult<Option<credentials::Prelude>> {
+        match &*self.check.borrow() {
+            CredentialCheck::Pending(prelude) => Ok(Some(prelude.clone())),
+            CredentialCheck::Refused => Err(credentials::refused()),
+            CredentialCheck::Nothing | CredentialCheck::Confirmed(..) => Ok(None),
+        }
+    }
+
+    /// Decides the check from the prelude's first result: refused without the live row;
+    /// `settings_changed` when the settings the route used are no longer the stored ones.
+    fn settle(
+        &self,
+        prelude: &credentials::Prelude,
+        first: Option<&D1Result>,
+    ) -> ApiResult<UserRow> {
+        let row = first.map(|result| prelude.read(result)).transpose()?;
+        let Some(row) = row.flatten() else {
+            self.refuse(prelude);
+            return Err(credentials::refused());
+        };
+        let stale = prelude
+            .settings_in_use
+            .as_ref()
+            .is_some_and(|used| *used != row.settings);
+        self.confirm(prelude, Some(row.clone()));
+        if stale {
+            return Err(credentials::settings_changed());
+        }
+        Ok(row)
     }
 
     fn confirm(&self, prelude: &credentials::Prelude, row: Option<UserRow>) {
@@ -221,35 +248,16 @@ impl Db {
         self.check.replace(CredentialCheck::Refused);
     }
 
-    /// The check of `prelude` alone, as a read.
+    /// The check of `prelude` alone, as a read (with the same verdict on the settings in use).
     async fn check_alone(&self, prelude: &credentials::Prelude) -> ApiResult<UserRow> {
-        let prelude = prelude.read_only();
-        let results = self.send(prelude.statements(self)?).await?;
-        let row = results
-            .first()
-            .map(|result| prelude.read(result))
-            .transpose()?;
-        match row.flatten() {
-            Some(row) => {
-                self.confirm(&prelude, Some(row.clone()));
-                Ok(row)
-            }
-            None => {
-                self.refuse(&prelude);
-                Err(credentials::refused())
-            }
-        }
+        let results = self.send(prelude.read_only().statements(self)?).await?;
+        self.settle(prelude, results.first())
     }
 
     /// Checks a pending credential now, alone (a route about to act outside D1, or done without
     /// a statement); nothing to do once it is checked.
     pub async fn confirm_credential(&self) -> ApiResult<()> {
-        let pending = match &*self.check.borrow() {
-            CredentialCheck::Pending(prelude) => Some(prelude.clone()),
-            CredentialCheck::Refused => return Err(credentials::refused()),
-            CredentialCheck::Nothing | CredentialCheck::Confirmed(..) => None,
-        };
-        if let Some(prelude) = pending {
+        if let Some(prelude) = self.pending()? {
             self.check_alone(&prelude).await?;
         }
         Ok(())
@@ -270,9 +278,25 @@ impl Db {
         self.check_alone(&prelude).await
     }
 
-    /// The request's credential check, for the caller's settings.
-    pub fn credential_check(&self) -> &Rc<RefCell<CredentialCheck>> {
-        &self.check
+    /// The stored settings a route may use now: those the check read, or `claimed` (the
+    /// isolate's last read, then checked by the batch that checks the credential), or, with
+    /// neither, read now.
+    pub async fn caller_settings(
+        &self,
+        claimed: &Option<Option<String>>,
+    ) -> ApiResult<Option<String>> {
+        let known = match &mut *self.check.borrow_mut() {
+            CredentialCheck::Confirmed(_, Some(row)) => Some(row.settings.clone()),
+            CredentialCheck::Pending(prelude) if claimed.is_some() => {
+                prelude.settings_in_use = claimed.clone();
+                claimed.clone()
+            }
+            _ => None,
+        };
+        match known {
+            Some(stored) => Ok(stored),
+            None => Ok(self.confirmed_user().await?.settings),
+        }
     }
 }
 

@@ -604,6 +604,14 @@ impl Owner {
     pub fn create(&mut self, path: &str, body: &Value) -> Value {
         self.write("POST", path, Some(body), None).expect_data(201)
     }
+
+    /// Creates an API token as `body` describes (`name`, `scope`, ...) and returns its secret.
+    pub fn token(&mut self, body: &Value) -> String {
+        self.create("/api/tokens", body)["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
 }
 
 /// Every ledger row of `currency` the client's user has, newest first, following cursors.
