@@ -44,7 +44,7 @@ fn every_response_carries_a_fresh_uuid_v7_request_id() {
 fn an_unknown_route_is_a_404_envelope() {
     let reply = worker().client().get("/api/definitely/not/a/route");
     reply.expect_error(404, "not_found");
-    let outside = worker().client().get("/");
+    let outside = worker().client().get("/not/the/app");
     outside.expect_error(404, "not_found");
 }
 

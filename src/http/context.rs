@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use worker::{Date, Env, KvStore, Request};
 
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
-use crate::domain::id::uuid_v7;
+use crate::domain::id::{ChosenId, uuid_v7};
 use crate::domain::json_body::{MAX_JSON_BODY_BYTES, body_too_large, parse_json_body};
 use crate::domain::page::PageRequest;
 use crate::domain::time::Millis;
@@ -48,15 +48,29 @@ impl RequestContext {
     /// The request's `Idempotency-Key` (1–255 printable ASCII) and a fingerprint of the request
     /// it guards (method, path, body), or `None` without the header. Call after `json`.
     pub fn idempotency(&self) -> ApiResult<Option<(String, String)>> {
-        let Some(key) = self.header("idempotency-key") else {
-            return Ok(None);
+        self.creation_key(None)
+    }
+
+    /// The key guarding a creation: the `Idempotency-Key`, else the id the client chose for the
+    /// item (repeating a creation with its id answers the first response), with the request's
+    /// fingerprint.
+    pub fn creation_key(&self, chosen: Option<&ChosenId>) -> ApiResult<Option<(String, String)>> {
+        let key = match self.header("idempotency-key") {
+            Some(key) => {
+                let printable = key.bytes().all(|b| (0x20..0x7f).contains(&b));
+                if key.is_empty() || key.len() > 255 || !printable {
+                    return Err(ApiError::bad_request(
+                        "Idempotency-Key must be 1 to 255 printable ASCII characters",
+                    ));
+                }
+                key
+            }
+            // Apart from the header's keys, which a client picks freely.
+            None => match chosen {
+                Some(id) => format!("id:{}", id.as_str()),
+                None => return Ok(None),
+            },
         };
-        let printable = key.bytes().all(|b| (0x20..0x7f).contains(&b));
-        if key.is_empty() || key.len() > 255 || !printable {
-            return Err(ApiError::bad_request(
-                "Idempotency-Key must be 1 to 255 printable ASCII characters",
-            ));
-        }
         // The query is part of what a request asks (an upload's title); a streamed body (audio)
         // is not read here and counts by its declared type and length.
         let url = self.request.url()?;
@@ -72,6 +86,14 @@ impl RequestContext {
         request.extend_from_slice(&self.raw_body);
         let fingerprint = crate::domain::secret::sha256_hex_bytes(&request);
         Ok(Some((key, fingerprint)))
+    }
+
+    /// The id of an item this request creates: the one its client chose, else a new one.
+    pub fn item_id(&self, chosen: Option<&ChosenId>) -> ApiResult<String> {
+        match chosen {
+            Some(id) => Ok(id.as_str().to_owned()),
+            None => self.new_id(),
+        }
     }
 
     pub fn now(&self) -> Millis {

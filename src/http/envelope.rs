@@ -101,10 +101,13 @@ pub fn finish(response: &mut Response, request_id: &str) {
         "strict-transport-security",
         "max-age=63072000; includeSubDomains",
     );
-    let _ = headers.set(
-        "content-security-policy",
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-    );
+    // The web app's files bring a CSP of their own (routes/app.rs); everything else is the API's.
+    if !headers.has("content-security-policy").unwrap_or(false) {
+        let _ = headers.set(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        );
+    }
     let _ = headers.set("x-frame-options", "DENY");
     let _ = headers.set("referrer-policy", "no-referrer");
     if is_json && !headers.has("cache-control").unwrap_or(false) {

@@ -33,10 +33,18 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: NewBook = cx.json().await?;
     check_reading_dates(body.started_on, body.finished_on)?;
-    let book = books::new_book(&cx.new_id()?, &body, cx.now());
+    let book = books::new_book(&cx.item_id(body.id.as_ref())?, &body, cx.now());
     let db = cx.db()?;
     let insert = |record| books::create(&db, &caller.user_id, &book, record);
-    content::created_awarding(&cx, &caller, Books::TABLE, book.clone(), insert, award_for).await
+    content::created_awarding(
+        &cx,
+        &caller,
+        Books::TABLE,
+        (book.clone(), body.id.as_ref()),
+        insert,
+        award_for,
+    )
+    .await
 }
 
 /// `PATCH /api/books/{id}`: the book with the award that moving it to `finished` earned (`null`

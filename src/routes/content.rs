@@ -11,7 +11,7 @@ use crate::auth::{self, Caller};
 use crate::config;
 use crate::domain::economy::{AwardOutcome, AwardRequest};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
-use crate::domain::id::parse_path_id;
+use crate::domain::id::{ChosenId, parse_path_id};
 use crate::domain::page::{Page, PageRequest};
 use crate::http::envelope::{data_body, json_response};
 use crate::http::{RequestContext, ok};
@@ -149,15 +149,16 @@ fn replayed(stored: StoredResponse, fingerprint: &str) -> ApiResult<StoredRespon
     Ok(stored)
 }
 
-/// Creates `item` of `table` by `insert`, once per `Idempotency-Key` and within the user's quota
-/// of the kind: the key's record and the quota's guard go into the creation's batch, so two
-/// requests with one key cannot both create, and concurrent creations cannot overrun the quota.
+/// Creates `item` of `table` by `insert`, once per `Idempotency-Key` (or, without one, per id
+/// the client `chosen`) and within the user's quota of the kind: the key's record and the
+/// quota's guard go into the creation's batch, so two requests with one key cannot both create,
+/// and concurrent creations cannot overrun the quota. An id already taken is a conflict.
 /// `None` when this request created it, or the first response's body when it is a replay.
 pub async fn create_once<T, F, Fut>(
     cx: &RequestContext,
     caller: &Caller,
     table: &'static str,
-    item: &T,
+    (item, chosen): (&T, Option<&ChosenId>),
     insert: F,
 ) -> ApiResult<Option<String>>
 where
@@ -165,7 +166,7 @@ where
     F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
     Fut: Future<Output = ApiResult<()>>,
 {
-    let idempotency = cx.idempotency()?;
+    let idempotency = cx.creation_key(chosen)?;
     let (db, now, user_id) = (cx.db()?, cx.now(), caller.user_id.as_str());
     let quota = config::item_quota_per_kind(&cx.env)?;
     let guard = content::quota_guard(&db, table, user_id, quota)?;
@@ -181,6 +182,7 @@ where
         return match insert(vec![guard]).await {
             Ok(()) => Ok(None),
             Err(error) if content::is_over_quota(&error) => Err(over_quota()),
+            Err(error) if content::is_taken_id(&error, table) => Err(taken_id()),
             Err(error) => Err(error),
         };
     };
@@ -203,8 +205,21 @@ where
         Err(error) => match idempotency::find(&db, user_id, &key, now).await? {
             Some(stored) => Ok(Some(replayed(stored, &fingerprint)?.body)),
             None if content::is_over_quota(&error) => Err(over_quota()),
+            None if content::is_taken_id(&error, table) => Err(taken_id()),
             None => Err(error),
         },
+    }
+}
+
+/// A chosen id that names an item already stored: the client's or another's (an id is
+/// unguessable, so telling which reveals nothing a client did not know).
+fn taken_id() -> ApiError {
+    ApiError {
+        fields: Some([("id".to_owned(), "is taken".to_owned())].into()),
+        ..ApiError::new(
+            ErrorKind::Conflict,
+            "an item with this id exists: choose another id, or repeat the same creation",
+        )
     }
 }
 
@@ -213,7 +228,7 @@ pub async fn created<T, F, Fut>(
     cx: &RequestContext,
     caller: &Caller,
     table: &'static str,
-    item: &T,
+    (item, chosen): (&T, Option<&ChosenId>),
     insert: F,
 ) -> ApiResult<Response>
 where
@@ -221,10 +236,12 @@ where
     F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
     Fut: Future<Output = ApiResult<()>>,
 {
-    Ok(match create_once(cx, caller, table, item, insert).await? {
-        None => json_response(201, &data_body(item)?),
-        Some(body) => json_response(201, &body),
-    })
+    Ok(
+        match create_once(cx, caller, table, (item, chosen), insert).await? {
+            None => json_response(201, &data_body(item)?),
+            Some(body) => json_response(201, &body),
+        },
+    )
 }
 
 /// A creation that may award (logging a workout, adding a finished book): `201` with the item and
@@ -235,7 +252,7 @@ pub async fn created_awarding<T, F, Fut>(
     cx: &RequestContext,
     caller: &Caller,
     table: &'static str,
-    item: T,
+    (item, chosen): (T, Option<&ChosenId>),
     insert: F,
     award_for: fn(&T) -> Option<AwardRequest>,
 ) -> ApiResult<Response>
@@ -248,7 +265,7 @@ where
     struct Stored<T> {
         data: T,
     }
-    let item = match create_once(cx, caller, table, &item, insert).await? {
+    let item = match create_once(cx, caller, table, (&item, chosen), insert).await? {
         None => item,
         Some(body) => {
             serde_json::from_str::<Stored<T>>(&body)

@@ -15,11 +15,15 @@ use crate::store::goals::{self, Goal, Goals};
 pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: NewGoal = cx.json().await?;
-    let goal = goals::new_goal(&cx.new_id()?, &body, cx.now());
+    let goal = goals::new_goal(&cx.item_id(body.id.as_ref())?, &body, cx.now());
     let db = cx.db()?;
-    content::created(&cx, &caller, Goals::TABLE, &goal, |record| {
-        goals::create(&db, &caller.user_id, &goal, record)
-    })
+    content::created(
+        &cx,
+        &caller,
+        Goals::TABLE,
+        (&goal, body.id.as_ref()),
+        |record| goals::create(&db, &caller.user_id, &goal, record),
+    )
     .await
 }
 

@@ -190,15 +190,19 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: NewHabit = cx.json().await?;
     let frequency = schedule(None, body.frequency, body.target_per_week)?;
-    let record = habits::new_habit(&cx.new_id()?, &body, frequency, cx.now());
+    let record = habits::new_habit(&cx.item_id(body.id.as_ref())?, &body, frequency, cx.now());
     let db = cx.db()?;
     let view = Habit {
         record: record.clone(),
         stats: HabitStats::default(),
     };
-    content::created(&cx, &caller, Habits::TABLE, &view, |batch| {
-        habits::create(&db, &caller.user_id, &record, batch)
-    })
+    content::created(
+        &cx,
+        &caller,
+        Habits::TABLE,
+        (&view, body.id.as_ref()),
+        |batch| habits::create(&db, &caller.user_id, &record, batch),
+    )
     .await
 }
 

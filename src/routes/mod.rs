@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod app;
 mod audio;
 mod auth;
 mod books;
@@ -142,4 +143,6 @@ fn table() -> Routes {
         .get("/api/sync/ws", sync::socket)
         .get("/api/settings", settings::get)
         .add(worker::Method::Patch, "/api/settings", settings::patch)
+        .get("/", app::page)
+        .get("/:file", app::file)
 }

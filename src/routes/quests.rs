@@ -25,15 +25,19 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: NewQuest = cx.json().await?;
     future_deadline(body.deadline, cx.now())?;
-    let quest = quests::new_quest(&cx.new_id()?, &body, cx.now());
+    let quest = quests::new_quest(&cx.item_id(body.id.as_ref())?, &body, cx.now());
     let status = body
         .status
         .map(StoredQuestStatus::from)
         .unwrap_or(StoredQuestStatus::Open);
     let db = cx.db()?;
-    content::created(&cx, &caller, Quests::TABLE, &quest, |record| {
-        quests::create(&db, &caller.user_id, &quest, status, record)
-    })
+    content::created(
+        &cx,
+        &caller,
+        Quests::TABLE,
+        (&quest, body.id.as_ref()),
+        |record| quests::create(&db, &caller.user_id, &quest, status, record),
+    )
     .await
 }
 

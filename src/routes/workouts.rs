@@ -47,14 +47,14 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
     let body: NewWorkout = cx.json().await?;
     not_in_future(body.performed_at, cx.now())?;
-    let workout = workouts::new_workout(&cx.new_id()?, &body, cx.now());
+    let workout = workouts::new_workout(&cx.item_id(body.id.as_ref())?, &body, cx.now());
     let db = cx.db()?;
     let insert = |record| workouts::create(&db, &caller.user_id, &workout, record);
     content::created_awarding(
         &cx,
         &caller,
         Workouts::TABLE,
-        workout.clone(),
+        (workout.clone(), body.id.as_ref()),
         insert,
         award_for,
     )

@@ -140,6 +140,11 @@ pub fn is_over_quota(error: &ApiError) -> bool {
     super::db::failed_by(error, "quota_exceeded")
 }
 
+/// Whether `error` is a creation's batch refused because the item's id is stored already.
+pub fn is_taken_id(error: &ApiError, table: &str) -> bool {
+    super::db::failed_by(error, &format!("UNIQUE constraint failed: {table}.id"))
+}
+
 /// The statement that reads one of the user's items, active or not.
 pub fn select<K: Kind>(db: &Db, user_id: &str, id: &str) -> ApiResult<D1PreparedStatement> {
     Ok(statement!(

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Metadata, nullable, present};
 use crate::domain::error::{ApiError, ApiResult};
+use crate::domain::id::ChosenId;
 use crate::domain::json_body::Bounded;
 use crate::domain::text::{Text, Title};
 
@@ -37,6 +38,9 @@ pub type Pages = Bounded<1, 100_000>;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewBook {
+    /// Chosen by the client so later operations can name the item before it is created.
+    #[serde(default, deserialize_with = "present")]
+    pub id: Option<ChosenId>,
     pub title: Title,
     #[serde(default, deserialize_with = "present")]
     pub author: Option<Author>,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Description, Metadata, nullable, present};
 use crate::domain::economy::Skill;
+use crate::domain::id::ChosenId;
 use crate::domain::text::Title;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,9 @@ impl From<SettableGoalStatus> for GoalStatus {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewGoal {
+    /// Chosen by the client so later operations can name the item before it is created.
+    #[serde(default, deserialize_with = "present")]
+    pub id: Option<ChosenId>,
     pub title: Title,
     #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,

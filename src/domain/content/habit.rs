@@ -7,6 +7,7 @@ use super::{Description, Metadata, present};
 use crate::domain::economy::Skill;
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::Frequency;
+use crate::domain::id::ChosenId;
 use crate::domain::json_body::Bounded;
 use crate::domain::text::Title;
 
@@ -57,6 +58,9 @@ pub fn schedule(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewHabit {
+    /// Chosen by the client so later operations can name the item before it is created.
+    #[serde(default, deserialize_with = "present")]
+    pub id: Option<ChosenId>,
     pub title: Title,
     #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,

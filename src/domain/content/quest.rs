@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Description, Metadata, present};
 use crate::domain::economy::Skill;
+use crate::domain::id::ChosenId;
 use crate::domain::json_body::Bounded;
 use crate::domain::text::Title;
 use crate::domain::time::Millis;
@@ -77,6 +78,9 @@ pub struct QuestReward {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewQuest {
+    /// Chosen by the client so later operations can name the item before it is created.
+    #[serde(default, deserialize_with = "present")]
+    pub id: Option<ChosenId>,
     pub title: Title,
     #[serde(default, deserialize_with = "present")]
     pub description: Option<Description>,

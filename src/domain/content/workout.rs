@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::{Metadata, nullable, present};
 use crate::domain::economy::rules::Intensity;
+use crate::domain::id::ChosenId;
 use crate::domain::json_body::Bounded;
 use crate::domain::text::Title;
 use crate::domain::time::Millis;
@@ -18,6 +19,9 @@ pub const FUTURE_TOLERANCE_SECONDS: u64 = 5 * 60;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewWorkout {
+    /// Chosen by the client so later operations can name the item before it is created.
+    #[serde(default, deserialize_with = "present")]
+    pub id: Option<ChosenId>,
     pub name: Title,
     pub duration_minutes: DurationMinutes,
     #[serde(default, deserialize_with = "present")]
