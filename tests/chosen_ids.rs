@@ -112,6 +112,25 @@ fn a_taken_id_is_a_conflict_for_another_body_and_for_another_user() {
 }
 
 #[test]
+fn a_reward_takes_a_chosen_id_once() {
+    let mut me = Owner::new("chosen-reward");
+    let id = v7();
+    let reward = json!({"id": id, "title": "Cinema", "cost": 30});
+    let first = me.create("/api/rewards", &reward);
+    assert_eq!(first["id"], id.as_str());
+    assert_eq!(me.create("/api/rewards", &reward), first);
+    let other = json!({"id": id, "title": "Cake", "cost": 5});
+    me.write("POST", "/api/rewards", Some(&other), None)
+        .expect_error(409, "idempotency_conflict");
+    let taken = me
+        .write("POST", "/api/rewards", Some(&other), Some("fresh-key"))
+        .expect_error(409, "conflict");
+    assert_eq!(taken["fields"]["id"], "is taken");
+    let shop = me.client.get("/api/rewards").expect_data(200);
+    assert_eq!(shop["items"].as_array().map(Vec::len), Some(1), "{shop}");
+}
+
+#[test]
 fn a_chosen_id_must_be_a_lowercase_uuid_v7() {
     let mut me = Owner::new("chosen-bad");
     let habit = json!({"title": "Read", "category": "learning", "frequency": "daily"});

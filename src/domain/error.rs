@@ -163,6 +163,18 @@ impl ApiError {
         }
     }
 
+    /// A client-chosen id that names an item already stored: the client's or another user's (an
+    /// id is unguessable, so telling which reveals nothing the client did not know).
+    pub fn taken_id() -> Self {
+        ApiError {
+            fields: Some([("id".to_owned(), "is taken".to_owned())].into()),
+            ..Self::new(
+                ErrorKind::Conflict,
+                "an item with this id exists: choose another id, or repeat the same creation",
+            )
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorKind::NotFound, format!("{what} not found"))
     }

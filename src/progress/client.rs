@@ -144,7 +144,10 @@ impl ProgressClient {
             .map_err(|e| ApiError::internal(format!("progress failure: {e}")))?;
         Err(match ErrorKind::from_code(&failure.code) {
             Some(ErrorKind::Internal) | None => ApiError::internal(failure.message),
-            Some(kind) => ApiError::new(kind, failure.message),
+            Some(kind) => ApiError {
+                fields: failure.fields,
+                ..ApiError::new(kind, failure.message)
+            },
         })
     }
 

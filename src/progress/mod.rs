@@ -175,6 +175,7 @@ fn failure(error: &ApiError) -> Result<Response> {
     Ok(Response::from_json(&Failure {
         code: error.kind.code().to_owned(),
         message: error.message.clone(),
+        fields: error.fields.clone(),
     })?
     .with_status(error.status()))
 }
@@ -208,6 +209,9 @@ fn execute(sql: &SqlStorage, command: Command, now: Millis) -> ApiResult<Reply> 
             rewards: store::rewards(sql, limit, before.as_deref())?,
         }),
         Command::CreateReward { id, title, cost } => {
+            if store::find_reward(sql, &id)?.is_some() {
+                return Err(ApiError::taken_id());
+            }
             let reward = Reward {
                 id,
                 title,

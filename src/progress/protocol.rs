@@ -130,4 +130,7 @@ pub(super) enum Reply {
 pub struct Failure {
     pub code: String,
     pub message: String,
+    /// The body fields at fault (a chosen id that is taken).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
 }

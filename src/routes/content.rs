@@ -182,7 +182,7 @@ where
         return match insert(vec![guard]).await {
             Ok(()) => Ok(None),
             Err(error) if content::is_over_quota(&error) => Err(over_quota()),
-            Err(error) if content::is_taken_id(&error, table) => Err(taken_id()),
+            Err(error) if content::is_taken_id(&error, table) => Err(ApiError::taken_id()),
             Err(error) => Err(error),
         };
     };
@@ -205,21 +205,9 @@ where
         Err(error) => match idempotency::find(&db, user_id, &key, now).await? {
             Some(stored) => Ok(Some(replayed(stored, &fingerprint)?.body)),
             None if content::is_over_quota(&error) => Err(over_quota()),
-            None if content::is_taken_id(&error, table) => Err(taken_id()),
+            None if content::is_taken_id(&error, table) => Err(ApiError::taken_id()),
             None => Err(error),
         },
-    }
-}
-
-/// A chosen id that names an item already stored: the client's or another's (an id is
-/// unguessable, so telling which reveals nothing a client did not know).
-fn taken_id() -> ApiError {
-    ApiError {
-        fields: Some([("id".to_owned(), "is taken".to_owned())].into()),
-        ..ApiError::new(
-            ErrorKind::Conflict,
-            "an item with this id exists: choose another id, or repeat the same creation",
-        )
     }
 }
 

@@ -32,8 +32,8 @@ pub async fn create(mut cx: RequestContext) -> ApiResult<Response> {
     let body: CreateReward = cx.json().await?;
     let reward = ProgressClient::for_user(&cx, &caller.user_id)?
         .create_reward(
-            cx.idempotency()?,
-            cx.new_id()?,
+            cx.creation_key(body.id.as_ref())?,
+            cx.item_id(body.id.as_ref())?,
             body.title.into_string(),
             body.cost.0,
         )

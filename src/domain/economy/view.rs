@@ -87,6 +87,8 @@ pub fn achievements_view(unlocked: &BTreeMap<String, String>) -> Vec<Achievement
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReward {
+    #[serde(default, deserialize_with = "crate::domain::content::present")]
+    pub id: Option<crate::domain::id::ChosenId>,
     pub title: super::super::text::Title,
     pub cost: RewardCost,
 }
