@@ -19,7 +19,7 @@ const ENDING_CREDENTIALS = ["signOut", "signOutEverywhere", "revokeApiToken", "a
 // Audio uploads are raw audio bytes, which schemathesis cannot produce; tests/audio.rs covers them.
 const NOT_GENERATED = ["uploadAudio"];
 const SHARDS = [
-  ["auth", "operations", "settings", "sync"],
+  ["auth", "operations", "settings", "sync", "app"],
   ["habits", "goals", "economy"],
   ["quests", "workouts", "books"],
   ["admin", "focus", "audio"],
