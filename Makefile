@@ -4,29 +4,40 @@ SHELL := bash
 ENV := source scripts/env.sh &&
 SOURCES := $(shell find src migrations -type f) Cargo.toml Cargo.lock build.rs openapi.yaml
 WASM := build/index_bg.wasm
+APP_SOURCES := $(shell find web/src clients/js/src -type f) web/index.html web/icon.svg web/build.mjs
+APP := target/assets/app.js
 
-.PHONY: setup build dev test lint deploy-check test-native test-wasm fuzz size deploy clean bench bench-far soak profile mutants
+.PHONY: setup build dev test lint deploy-check test-native test-wasm test-client test-browser fuzz size deploy clean bench bench-far soak profile mutants
 
 setup:
 	@scripts/setup.sh
 
-build: build/index.js
+build: build/index.js $(APP)
 
 build/index.js: $(SOURCES)
 	@$(ENV) worker-build --release
 	@$(MAKE) --no-print-directory size
 
-# Serves on 127.0.0.1:8787 with local D1/KV/R2/DO state in .wrangler/state (kept across restarts).
+# The web app (web/, with the client of clients/js) into the static assets; fails over its
+# JavaScript budget (60 KiB gzip).
+$(APP): $(APP_SOURCES)
+	@node web/build.mjs
+
+# Serves the API and the web app on 127.0.0.1:8787 with local D1/KV/R2/DO state in .wrangler/state (kept across restarts).
 dev: setup build
 	@$(ENV) wrangler d1 migrations apply DB --local
 	@$(ENV) wrangler dev --ip 127.0.0.1 --port 8787 --var DEV_AUTH:on --var ENVIRONMENT:development
 
-test: setup build lint deploy-check test-native test-wasm fuzz
+test: setup build lint deploy-check test-native test-wasm test-client test-browser fuzz
 
+# Also fails when clients/js/src/schema.d.ts is not what openapi.yaml generates, or the client
+# or the web app does not type-check.
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	@node clients/js/scripts/check-types.mjs
+	@$(ENV) tsc -p web/tsconfig.json
 
 # What `wrangler deploy` would upload, checked without an account: a broken deploy configuration
 # (bindings, migrations dir, main) fails here.
@@ -41,6 +52,16 @@ test-native:
 # The same domain tests on wasm32, in Node through wasm-bindgen-test-runner.
 test-wasm:
 	@$(ENV) cargo test --target wasm32-unknown-unknown --lib
+
+# The typed client's suite (clients/js/test) against a fresh local worker.
+test-client: setup build
+	@node --test --test-concurrency=1 --experimental-websocket clients/js/test/
+
+# The web app in Debian's Chromium through playwright-core (tests/browser), installed by apt-get
+# where missing; screenshots of every page go to target/screenshots/.
+test-browser: setup build
+	@scripts/setup-browser.sh
+	@node --test --test-concurrency=1 --experimental-websocket tests/browser/
 
 # Schemathesis over every operation of the OpenAPI document against a fresh local worker
 # (tests/fuzz/run.mjs; EXAMPLES per operation, default 30). Fails on anything it finds.

@@ -1,0 +1,88 @@
+// Workouts: logging one awards XP by duration and intensity.
+import { useState } from "preact/hooks";
+import type { Schemas } from "@passion-edge/client";
+import { formatInstant } from "../dates";
+import { useWorkspace } from "../session";
+import { Alert, Field, FormCard, PageHeading, Section, Select, capitalize, useAction } from "../ui";
+
+type Workout = Schemas["Workout"];
+
+const intensities = [["low", "Low"], ["moderate", "Moderate"], ["high", "High"]] as const;
+
+export function WorkoutsPage() {
+  const { items, write, client } = useWorkspace();
+  const workouts = items<Workout>("workout").sort((a, b) => b.performed_at.localeCompare(a.performed_at));
+  const [name, setName] = useState("");
+  const [minutes, setMinutes] = useState("30");
+  const [intensity, setIntensity] = useState<Workout["intensity"]>("moderate");
+  const [calories, setCalories] = useState("");
+  const [error, run, busy] = useAction();
+
+  const log = () =>
+    run(async () => {
+      const id = client.newId();
+      const body = {
+        id,
+        name: name.trim(),
+        duration_minutes: Number(minutes),
+        intensity,
+        ...(calories ? { calories: Number(calories) } : {}),
+      };
+      const now = new Date().toISOString();
+      await write("POST", "/api/workouts", body, {
+        entity: "workout",
+        id,
+        optimistic: {
+          calories: null, performed_at: now, metadata: {}, is_active: true, deleted_at: null,
+          created_at: now, updated_at: now, ...body,
+        },
+      });
+      setName("");
+      setCalories("");
+    });
+
+  return (
+    <>
+      <PageHeading>Workouts</PageHeading>
+      <FormCard title="Log a workout" onSubmit={() => void log()}>
+        <div class="row">
+          <Field label="Workout name" required maxLength={200} value={name} onInput={setName} />
+          <Field label="Duration (minutes)" type="number" min={1} max={1440} required value={minutes} onInput={setMinutes} />
+          <Select label="Intensity" value={intensity} onChange={(value) => setIntensity(value as Workout["intensity"])} options={intensities} />
+          <Field label="Calories" type="number" min={0} max={20000} value={calories} onInput={setCalories} />
+        </div>
+        <button type="submit" disabled={busy}>Log workout</button>
+      </FormCard>
+      <Alert message={error} />
+      <Section title="Workout log">
+        {workouts.length === 0 ? <p class="muted">No workouts yet.</p> : (
+          <ul class="items">{workouts.map((workout) => <WorkoutItem key={workout.id} workout={workout} />)}</ul>
+        )}
+      </Section>
+    </>
+  );
+}
+
+function WorkoutItem({ workout }: { workout: Workout }) {
+  const { write } = useWorkspace();
+  const [error, run, busy] = useAction();
+  return (
+    <li class="item">
+      <div class="item-head">
+        <h3>{workout.name}</h3>
+        <p class="meta">
+          <span>{workout.duration_minutes} min</span>
+          <span>{capitalize(workout.intensity)}</span>
+          {workout.calories !== null && <span>{workout.calories} kcal</span>}
+          <span>{formatInstant(workout.performed_at)}</span>
+        </p>
+      </div>
+      <div class="actions">
+        <button type="button" class="danger" disabled={busy} onClick={() => void run(() => write("DELETE", `/api/workouts/${workout.id}`, undefined, {
+          entity: "workout", id: workout.id, optimistic: null,
+        }))}>Delete {workout.name}</button>
+      </div>
+      <Alert message={error} />
+    </li>
+  );
+}

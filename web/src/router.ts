@@ -1,0 +1,39 @@
+// Hash routing: the worker serves one page at `/`, and `#/today`, `#/goals`, ... pick the view.
+import { useEffect, useState } from "preact/hooks";
+
+export type Route =
+  | "signin" | "today" | "goals" | "quests" | "workouts" | "books" | "focus" | "shop"
+  | "achievements" | "settings" | "tokens" | "account" | "admin";
+
+const routes: readonly Route[] = [
+  "signin", "today", "goals", "quests", "workouts", "books", "focus", "shop",
+  "achievements", "settings", "tokens", "account", "admin",
+];
+
+/** The route named by the fragment (`#/goals` → "goals"), or null for none or an unknown one. */
+export function currentRoute(): Route | null {
+  const name = location.hash.replace(/^#\/?/, "").split(/[/?]/)[0];
+  return (routes as readonly string[]).includes(name) ? (name as Route) : null;
+}
+
+/** Moves to `route`; `replace` rewrites the history entry instead (redirects, not user moves). */
+export function navigate(route: Route, replace = false) {
+  const hash = `#/${route}`;
+  if (location.hash === hash) return;
+  if (replace) {
+    history.replaceState(null, "", hash);
+    dispatchEvent(new HashChangeEvent("hashchange"));
+  } else {
+    location.hash = hash;
+  }
+}
+
+export function useRoute(): Route | null {
+  const [route, setRoute] = useState(currentRoute);
+  useEffect(() => {
+    const follow = () => setRoute(currentRoute());
+    addEventListener("hashchange", follow);
+    return () => removeEventListener("hashchange", follow);
+  }, []);
+  return route;
+}
