@@ -32,7 +32,8 @@ await build({
   outfile: join(out, "app.css"),
   bundle: true,
   minify: true,
-  target: ["chrome100", "firefox100", "safari15"],
+  // light-dark() colours: Chrome 123, Firefox 120, Safari 17.5.
+  target: ["chrome123", "firefox120", "safari17.5"],
   logLevel: "warning",
 });
 
