@@ -4,9 +4,8 @@
 
 use worker::{Headers, RequestInit, Response};
 
-use crate::domain::error::ApiResult;
+use crate::domain::error::{ApiError, ApiResult};
 use crate::http::RequestContext;
-use crate::http::router::no_route;
 
 /// Scripts and styles from this origin only, no inline code; `connect-src 'self'` covers the
 /// sync socket of the same host; audio streams from `/api/audio`.
@@ -42,7 +41,7 @@ async fn asset(cx: &RequestContext, name: &str) -> ApiResult<Response> {
         .iter()
         .find(|(extension, _)| well_formed && name.ends_with(extension))
     else {
-        return Err(no_route(&cx.request.path()));
+        return Err(ApiError::not_found("file of the web app"));
     };
     // The assets answer `304` to a matching `If-None-Match` themselves.
     let forwarded = Headers::new();
@@ -58,7 +57,7 @@ async fn asset(cx: &RequestContext, name: &str) -> ApiResult<Response> {
         .await?;
     let status = stored.status_code();
     if status != 200 && status != 304 {
-        return Err(no_route(&cx.request.path()));
+        return Err(ApiError::not_found("file of the web app"));
     }
     let headers = Headers::new();
     if let Some(tag) = stored.headers().get("etag")? {
