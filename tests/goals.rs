@@ -85,7 +85,7 @@ fn bad_goals_are_400_naming_the_field() {
             "metadata",
         ),
         (
-            json!({"title": "x", "category": "learning", "id": "01900000-0000-7000-8000-000000000000"}),
+            json!({"title": "x", "category": "learning", "id": "01900000-0000-4000-8000-000000000000"}),
             "id",
         ),
     ] {
