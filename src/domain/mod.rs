@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod content;
 pub mod cookie;
 pub mod economy;
+pub mod entity;
 pub mod error;
 pub mod focus;
 pub mod habit;

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use serde::Deserialize;
 
+use super::entity::Entity;
 use super::error::{ApiError, ApiResult};
 use super::json_body::Bounded;
 
@@ -152,21 +153,9 @@ impl PollRequest {
     }
 }
 
-/// The entities of the change log, in the order a full copy sends them.
-pub const ENTITIES: [&str; 8] = [
-    "settings",
-    "goal",
-    "habit",
-    "quest",
-    "workout",
-    "book",
-    "focus_session",
-    "audio",
-];
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncCursor {
-    /// A full copy in progress: entity `entity` (an index into `ENTITIES`) after the id `after`;
+    /// A full copy in progress: entity `entity` (an index into `Entity::ALL`) after the id `after`;
     /// the log is then read from `upto`, the last change before the copy began.
     Copy {
         upto: u64,
@@ -273,7 +262,7 @@ impl SyncCursor {
                 upto: number(upto)?,
                 entity: usize::try_from(number(entity)?)
                     .ok()
-                    .filter(|e| *e < ENTITIES.len())
+                    .filter(|e| *e < Entity::ALL.len())
                     .ok_or_else(bad_cursor)?,
                 after: (!after.is_empty()).then(|| (*after).to_owned()),
             }),

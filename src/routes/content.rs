@@ -94,7 +94,7 @@ pub async fn archived<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
 pub async fn active_item<K: Kind>(cx: &RequestContext, caller: &Caller) -> ApiResult<K::Item> {
     match content::find::<K>(&cx.db()?, &caller.user_id, &item_id(cx)?).await? {
         Some(item) if K::is_active(&item) => Ok(item),
-        _ => Err(ApiError::not_found(K::ENTITY)),
+        _ => Err(ApiError::not_found(K::ENTITY.code())),
     }
 }
 
@@ -119,7 +119,7 @@ pub async fn delete<K: Kind>(cx: RequestContext) -> ApiResult<Response> {
     if deleted {
         Ok(Response::empty()?.with_status(204))
     } else {
-        Err(ApiError::not_found(K::ENTITY))
+        Err(ApiError::not_found(K::ENTITY.code()))
     }
 }
 
@@ -132,7 +132,7 @@ pub async fn restored<K: Kind>(cx: &RequestContext, caller: &Caller) -> ApiResul
     }
     match content::find::<K>(&db, &caller.user_id, &id).await? {
         Some(item) if K::is_active(&item) => Ok(item),
-        _ => Err(ApiError::not_found(K::ENTITY)),
+        _ => Err(ApiError::not_found(K::ENTITY.code())),
     }
 }
 

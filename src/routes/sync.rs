@@ -12,9 +12,10 @@ use worker::{D1PreparedStatement, D1Result, Headers, Method, Request, RequestIni
 use super::{focus, habits};
 use crate::auth::{self, Caller};
 use crate::domain::economy::view::ProgressView;
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::secret::sha256_hex;
-use crate::domain::sync::{ENTITIES, Operation, PollRequest, PushRequest, SyncCursor};
+use crate::domain::sync::{Operation, PollRequest, PushRequest, SyncCursor};
 use crate::http::envelope::error_body;
 use crate::http::serve::serve_inner;
 use crate::http::{RequestContext, ok};
@@ -33,9 +34,9 @@ use crate::store::{idempotency, sync};
 
 #[derive(Serialize)]
 struct ChangeView {
-    entity: &'static str,
+    entity: Entity,
     id: String,
-    op: &'static str,
+    op: ChangeOp,
     data: Option<Value>,
 }
 
@@ -46,10 +47,6 @@ struct Poll {
     server_time: String,
     changes: Vec<ChangeView>,
     progress: ProgressView,
-}
-
-fn entity_name(name: &str) -> Option<&'static str> {
-    ENTITIES.into_iter().find(|known| *known == name)
 }
 
 /// Items as `(id, JSON)` pairs, in their order.
@@ -65,30 +62,30 @@ fn to_values<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> String) -> Vec<(Str
 fn item_statements(
     db: &Db,
     user_id: &str,
-    entity: &str,
+    entity: Entity,
     ids: Ids,
 ) -> ApiResult<Vec<D1PreparedStatement>> {
     Ok(match entity {
-        "goal" => vec![sync::items::<Goals>(db, user_id, ids)?],
-        "quest" => vec![sync::items::<Quests>(db, user_id, ids)?],
-        "workout" => vec![sync::items::<Workouts>(db, user_id, ids)?],
-        "book" => vec![sync::items::<Books>(db, user_id, ids)?],
-        "habit" => habits_store::many_with_days(db, user_id, ids)?,
-        "focus_session" => vec![sync::by_ids(
+        Entity::Goal => vec![sync::items::<Goals>(db, user_id, ids)?],
+        Entity::Quest => vec![sync::items::<Quests>(db, user_id, ids)?],
+        Entity::Workout => vec![sync::items::<Workouts>(db, user_id, ids)?],
+        Entity::Book => vec![sync::items::<Books>(db, user_id, ids)?],
+        Entity::Habit => habits_store::many_with_days(db, user_id, ids)?,
+        Entity::FocusSession => vec![sync::by_ids(
             db,
             user_id,
-            "focus_sessions",
+            focus_store::TABLE,
             focus_store::COLUMNS,
             ids,
         )?],
-        "audio" => vec![sync::by_ids(
+        Entity::Audio => vec![sync::by_ids(
             db,
             user_id,
-            "audio_tracks",
+            audio::TABLE,
             audio::COLUMNS,
             ids,
         )?],
-        _ => Vec::new(),
+        Entity::Settings => Vec::new(),
     })
 }
 
@@ -109,20 +106,20 @@ fn active_values<K: Kind>(results: &[D1Result]) -> ApiResult<Vec<(String, Value)
 async fn current(
     cx: &RequestContext,
     caller: &Caller,
-    entity: &str,
+    entity: Entity,
     results: &[D1Result],
 ) -> ApiResult<Vec<(String, Value)>> {
     let rows = |index: usize| results.get(index);
     Ok(match entity {
-        "goal" => active_values::<Goals>(results)?,
-        "quest" => active_values::<Quests>(results)?,
-        "workout" => active_values::<Workouts>(results)?,
-        "book" => active_values::<Books>(results)?,
-        "habit" => {
+        Entity::Goal => active_values::<Goals>(results)?,
+        Entity::Quest => active_values::<Quests>(results)?,
+        Entity::Workout => active_values::<Workouts>(results)?,
+        Entity::Book => active_values::<Books>(results)?,
+        Entity::Habit => {
             let loaded = habits_store::decode_with_days(results, caller.settings().await?)?;
             to_values(habits::views_of(cx, loaded), |h| h.id().to_owned())
         }
-        "focus_session" => {
+        Entity::FocusSession => {
             let now = cx.clock();
             let sessions = match rows(0) {
                 Some(result) => result.results::<FocusRow>()?,
@@ -136,19 +133,18 @@ async fn current(
                 |s| s.id().to_owned(),
             )
         }
-        "audio" => {
+        Entity::Audio => {
             let tracks = match rows(0) {
                 Some(result) => result.results::<Track>()?,
                 None => Vec::new(),
             };
             to_values(tracks, |t| t.id.clone())
         }
-        "settings" => {
+        Entity::Settings => {
             let value = serde_json::to_value(caller.settings().await?)
                 .map_err(|e| ApiError::internal(format!("settings: {e}")))?;
             vec![(caller.user_id.clone(), value)]
         }
-        _ => Vec::new(),
     })
 }
 
@@ -157,7 +153,7 @@ async fn current(
 async fn copy_page(
     cx: &RequestContext,
     caller: &Caller,
-    entity: &str,
+    entity: Entity,
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<(String, Value)>> {
@@ -165,19 +161,20 @@ async fn copy_page(
     let user_id = caller.user_id.as_str();
     let now = cx.clock();
     Ok(match entity {
-        "settings" if after.is_none() => current(cx, caller, entity, &[]).await?,
-        "habit" => to_values(habits::views_page(cx, caller, after, limit).await?, |h| {
+        Entity::Settings if after.is_none() => current(cx, caller, entity, &[]).await?,
+        Entity::Settings => Vec::new(),
+        Entity::Habit => to_values(habits::views_page(cx, caller, after, limit).await?, |h| {
             h.id().to_owned()
         }),
-        "goal" => active_page::<Goals>(&db, user_id, after, limit).await?,
-        "quest" => active_page::<Quests>(&db, user_id, after, limit).await?,
-        "workout" => active_page::<Workouts>(&db, user_id, after, limit).await?,
-        "book" => active_page::<Books>(&db, user_id, after, limit).await?,
-        "focus_session" => {
+        Entity::Goal => active_page::<Goals>(&db, user_id, after, limit).await?,
+        Entity::Quest => active_page::<Quests>(&db, user_id, after, limit).await?,
+        Entity::Workout => active_page::<Workouts>(&db, user_id, after, limit).await?,
+        Entity::Book => active_page::<Books>(&db, user_id, after, limit).await?,
+        Entity::FocusSession => {
             let rows = sync::page::<FocusRow>(
                 &db,
                 user_id,
-                "focus_sessions",
+                focus_store::TABLE,
                 focus_store::COLUMNS,
                 after,
                 limit,
@@ -188,11 +185,10 @@ async fn copy_page(
                 |s| s.id().to_owned(),
             )
         }
-        "audio" => to_values(
-            sync::page::<Track>(&db, user_id, "audio_tracks", audio::COLUMNS, after, limit).await?,
+        Entity::Audio => to_values(
+            sync::page::<Track>(&db, user_id, audio::TABLE, audio::COLUMNS, after, limit).await?,
             |t| t.id.clone(),
         ),
-        _ => Vec::new(),
     })
 }
 
@@ -328,7 +324,7 @@ async fn copy(
     let mut changes = Vec::new();
     loop {
         let room = limit as usize - changes.len();
-        let name = ENTITIES[entity];
+        let name = Entity::ALL[entity];
         let mut page = copy_page(cx, caller, name, after.as_deref(), room as u32 + 1).await?;
         let more_here = page.len() > room;
         page.truncate(room);
@@ -336,7 +332,7 @@ async fn copy(
         changes.extend(page.into_iter().map(|(id, data)| ChangeView {
             entity: name,
             id,
-            op: "upsert",
+            op: ChangeOp::Upsert,
             data: Some(data),
         }));
         if more_here {
@@ -349,7 +345,7 @@ async fn copy(
                 },
             ));
         }
-        if entity + 1 == ENTITIES.len() {
+        if entity + 1 == Entity::ALL.len() {
             return Ok((changes, SyncCursor::Log { seq: upto }));
         }
         (entity, after) = (entity + 1, None);
@@ -367,7 +363,7 @@ async fn copy(
 }
 
 /// What a poll read of the items a page of the log names, entity by entity.
-type PageItems = BTreeMap<&'static str, Vec<D1Result>>;
+type PageItems = BTreeMap<Entity, Vec<D1Result>>;
 
 /// The statements reading every entity's items upserted in the log page after `after`, entity
 /// by entity.
@@ -376,8 +372,8 @@ fn page_item_statements(
     user_id: &str,
     after: u64,
     limit: u32,
-) -> ApiResult<Vec<(&'static str, Vec<D1PreparedStatement>)>> {
-    ENTITIES
+) -> ApiResult<Vec<(Entity, Vec<D1PreparedStatement>)>> {
+    Entity::ALL
         .into_iter()
         .map(|entity| {
             let ids = Ids::Logged {
@@ -392,22 +388,18 @@ fn page_item_statements(
 
 /// Reads the items `rows` name, every entity in one batch.
 async fn read_items(db: &Db, user_id: &str, rows: &[sync::Change]) -> ApiResult<PageItems> {
-    let mut by_entity: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for row in rows {
-        if let Some(entity) = entity_name(&row.entity)
-            && row.op == "upsert"
-        {
-            by_entity
-                .entry(entity)
-                .or_default()
-                .push(row.entity_id.clone());
-        }
+    let mut by_entity: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
+    for row in rows.iter().filter(|row| row.op == ChangeOp::Upsert) {
+        by_entity
+            .entry(row.entity)
+            .or_default()
+            .push(row.entity_id.clone());
     }
     let mut statements = Vec::new();
     for (entity, ids) in &mut by_entity {
         ids.sort();
         ids.dedup();
-        let mine = item_statements(db, user_id, entity, Ids::Listed(ids))?;
+        let mine = item_statements(db, user_id, *entity, Ids::Listed(ids))?;
         statements.push((*entity, mine));
     }
     let (counts, statements) = flatten(statements);
@@ -421,8 +413,8 @@ async fn read_items(db: &Db, user_id: &str, rows: &[sync::Change]) -> ApiResult<
 
 /// Every entity's statements in one list, and how many are each entity's.
 fn flatten(
-    statements: Vec<(&'static str, Vec<D1PreparedStatement>)>,
-) -> (Vec<(&'static str, usize)>, Vec<D1PreparedStatement>) {
+    statements: Vec<(Entity, Vec<D1PreparedStatement>)>,
+) -> (Vec<(Entity, usize)>, Vec<D1PreparedStatement>) {
     let counts = statements
         .iter()
         .map(|(entity, mine)| (*entity, mine.len()))
@@ -434,7 +426,7 @@ fn flatten(
 }
 
 /// Hands each entity the results of its statements.
-fn split(counts: &[(&'static str, usize)], results: Vec<D1Result>) -> PageItems {
+fn split(counts: &[(Entity, usize)], results: Vec<D1Result>) -> PageItems {
     let mut results = results.into_iter();
     counts
         .iter()
@@ -451,14 +443,17 @@ async fn log_changes(
     rows: Vec<sync::Change>,
     items: PageItems,
 ) -> ApiResult<Vec<ChangeView>> {
-    let mut last: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut last: BTreeMap<(Entity, String), usize> = BTreeMap::new();
     for (index, row) in rows.iter().enumerate() {
-        last.insert((row.entity.clone(), row.entity_id.clone()), index);
+        last.insert((row.entity, row.entity_id.clone()), index);
     }
-    let named: BTreeSet<&str> = rows.iter().map(|row| row.entity.as_str()).collect();
-    let mut states: BTreeMap<(&'static str, String), Value> = BTreeMap::new();
-    for entity in ENTITIES.into_iter().filter(|entity| named.contains(entity)) {
-        let results = items.get(entity).map_or(&[][..], Vec::as_slice);
+    let named: BTreeSet<Entity> = rows.iter().map(|row| row.entity).collect();
+    let mut states: BTreeMap<(Entity, String), Value> = BTreeMap::new();
+    for entity in Entity::ALL
+        .into_iter()
+        .filter(|entity| named.contains(entity))
+    {
+        let results = items.get(&entity).map_or(&[][..], Vec::as_slice);
         for (id, value) in current(cx, caller, entity, results).await? {
             states.insert((entity, id), value);
         }
@@ -466,18 +461,19 @@ async fn log_changes(
     Ok(rows
         .into_iter()
         .enumerate()
-        .filter(|(index, row)| {
-            last.get(&(row.entity.clone(), row.entity_id.clone())) == Some(index)
-        })
-        .filter_map(|(_, row)| {
-            let entity = entity_name(&row.entity)?;
-            let data = states.remove(&(entity, row.entity_id.clone()));
-            Some(ChangeView {
-                entity,
-                op: if data.is_some() { "upsert" } else { "delete" },
+        .filter(|(index, row)| last.get(&(row.entity, row.entity_id.clone())) == Some(index))
+        .map(|(_, row)| {
+            let data = states.remove(&(row.entity, row.entity_id.clone()));
+            ChangeView {
+                entity: row.entity,
+                op: if data.is_some() {
+                    ChangeOp::Upsert
+                } else {
+                    ChangeOp::Delete
+                },
                 id: row.entity_id,
                 data,
-            })
+            }
         })
         .collect())
 }

@@ -8,9 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::content::log_change;
 use crate::domain::audio::Scope;
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 
-const ENTITY: &str = "audio";
+const ENTITY: Entity = Entity::Audio;
+/// The table of tracks, the users' and the library's.
+pub const TABLE: &str = "audio_tracks";
 pub const COLUMNS: &str =
     "id, user_id, scope, title, content_type, size, etag, object_key, created_at";
 
@@ -69,7 +72,7 @@ pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
                 &track.created_at,
                 quota
             )?,
-            log_change(db, &track.user_id, ENTITY, &track.id, "upsert", &track.created_at)?,
+            log_change(db, &track.user_id, ENTITY, &track.id, ChangeOp::Upsert, &track.created_at)?,
         ])
         .await?;
     let inserted = match results.first() {
@@ -138,7 +141,7 @@ pub async fn list(
 pub async fn delete(db: &Db, track: &Track, now: &str) -> ApiResult<()> {
     db.batch(vec![
         statement!(db, "delete from audio_tracks where id = ?1", &track.id)?,
-        log_change(db, &track.user_id, ENTITY, &track.id, "delete", now)?,
+        log_change(db, &track.user_id, ENTITY, &track.id, ChangeOp::Delete, now)?,
     ])
     .await?;
     Ok(())

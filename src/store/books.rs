@@ -8,6 +8,7 @@ use worker::D1PreparedStatement;
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
 use crate::domain::content::book::{BookPatch, BookStatus, NewBook};
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
 
@@ -15,7 +16,7 @@ pub struct Books;
 
 impl Kind for Books {
     const TABLE: &'static str = "books";
-    const ENTITY: &'static str = "book";
+    const ENTITY: Entity = Entity::Book;
     const COLUMNS: &'static str = "id, title, author, status, rating, pages, started_on, finished_on, metadata, is_active, deleted_at, created_at, updated_at";
     type Item = Book;
 
@@ -144,5 +145,5 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Books>(db, user_id, id, "upsert", statement, &now).await
+    content::write::<Books>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
 }

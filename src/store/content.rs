@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use worker::D1PreparedStatement;
 
 use crate::domain::content::Metadata;
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::time::Millis;
 
@@ -21,8 +22,8 @@ use crate::domain::time::Millis;
 pub trait Kind {
     /// The table, also the path segment under `/api`.
     const TABLE: &'static str;
-    /// The entity's name in the change log and in errors.
-    const ENTITY: &'static str;
+    /// The entity it is in the change log and in errors.
+    const ENTITY: Entity;
     /// The columns an item is read from, in `select` and `returning`.
     const COLUMNS: &'static str;
     /// An item as the API shows it, read straight from a row.
@@ -79,9 +80,9 @@ pub fn stored_metadata<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Met
 pub fn log_change(
     db: &Db,
     user_id: &str,
-    entity: &str,
+    entity: Entity,
     id: &str,
-    op: &str,
+    op: ChangeOp,
     now: &str,
 ) -> ApiResult<D1PreparedStatement> {
     Ok(statement!(
@@ -89,9 +90,9 @@ pub fn log_change(
         "insert into change_log (user_id, entity, entity_id, op, created_at)
          select ?1, ?2, ?3, ?4, ?5 where changes() > 0",
         user_id,
-        entity,
+        entity.code(),
         id,
-        op,
+        op.as_str(),
         now
     )?)
 }
@@ -108,7 +109,7 @@ pub async fn create<K: Kind>(
 ) -> ApiResult<()> {
     let mut statements = vec![
         insert,
-        log_change(db, user_id, K::ENTITY, id, "upsert", now)?,
+        log_change(db, user_id, K::ENTITY, id, ChangeOp::Upsert, now)?,
     ];
     statements.extend(extra);
     db.batch(statements).await?;
@@ -194,7 +195,7 @@ pub async fn write<K: Kind>(
     db: &Db,
     user_id: &str,
     id: &str,
-    op: &str,
+    op: ChangeOp,
     update: D1PreparedStatement,
     now: &str,
 ) -> ApiResult<Option<K::Item>> {
@@ -234,7 +235,11 @@ pub async fn set_active<K: Kind>(
         i64::from(active),
         &now
     )?;
-    let op = if active { "upsert" } else { "delete" };
+    let op = if active {
+        ChangeOp::Upsert
+    } else {
+        ChangeOp::Delete
+    };
     write::<K>(db, user_id, id, op, statement, &now).await
 }
 

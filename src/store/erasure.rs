@@ -7,20 +7,16 @@ use serde::{Deserialize, Serialize};
 use worker::KvStore;
 
 use super::audit::{self, AuditEvent};
+use super::entities;
 use super::sessions;
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
 
-/// Tables holding a `user_id` column, children before parents.
-const OWNED_TABLES: [&str; 13] = [
-    "habit_completions",
-    "focus_sessions",
-    "audio_tracks",
-    "goals",
-    "habits",
-    "quests",
-    "workouts",
-    "books",
+/// Tables with a `user_id` column besides the entities' (`entities::tables`): a habit's
+/// completions (removed before their habits), and what is kept about the user's requests and
+/// credentials.
+const OWNED_TABLES_BEFORE: [&str; 1] = ["habit_completions"];
+const OWNED_TABLES_AFTER: [&str; 5] = [
     "change_log",
     "idempotent_responses",
     "api_tokens",
@@ -57,8 +53,13 @@ pub async fn erase(
     .await?
     .results::<Session>()?;
 
-    let mut statements = Vec::with_capacity(OWNED_TABLES.len() + 5);
-    for table in OWNED_TABLES {
+    let owned: Vec<&str> = OWNED_TABLES_BEFORE
+        .into_iter()
+        .chain(entities::tables())
+        .chain(OWNED_TABLES_AFTER)
+        .collect();
+    let mut statements = Vec::with_capacity(owned.len() + 5);
+    for table in &owned {
         statements.push(statement!(
             db,
             &format!("delete from {table} where user_id = ?1"),
@@ -83,7 +84,7 @@ pub async fn erase(
     )?);
     let (id, request_id, event) = record;
     statements.push(audit::append(db, id, request_id, event, now)?);
-    let deletions = OWNED_TABLES.len() + 1;
+    let deletions = owned.len() + 1;
     let results = db.batch(statements).await?;
     let rows = results
         .iter()

@@ -7,11 +7,14 @@ use serde::{Deserialize, Serialize};
 use worker::D1PreparedStatement;
 
 use super::content::log_change;
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::focus::{FocusClock, FocusMode, FocusStatus};
 use crate::domain::time::Millis;
 
-const ENTITY: &str = "focus_session";
+const ENTITY: Entity = Entity::FocusSession;
+/// The table of focus sessions.
+pub const TABLE: &str = "focus_sessions";
 pub const COLUMNS: &str = "id, mode, planned_minutes, status, started_at, paused_at, paused_ms, ended_at, habit_id, goal_id, audio_id, created_at, updated_at";
 
 /// A session as stored.
@@ -118,7 +121,7 @@ pub async fn start(
                 links.goal_id,
                 links.audio_id
             )?,
-            log_change(db, user_id, ENTITY, &row.id, "upsert", &row.started_at)?,
+            log_change(db, user_id, ENTITY, &row.id, ChangeOp::Upsert, &row.started_at)?,
             statement!(
                 db,
                 &format!("select {COLUMNS} from focus_sessions where id = ?1 and user_id = ?2"),
@@ -185,7 +188,7 @@ pub async fn transition(
                 &now,
                 &current.updated_at
             )?,
-            log_change(db, user_id, ENTITY, &current.id, "upsert", &now)?,
+            log_change(db, user_id, ENTITY, &current.id, ChangeOp::Upsert, &now)?,
         ])
         .await?;
     Ok(match results.first() {

@@ -8,6 +8,7 @@ use worker::D1PreparedStatement;
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
 use crate::domain::content::goal::{GoalPatch, GoalStatus, NewGoal};
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
 
@@ -15,7 +16,7 @@ pub struct Goals;
 
 impl Kind for Goals {
     const TABLE: &'static str = "goals";
-    const ENTITY: &'static str = "goal";
+    const ENTITY: Entity = Entity::Goal;
     const COLUMNS: &'static str = "id, title, description, category, status, target_date, metadata, is_active, deleted_at, completed_at, created_at, updated_at";
     type Item = Goal;
 
@@ -133,7 +134,7 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Goals>(db, user_id, id, "upsert", statement, &now).await
+    content::write::<Goals>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
 }
 
 /// Marks an active goal completed; `None` if it was not active (already completed, abandoned
@@ -157,5 +158,5 @@ pub async fn mark_completed(
         user_id,
         &now
     )?;
-    content::write::<Goals>(db, user_id, id, "upsert", statement, &now).await
+    content::write::<Goals>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
 }

@@ -14,6 +14,7 @@ use super::content::{self, Kind, flag, log_change, stored_metadata};
 use super::sync::Ids;
 use crate::domain::content::Metadata;
 use crate::domain::content::habit::{HabitPatch, NewHabit};
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::Frequency;
 use crate::domain::settings::Settings;
@@ -23,7 +24,7 @@ pub struct Habits;
 
 impl Kind for Habits {
     const TABLE: &'static str = "habits";
-    const ENTITY: &'static str = "habit";
+    const ENTITY: Entity = Entity::Habit;
     const COLUMNS: &'static str = "id, title, description, category, frequency, target_per_week, metadata, is_active, deleted_at, created_at, updated_at";
     type Item = HabitRecord;
 
@@ -287,7 +288,7 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Habits>(db, user_id, id, "upsert", statement, &now).await
+    content::write::<Habits>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
 }
 
 #[derive(Deserialize)]
@@ -348,7 +349,7 @@ async fn write_completion(
     let results = db
         .batch(vec![
             write,
-            log_change(db, user_id, Habits::ENTITY, habit_id, "upsert", now)?,
+            log_change(db, user_id, Habits::ENTITY, habit_id, ChangeOp::Upsert, now)?,
             read_completion(db, user_id, habit_id, day)?,
             content::select::<Habits>(db, user_id, habit_id)?,
             statement!(

@@ -8,6 +8,7 @@ pub mod books;
 pub mod content;
 pub mod credentials;
 pub mod db;
+pub mod entities;
 pub mod erasure;
 pub mod errors;
 pub mod focus;

@@ -11,6 +11,7 @@ use crate::domain::content::Metadata;
 use crate::domain::content::quest::{
     NewQuest, QuestPatch, QuestReward, QuestStatus, StoredQuestStatus,
 };
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
 
@@ -25,7 +26,7 @@ macro_rules! d1_now {
 
 impl Kind for Quests {
     const TABLE: &'static str = "quests";
-    const ENTITY: &'static str = "quest";
+    const ENTITY: Entity = Entity::Quest;
     const COLUMNS: &'static str = concat!(
         "id, title, description, category, deadline,
          case when status = 'open' and deadline <= ",
@@ -157,7 +158,7 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Quests>(db, user_id, id, "upsert", statement, &now).await
+    content::write::<Quests>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
 }
 
 /// Completes an open quest before its deadline; `None` if it is not one.
@@ -181,5 +182,5 @@ pub async fn mark_completed(
         user_id,
         &now
     )?;
-    content::write::<Quests>(db, user_id, id, "upsert", statement, &now).await
+    content::write::<Quests>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
 }

@@ -9,14 +9,15 @@ use worker::wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, D1Result};
 
 use super::content::Kind;
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Change {
     pub seq: u64,
-    pub entity: String,
+    pub entity: Entity,
     pub entity_id: String,
-    pub op: String,
+    pub op: ChangeOp,
 }
 
 #[derive(Deserialize)]
@@ -138,7 +139,7 @@ pub enum Ids<'a> {
     Logged {
         after: u64,
         limit: u32,
-        entity: &'static str,
+        entity: Entity,
     },
 }
 
@@ -172,7 +173,7 @@ impl Ids<'_> {
                 user_id.into(),
                 (*after as f64).into(),
                 f64::from(*limit).into(),
-                (*entity).into(),
+                entity.code().into(),
             ],
         }
     }

@@ -1,7 +1,10 @@
 //! Users and their sign-in identities in D1. A user is found by (issuer, subject), never by
 //! e-mail alone.
 
+use std::collections::BTreeMap;
+
 use super::db::{Db, Metered};
+use super::entities;
 use crate::statement;
 use serde::{Deserialize, Serialize};
 
@@ -182,31 +185,24 @@ pub async fn search(
     .results::<UserRow>()?)
 }
 
-/// How much a user has: active items per kind, and live sessions.
+/// How much a user has: what they hold of each entity, by its plural (`entities::held_counts`),
+/// and live sessions.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Holdings {
-    pub goals: u64,
-    pub habits: u64,
-    pub quests: u64,
-    pub workouts: u64,
-    pub books: u64,
-    pub focus_sessions: u64,
-    pub audio_tracks: u64,
+    #[serde(flatten)]
+    pub entities: BTreeMap<String, u64>,
     pub live_sessions: u64,
 }
 
 pub async fn holdings(db: &Db, user_id: &str, now: Millis) -> ApiResult<Option<Holdings>> {
     statement!(
         db,
-        "select
-           (select count(*) from goals where user_id = ?1 and is_active = 1) as goals,
-           (select count(*) from habits where user_id = ?1 and is_active = 1) as habits,
-           (select count(*) from quests where user_id = ?1 and is_active = 1) as quests,
-           (select count(*) from workouts where user_id = ?1 and is_active = 1) as workouts,
-           (select count(*) from books where user_id = ?1 and is_active = 1) as books,
-           (select count(*) from focus_sessions where user_id = ?1) as focus_sessions,
-           (select count(*) from audio_tracks where user_id = ?1 and scope = 'user') as audio_tracks,
+        &format!(
+            "select
+           {},
            (select count(*) from sessions where user_id = ?1 and ended_at is null and expires_at > ?2) as live_sessions",
+            entities::held_counts()
+        ),
         user_id,
         now.to_rfc3339()
     )?

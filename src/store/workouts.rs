@@ -9,6 +9,7 @@ use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
 use crate::domain::content::workout::{NewWorkout, WorkoutPatch};
 use crate::domain::economy::rules::Intensity;
+use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
 
@@ -16,7 +17,7 @@ pub struct Workouts;
 
 impl Kind for Workouts {
     const TABLE: &'static str = "workouts";
-    const ENTITY: &'static str = "workout";
+    const ENTITY: Entity = Entity::Workout;
     const COLUMNS: &'static str = "id, name, duration_minutes, intensity, calories, performed_at, metadata, is_active, deleted_at, created_at, updated_at, award_key";
     type Item = Workout;
 
@@ -81,7 +82,7 @@ pub async fn restore(
         award_key,
         &now
     )?;
-    content::write::<Workouts>(db, user_id, id, "upsert", statement, &now).await
+    content::write::<Workouts>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
 }
 
 /// The workout `create` will write, as the response shows it.
@@ -160,5 +161,5 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Workouts>(db, user_id, id, "upsert", statement, &now).await
+    content::write::<Workouts>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
 }
