@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::db::{Db, Metered};
 use super::entities;
 use crate::statement;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -186,13 +186,8 @@ pub async fn search(
 }
 
 /// How much a user has: what they hold of each entity, by its plural (`entities::held_counts`),
-/// and live sessions.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Holdings {
-    #[serde(flatten)]
-    pub entities: BTreeMap<String, u64>,
-    pub live_sessions: u64,
-}
+/// and `live_sessions`.
+pub type Holdings = BTreeMap<String, u64>;
 
 pub async fn holdings(db: &Db, user_id: &str, now: Millis) -> ApiResult<Option<Holdings>> {
     statement!(
