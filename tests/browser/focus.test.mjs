@@ -60,7 +60,7 @@ browserTest(stack, "a focus session with a library track: start, pause, resume, 
   const audio = page.getByLabel("Focus track", { exact: true });
   assert.equal(await audio.evaluate((element) => element.tagName), "AUDIO");
   assert.ok((await audio.evaluate((element) => element.currentSrc || element.src)).endsWith(`/api/audio/${track.id}`), "playing the chosen track");
-  await audio.evaluate((element) => element.play());
+  // Start plays the track itself (the browser runs with no autoplay gesture needed, as after a click).
   await eventually(() => audio.evaluate((element) => !element.paused && element.currentTime > 0), { message: "the track playing" });
   await audio.evaluate((element) => new Promise((resolve) => {
     element.addEventListener("seeked", resolve, { once: true });

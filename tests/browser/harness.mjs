@@ -125,7 +125,8 @@ async function startStack() {
     browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",
       headless: true,
-      // The focus track is started by the test, not by a user's gesture.
+      // The focus track starts when Start's write has answered, which may be after the click's
+      // user activation has lapsed on a slow machine.
       args: ["--autoplay-policy=no-user-gesture-required"],
     });
   } catch (error) {

@@ -1,35 +1,30 @@
 // The app shell: who is signed in, the sync engine of a signed-in page, the header (progress,
-// announcements, pending writes), the main navigation, and which page the fragment names.
-// The session is checked only when this browser signed in before (see mark.ts).
-import type { ComponentType } from "preact";
+// announcements, pending writes), the main navigation, and the page the fragment names under its
+// heading (routes.ts). The session is checked only when this browser signed in before (see mark.ts).
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { createClient, createSync, indexedDbStorage, type PassionClient, type Schemas, type Sync } from "@passion-edge/client";
+import { createClient, createSync, indexedDbStorage, type Entity, type PassionClient, type Schemas, type Sync } from "@passion-edge/client";
 import { describeAward } from "./award";
 import { markSignedIn, wasSignedIn } from "./mark";
 import { applyTheme } from "./theme";
-import { navigate, useRoute, type Route } from "./router";
-import { isQueued, WorkspaceContext, type Entity, type Workspace, type WriteTarget } from "./session";
-import { Loading } from "./ui";
+import { navigate, useRoute } from "./router";
+import { pageOf, signedInPages, type Route, type SignedInPage } from "./routes";
+import { isQueued, WorkspaceContext, type Workspace, type WriteTarget } from "./session";
+import { Alert, errorText, Loading, PageHeading } from "./ui";
 import { SignInPage } from "./pages/signin";
-import { TodayPage } from "./pages/today";
-import { GoalsPage } from "./pages/goals";
-import { QuestsPage } from "./pages/quests";
-import { WorkoutsPage } from "./pages/workouts";
-import { BooksPage } from "./pages/books";
-import { FocusPage } from "./pages/focus";
-import { ShopPage } from "./pages/shop";
-import { AchievementsPage } from "./pages/achievements";
-import { SettingsPage } from "./pages/settings";
-import { TokensPage } from "./pages/tokens";
-import { AccountPage } from "./pages/account";
-import { AdminPage } from "./pages/admin";
 
 type User = Schemas["User"];
 
 const channelName = "passion-edge";
 
-/** Other tabs of this origin: "signed-out" sends them all to the sign-in page at once. */
+/** What the tabs of this origin tell each other. A sign-in anywhere replaced the cookie every tab
+ * uses, so a tab that showed another user (or nobody) checks again whom it now acts for. */
+type TabMessage = { event: "signed-out" } | { event: "signed-in"; userId: string };
+
 const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(channelName) : null;
+
+function tellOtherTabs(message: TabMessage) {
+  channel?.postMessage(message);
+}
 
 type Phase =
   | { kind: "checking" }
@@ -39,13 +34,23 @@ type Phase =
 export function App() {
   const [phase, setPhase] = useState<Phase>(() => (wasSignedIn() ? { kind: "checking" } : { kind: "signed-out" }));
   const route = useRoute();
+  const shownUser = useRef<string | null>(null);
+  shownUser.current = phase.kind === "signed-in" ? phase.user.id : null;
+
+  const signedIn = (client: PassionClient, user: User) => {
+    markSignedIn(true);
+    // Every check that finds a session says so (after an OAuth return, a dev sign-in, a reload):
+    // a tab showing the same user ignores it, so the messages end there.
+    tellOtherTabs({ event: "signed-in", userId: user.id });
+    setPhase({ kind: "signed-in", client, user });
+  };
 
   const checkSession = async () => {
     const client = createClient({ baseUrl: "" });
     try {
       const session = await client.session();
       if (session) {
-        setPhase({ kind: "signed-in", client, user: session.user });
+        signedIn(client, session.user);
         return;
       }
       markSignedIn(false);
@@ -63,11 +68,11 @@ export function App() {
 
   useEffect(() => {
     if (!channel) return;
-    // A sign-in in another tab replaced the cookie this tab uses too: whoever this tab showed,
-    // it now acts as the new session's user, so it checks again.
-    const follow = (event: MessageEvent) => {
-      if (event.data === "signed-out") signedOut();
-      if (event.data === "signed-in") setPhase({ kind: "checking" });
+    const follow = (event: MessageEvent<TabMessage>) => {
+      if (event.data.event === "signed-out") signedOut();
+      // Checking unmounts the signed-in page, whose engine closes: the old user's copy and queue
+      // are not shown to, or sent as, the new one.
+      else if (event.data.event === "signed-in" && event.data.userId !== shownUser.current) setPhase({ kind: "checking" });
     };
     channel.addEventListener("message", follow);
     return () => channel.removeEventListener("message", follow);
@@ -79,59 +84,28 @@ export function App() {
 
   useEffect(() => {
     if (phase.kind === "signed-out" && route !== "signin") navigate("signin", true);
-    if (phase.kind === "signed-in" && (route === null || route === "signin" || (route === "admin" && phase.user.role !== "admin"))) {
+    if (phase.kind === "signed-in" && (route === null || route === "signin" || (pageOf(route)?.adminOnly && phase.user.role !== "admin"))) {
       navigate("today", true);
     }
   }, [phase, route]);
 
   if (phase.kind === "checking") {
-    return <main class="page"><p class="muted">Loading…</p></main>;
+    return <main class="page"><p class="muted" aria-busy="true">Loading…</p></main>;
   }
-  if (phase.kind === "signed-out") {
-    return (
-      <SignInPage
-        onSignedIn={(client, user) => {
-          markSignedIn(true);
-          channel?.postMessage("signed-in");
-          setPhase({ kind: "signed-in", client, user });
-        }}
-      />
-    );
-  }
+  if (phase.kind === "signed-out") return <SignInPage onSignedIn={signedIn} />;
   return (
     <SignedIn
       key={phase.user.id}
       client={phase.client}
       user={phase.user}
       route={route}
-      onSignedOut={(tellOtherTabs) => {
-        if (tellOtherTabs) channel?.postMessage("signed-out");
+      onSignedOut={() => {
+        tellOtherTabs({ event: "signed-out" });
         signedOut();
       }}
     />
   );
 }
-
-const pages: Record<Exclude<Route, "signin">, ComponentType> = {
-  today: TodayPage,
-  goals: GoalsPage,
-  quests: QuestsPage,
-  workouts: WorkoutsPage,
-  books: BooksPage,
-  focus: FocusPage,
-  shop: ShopPage,
-  achievements: AchievementsPage,
-  settings: SettingsPage,
-  tokens: TokensPage,
-  account: AccountPage,
-  admin: AdminPage,
-};
-
-const navigation: ReadonlyArray<readonly [Exclude<Route, "signin">, string]> = [
-  ["today", "Today"], ["goals", "Goals"], ["quests", "Quests"], ["workouts", "Workouts"], ["books", "Books"],
-  ["focus", "Focus"], ["shop", "Shop"], ["achievements", "Achievements"], ["settings", "Settings"],
-  ["tokens", "Tokens"], ["account", "Account"], ["admin", "Admin"],
-];
 
 /** How long a written item's local copy outlives an empty queue: the socket notice and the poll
  * it starts bring the server's copy well within it. */
@@ -150,10 +124,12 @@ function SignedIn({ client, user, route, onSignedOut }: {
   client: PassionClient;
   user: User;
   route: Route | null;
-  onSignedOut: (tellOtherTabs: boolean) => void;
+  onSignedOut: () => void;
 }) {
   const [, setRevision] = useState(0);
   const [announcement, setAnnouncement] = useState<{ lines: string[]; serial: number }>({ lines: [], serial: 0 });
+  const [signOutError, setSignOutError] = useState<string | null>(null);
+  const [signingOut, setSigningOut] = useState(false);
   const overlay = useRef(new Map<string, OverlayEntry>());
   const cache = useRef(new Map<string, unknown>());
   const wasPending = useRef(false);
@@ -178,7 +154,7 @@ function SignedIn({ client, user, route, onSignedOut }: {
       if (endedRef.current) return;
       endedRef.current = true;
       sync.close();
-      onSignedOutRef.current(true);
+      onSignedOutRef.current();
     },
   }), []);
 
@@ -224,13 +200,20 @@ function SignedIn({ client, user, route, onSignedOut }: {
     for (const [key, entry] of overlay.current) if (now - entry.at > overlaySettleMs) overlay.current.delete(key);
   };
 
+  /** Ends this page (once: the socket's 4001 may come before the sign-out's answer): the engine
+   * stops, and every tab goes to the sign-in page. */
+  const leave = () => {
+    if (endedRef.current) return;
+    endedRef.current = true;
+    sync.close();
+    onSignedOut();
+  };
+
   const workspace: Workspace = {
     client,
     sync,
     user,
     progress: sync.state.progress,
-    pending: sync.state.pending,
-    online: sync.state.online,
     cache: cache.current,
     cursor: sync.state.cursor,
     items<T extends { id: string }>(entity: Entity): T[] {
@@ -258,27 +241,39 @@ function SignedIn({ client, user, route, onSignedOut }: {
       setRevision((value) => value + 1);
       return result as never;
     },
+    createWithId(entity, path, body, fields) {
+      const id = client.newId();
+      const now = new Date().toISOString();
+      const sent = { ...body, id };
+      return workspace.write("POST", path, sent, {
+        entity,
+        id,
+        optimistic: { metadata: {}, is_active: true, deleted_at: null, created_at: now, updated_at: now, ...fields, ...sent },
+      });
+    },
     announce,
     async signOut() {
-      endedRef.current = true;
-      sync.close();
-      // The other tabs close their engines before the session ends, so none of them polls with
-      // a dead cookie (a 401 the browser would log).
-      channel?.postMessage("signed-out");
+      if (signingOut) return;
+      setSigningOut(true);
+      setSignOutError(null);
       try {
+        // Resolves once the API answered 2xx (or 401: already signed out); offline it throws,
+        // and this page, its engine and its cookie stay as they were.
         await client.signOut();
-      } finally {
-        onSignedOut(false);
+      } catch (failure) {
+        setSignOutError(`Could not sign out: ${errorText(failure)}`);
+        setSigningOut(false);
+        return;
       }
+      leave();
     },
-    leave() {
-      endedRef.current = true;
-      sync.close();
-      onSignedOut(true);
-    },
+    leave,
   };
 
-  const Page = route && route !== "signin" ? pages[route] : null;
+  const page = pageOf(route);
+  const shown = page && (!page.adminOnly || user.role === "admin") ? page : undefined;
+  // Until the first copy is in, a page would show empty lists as if they were the truth.
+  const waiting = sync.state.cursor === null && sync.state.online;
   const firstRoute = useRef(route);
   useEffect(() => {
     if (route === firstRoute.current) return;
@@ -289,22 +284,39 @@ function SignedIn({ client, user, route, onSignedOut }: {
 
   return (
     <WorkspaceContext.Provider value={workspace}>
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(event) => {
+          // The fragment names routes: the link moves focus itself instead of going to `#main`.
+          event.preventDefault();
+          const main = document.querySelector<HTMLElement>("main");
+          const target = main?.querySelector<HTMLElement>("h1") ?? main;
+          if (!target) return;
+          target.tabIndex = -1;
+          target.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header class="top">
         <div class="bar">
           <a class="brand" href="#/today">Passion OS</a>
           <ProgressBar progress={sync.state.progress} />
-          <div class="sync-state">
-            {sync.state.pending > 0 && <p role="status" class="pending">Pending sync</p>}
-            {!sync.state.online && <p class="offline">Offline</p>}
-          </div>
+          {/* Always present, so a screen reader hears its text change. */}
+          <p class="sync-state" role="status">
+            {!sync.state.online && <span class="offline">Offline</span>}
+            {sync.state.pending > 0 && <span class="pending">Pending sync</span>}
+          </p>
           <button type="button" class="secondary" onClick={() => void workspace.signOut()}>Sign out</button>
+          <Alert message={signOutError} />
         </div>
         <nav aria-label="Main">
           <ul>
-            {navigation
-              .filter(([name]) => name !== "admin" || user.role === "admin")
-              .map(([name, text]) => (
-                <li key={name}><a href={`#/${name}`} aria-current={route === name ? "page" : undefined}>{text}</a></li>
+            {signedInPages
+              .filter((listed: SignedInPage) => !listed.adminOnly || user.role === "admin")
+              .map(({ route: name, label }) => (
+                <li key={name}><a href={`#/${name}`} aria-current={route === name ? "page" : undefined}>{label}</a></li>
               ))}
           </ul>
         </nav>
@@ -312,10 +324,13 @@ function SignedIn({ client, user, route, onSignedOut }: {
           {announcement.lines.map((line, index) => <p key={`${announcement.serial}-${index}`}>{line}</p>)}
         </div>
       </header>
-      <main class="page">
-        {/* Until the first copy is in, a page would show empty lists as if they were the truth. */}
-        {sync.state.cursor === null && sync.state.online ? <Loading /> :
-          Page && (route !== "admin" || user.role === "admin") ? <Page key={route} /> : null}
+      <main id="main" class="page">
+        {shown && (
+          <>
+            <PageHeading>{shown.title ?? shown.label}</PageHeading>
+            {waiting ? <Loading /> : <shown.Page key={shown.route} />}
+          </>
+        )}
       </main>
     </WorkspaceContext.Provider>
   );

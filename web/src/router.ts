@@ -1,19 +1,12 @@
-// Hash routing: the worker serves one page at `/`, and `#/today`, `#/goals`, ... pick the view.
+// Hash routing: the worker serves one page at `/`, and `#/today`, `#/goals`, ... pick the view
+// (routes.ts says which views there are).
 import { useEffect, useState } from "preact/hooks";
-
-export type Route =
-  | "signin" | "today" | "goals" | "quests" | "workouts" | "books" | "focus" | "shop"
-  | "achievements" | "settings" | "tokens" | "account" | "admin";
-
-const routes: readonly Route[] = [
-  "signin", "today", "goals", "quests", "workouts", "books", "focus", "shop",
-  "achievements", "settings", "tokens", "account", "admin",
-];
+import { isRoute, type Route } from "./routes";
 
 /** The route named by the fragment (`#/goals` → "goals"), or null for none or an unknown one. */
 export function currentRoute(): Route | null {
   const name = location.hash.replace(/^#\/?/, "").split(/[/?]/)[0];
-  return (routes as readonly string[]).includes(name) ? (name as Route) : null;
+  return isRoute(name) ? name : null;
 }
 
 /** Moves to `route`; `replace` rewrites the history entry instead (redirects, not user moves). */

@@ -2,7 +2,7 @@
 // `role="alert"` with the API's own message.
 import type { ComponentChildren, JSX } from "preact";
 import { useId, useState } from "preact/hooks";
-import { ApiError } from "@passion-edge/client";
+import { ApiError, type Schemas } from "@passion-edge/client";
 
 type InputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, "id" | "label" | "value" | "onInput"> & {
   label: string;
@@ -100,7 +100,15 @@ export function FormCard({ title, onSubmit, children }: { title: string; onSubmi
   );
 }
 
-export const skills = ["health", "fitness", "learning", "productivity", "mindfulness", "social", "creativity", "finance"] as const;
+export type Skill = keyof Schemas["Progress"]["skills"];
+
+// Every skill the API knows, once each, in the order the pages list them.
+const skillSet = {
+  health: true, fitness: true, learning: true, productivity: true,
+  mindfulness: true, social: true, creativity: true, finance: true,
+} as const satisfies Record<Skill, true>;
+
+export const skills = Object.keys(skillSet) as Skill[];
 
 export const skillOptions = skills.map((skill) => [skill, capitalize(skill)] as const);
 
@@ -118,7 +126,8 @@ export function Scroller({ label, children }: { label: string; children: Compone
   return <div class="scroll" tabIndex={0} role="region" aria-label={label}>{children}</div>;
 }
 
-/** What a page shows until the data it is about has arrived: its heading then comes with it. */
+/** What a page shows under its heading until the data it is about has arrived; `aria-busy`
+ * marks the page as not ready yet. */
 export function Loading() {
-  return <p class="muted">Loading…</p>;
+  return <p class="muted" aria-busy="true">Loading…</p>;
 }

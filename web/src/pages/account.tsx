@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { formatInstant } from "../dates";
 import { useLoaded, useWorkspace } from "../session";
-import { Alert, Field, FormCard, Loading, PageHeading, Section, useAction } from "../ui";
+import { Alert, Field, FormCard, Loading, Section, useAction } from "../ui";
 
 export function AccountPage() {
   const { client, user, leave } = useWorkspace();
@@ -35,7 +35,6 @@ export function AccountPage() {
 
   return (
     <>
-      <PageHeading>Account</PageHeading>
       <Section title="You">
         <p><strong>{user.name}</strong> · {user.email}{user.role === "admin" ? " · admin" : ""}</p>
         <p class="muted">Member since {formatInstant(user.created_at)}</p>

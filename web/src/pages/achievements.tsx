@@ -2,7 +2,7 @@
 // the latest ledger entries that earned or spent them.
 import { formatInstant } from "../dates";
 import { useLoaded, useWorkspace } from "../session";
-import { Alert, Loading, PageHeading, Section, capitalize, skills } from "../ui";
+import { Alert, Loading, Section, capitalize, skills } from "../ui";
 
 export function AchievementsPage() {
   const { client, progress } = useWorkspace();
@@ -21,7 +21,6 @@ export function AchievementsPage() {
 
   return (
     <>
-      <PageHeading>Achievements</PageHeading>
       <Alert message={loaded.error} />
       <Section title="Skills">
         {progress ? (

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
 import { formatInstant } from "../dates";
 import { useWorkspace } from "../session";
-import { Alert, Field, FormCard, Loading, PageHeading, Scroller, Section, Select, useAction } from "../ui";
+import { Alert, Field, FormCard, Loading, Scroller, Section, Select, useAction } from "../ui";
 
 type Listed = Schemas["AdminListedUser"];
 type Detail = Schemas["AdminUserDetail"];
@@ -35,8 +35,16 @@ export function AdminPage() {
       setErrors(failures.items);
     });
 
-  const search = (q: string) =>
-    runSearch(async () => setUsers((await client.get("/api/admin/users", { params: { query: { q, limit: 50 } } })).items));
+  // Typing starts a search per pause: only the latest one's answer is shown, however the answers
+  // come back.
+  const latestSearch = useRef(0);
+  const search = (q: string) => {
+    const serial = ++latestSearch.current;
+    return runSearch(async () => {
+      const found = await client.get("/api/admin/users", { params: { query: { q, limit: 50 } } });
+      if (serial === latestSearch.current) setUsers(found.items);
+    });
+  };
 
   useEffect(() => {
     void reloadLogs();
@@ -54,7 +62,6 @@ export function AdminPage() {
 
   return (
     <>
-      <PageHeading>Admin</PageHeading>
       <Alert message={error} />
       {stats && (
         <Section title={`Stats for ${stats.day} (UTC)`}>
@@ -147,9 +154,14 @@ function UserDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
   const [coins, setCoins] = useState("0");
   const [reason, setReason] = useState("");
   const [done, setDone] = useState("");
+  const [role, setRole] = useState<Detail["role"]>("user");
   const [error, run, busy] = useAction();
 
-  const reload = async () => setDetail(await client.get("/api/admin/users/{id}", { params: { path: { id } } }));
+  const reload = async () => {
+    const loaded = await client.get("/api/admin/users/{id}", { params: { path: { id } } });
+    setDetail(loaded);
+    setRole(loaded.role);
+  };
   useEffect(() => void run(reload), [id]);
 
   const update = (change: { role?: "user" | "admin"; disabled?: boolean }, message: string) =>
@@ -202,9 +214,14 @@ function UserDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
         )}
         <button type="button" class="secondary" disabled={busy} onClick={() => void revokeSessions()}>Revoke sessions</button>
       </div>
-      <div class="row">
-        <Select label="Role" value={detail.role} disabled={busy} onChange={(value) => void update({ role: value as "user" | "admin" }, `Role set to ${value}.`)} options={roles} />
-      </div>
+      {/* The select only chooses: arrowing through a closed select fires a change per option. */}
+      <form class="row role-form" onSubmit={(event) => {
+        event.preventDefault();
+        void update({ role }, `Role set to ${role}.`);
+      }}>
+        <Select label="Role" value={role} disabled={busy} onChange={(value) => setRole(value as Detail["role"])} options={roles} />
+        <button type="submit" class="secondary" disabled={busy || role === detail.role}>Set role</button>
+      </form>
       <FormCard title="Claim" onSubmit={() => void claim()}>
         <p class="muted">An adjustment through the user's ledger (negative to take back; never below 0), audited.</p>
         <div class="row">

@@ -1,8 +1,8 @@
 // Books: a reading list; finishing a book awards once per book.
 import { useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
-import { useWorkspace } from "../session";
-import { Alert, Field, FormCard, PageHeading, Section, Select, useAction } from "../ui";
+import { EmptyList, useItemActions, useWorkspace } from "../session";
+import { Alert, Field, FormCard, Section, Select, useAction } from "../ui";
 
 type Book = Schemas["Book"];
 
@@ -10,7 +10,7 @@ const statuses = [["want_to_read", "Want to read"], ["reading", "Reading"], ["fi
 const statusNames: Record<Book["status"], string> = Object.fromEntries(statuses) as Record<Book["status"], string>;
 
 export function BooksPage() {
-  const { items, write, client } = useWorkspace();
+  const { items, createWithId } = useWorkspace();
   const books = items<Book>("book").sort((a, b) => b.created_at.localeCompare(a.created_at));
   const [title, setTitle] = useState("");
   const [author, setAuthor] = useState("");
@@ -19,24 +19,14 @@ export function BooksPage() {
 
   const add = () =>
     run(async () => {
-      const id = client.newId();
-      const body = { id, title: title.trim(), author: author.trim(), status };
-      const now = new Date().toISOString();
-      await write("POST", "/api/books", body, {
-        entity: "book",
-        id,
-        optimistic: {
-          rating: null, pages: null, started_on: null, finished_on: null, metadata: {}, is_active: true,
-          deleted_at: null, created_at: now, updated_at: now, ...body,
-        },
-      });
+      const body = { title: title.trim(), author: author.trim(), status };
+      await createWithId("book", "/api/books", body, { rating: null, pages: null, started_on: null, finished_on: null });
       setTitle("");
       setAuthor("");
     });
 
   return (
     <>
-      <PageHeading>Books</PageHeading>
       <FormCard title="New book" onSubmit={() => void add()}>
         <div class="row">
           <Field label="Book title" required maxLength={200} value={title} onInput={setTitle} />
@@ -47,7 +37,7 @@ export function BooksPage() {
       </FormCard>
       <Alert message={error} />
       <Section title="Reading list">
-        {books.length === 0 ? <p class="muted">No books yet.</p> : (
+        {books.length === 0 ? <EmptyList>No books yet.</EmptyList> : (
           <ul class="items">{books.map((book) => <BookItem key={book.id} book={book} />)}</ul>
         )}
       </Section>
@@ -56,9 +46,7 @@ export function BooksPage() {
 }
 
 function BookItem({ book }: { book: Book }) {
-  const { write } = useWorkspace();
-  const [error, run, busy] = useAction();
-  const target = { entity: "book" as const, id: book.id };
+  const { error, busy, act, remove } = useItemActions("book", "/api/books", book);
   return (
     <li class={book.status === "finished" ? "item done" : "item"}>
       <div class="item-head">
@@ -71,13 +59,11 @@ function BookItem({ book }: { book: Book }) {
       </div>
       <div class="actions">
         {book.status !== "finished" && (
-          <button type="button" disabled={busy} onClick={() => void run(() => write("PATCH", `/api/books/${book.id}`, { status: "finished" }, {
-            ...target, optimistic: { ...book, status: "finished" },
-          }))}>Finish {book.title}</button>
+          <button type="button" disabled={busy} onClick={() => void act("PATCH", "", { status: "finished" }, { status: "finished" })}>
+            Finish {book.title}
+          </button>
         )}
-        <button type="button" class="danger" disabled={busy} onClick={() => void run(() => write("DELETE", `/api/books/${book.id}`, undefined, {
-          ...target, optimistic: null,
-        }))}>Delete {book.title}</button>
+        <button type="button" class="danger" disabled={busy} onClick={(event) => void remove(event.currentTarget)}>Delete {book.title}</button>
       </div>
       <Alert message={error} />
     </li>

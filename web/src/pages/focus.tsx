@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
 import { formatInstant } from "../dates";
 import { isQueued, useLoaded, useWorkspace } from "../session";
-import { Alert, Field, Loading, PageHeading, Section, Select, capitalize, useAction } from "../ui";
+import { Alert, Field, Loading, Section, Select, capitalize, useAction } from "../ui";
 
 type FocusSession = Schemas["FocusSession"];
 type AudioTrack = Schemas["AudioTrack"];
@@ -115,7 +115,6 @@ export function FocusPage() {
 
   return (
     <>
-      <PageHeading>Focus</PageHeading>
       <section class="card timer-card" aria-label="Timer">
         <p class="timer" role="timer" aria-label={active ? `${capitalize(active.mode)} time left` : "Time planned"}>
           {clock(remaining)}

@@ -1,13 +1,13 @@
 // Goals: create, list, complete (50 XP + 10 coins, once), delete.
 import { useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
-import { useWorkspace } from "../session";
-import { Alert, Field, FormCard, PageHeading, Section, Select, capitalize, skillOptions, useAction } from "../ui";
+import { EmptyList, useItemActions, useWorkspace } from "../session";
+import { Alert, Field, FormCard, Section, Select, capitalize, skillOptions, useAction } from "../ui";
 
 type Goal = Schemas["Goal"];
 
 export function GoalsPage() {
-  const { items, write, client } = useWorkspace();
+  const { items, createWithId } = useWorkspace();
   const goals = items<Goal>("goal").sort((a, b) => b.created_at.localeCompare(a.created_at));
   const [title, setTitle] = useState("");
   const [category, setCategory] = useState<Goal["category"]>("learning");
@@ -16,24 +16,14 @@ export function GoalsPage() {
 
   const add = () =>
     run(async () => {
-      const id = client.newId();
-      const body = { id, title: title.trim(), category, ...(targetDate ? { target_date: targetDate } : {}) };
-      const now = new Date().toISOString();
-      await write("POST", "/api/goals", body, {
-        entity: "goal",
-        id,
-        optimistic: {
-          description: "", status: "active", target_date: null, metadata: {}, is_active: true, deleted_at: null,
-          completed_at: null, created_at: now, updated_at: now, ...body,
-        },
-      });
+      const body = { title: title.trim(), category, ...(targetDate ? { target_date: targetDate } : {}) };
+      await createWithId("goal", "/api/goals", body, { description: "", status: "active", target_date: null, completed_at: null });
       setTitle("");
       setTargetDate("");
     });
 
   return (
     <>
-      <PageHeading>Goals</PageHeading>
       <FormCard title="New goal" onSubmit={() => void add()}>
         <div class="row">
           <Field label="Goal title" required maxLength={200} value={title} onInput={setTitle} />
@@ -44,7 +34,7 @@ export function GoalsPage() {
       </FormCard>
       <Alert message={error} />
       <Section title="Goal list">
-        {goals.length === 0 ? <p class="muted">No goals yet.</p> : (
+        {goals.length === 0 ? <EmptyList>No goals yet.</EmptyList> : (
           <ul class="items">{goals.map((goal) => <GoalItem key={goal.id} goal={goal} />)}</ul>
         )}
       </Section>
@@ -53,9 +43,7 @@ export function GoalsPage() {
 }
 
 function GoalItem({ goal }: { goal: Goal }) {
-  const { write } = useWorkspace();
-  const [error, run, busy] = useAction();
-  const target = { entity: "goal" as const, id: goal.id };
+  const { error, busy, complete, remove } = useItemActions("goal", "/api/goals", goal);
   return (
     <li class={goal.status === "completed" ? "item done" : "item"}>
       <div class="item-head">
@@ -68,13 +56,9 @@ function GoalItem({ goal }: { goal: Goal }) {
       </div>
       <div class="actions">
         {goal.status === "active" && (
-          <button type="button" disabled={busy} onClick={() => void run(() => write("POST", `/api/goals/${goal.id}/complete`, undefined, {
-            ...target, optimistic: { ...goal, status: "completed" },
-          }))}>Complete {goal.title}</button>
+          <button type="button" disabled={busy} onClick={() => void complete({ status: "completed" })}>Complete {goal.title}</button>
         )}
-        <button type="button" class="danger" disabled={busy} onClick={() => void run(() => write("DELETE", `/api/goals/${goal.id}`, undefined, {
-          ...target, optimistic: null,
-        }))}>Delete {goal.title}</button>
+        <button type="button" class="danger" disabled={busy} onClick={(event) => void remove(event.currentTarget)}>Delete {goal.title}</button>
       </div>
       <Alert message={error} />
     </li>

@@ -2,8 +2,8 @@
 import { useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
 import { formatInstant, localInputToInstant } from "../dates";
-import { useWorkspace } from "../session";
-import { Alert, Field, FormCard, PageHeading, Section, Select, capitalize, skillOptions, useAction } from "../ui";
+import { EmptyList, useItemActions, useWorkspace } from "../session";
+import { Alert, Field, FormCard, Section, Select, capitalize, skillOptions, useAction } from "../ui";
 
 type Quest = Schemas["Quest"];
 
@@ -15,7 +15,7 @@ function aWeekFromNow(): string {
 }
 
 export function QuestsPage() {
-  const { items, write, client } = useWorkspace();
+  const { items, createWithId } = useWorkspace();
   const quests = items<Quest>("quest").sort((a, b) => a.deadline.localeCompare(b.deadline));
   const [title, setTitle] = useState("");
   const [category, setCategory] = useState<Quest["category"]>("productivity");
@@ -26,29 +26,18 @@ export function QuestsPage() {
 
   const add = () =>
     run(async () => {
-      const id = client.newId();
       const body = {
-        id,
         title: title.trim(),
         category,
         deadline: localInputToInstant(deadline),
         reward: { xp: Number(xp), coins: Number(coins) },
       };
-      const now = new Date().toISOString();
-      await write("POST", "/api/quests", body, {
-        entity: "quest",
-        id,
-        optimistic: {
-          description: "", status: "open", completed_at: null, metadata: {}, is_active: true, deleted_at: null,
-          created_at: now, updated_at: now, ...body,
-        },
-      });
+      await createWithId("quest", "/api/quests", body, { description: "", status: "open", completed_at: null });
       setTitle("");
     });
 
   return (
     <>
-      <PageHeading>Quests</PageHeading>
       <FormCard title="New quest" onSubmit={() => void add()}>
         <div class="row">
           <Field label="Quest title" required maxLength={200} value={title} onInput={setTitle} />
@@ -61,7 +50,7 @@ export function QuestsPage() {
       </FormCard>
       <Alert message={error} />
       <Section title="Quest list">
-        {quests.length === 0 ? <p class="muted">No quests yet.</p> : (
+        {quests.length === 0 ? <EmptyList>No quests yet.</EmptyList> : (
           <ul class="items">{quests.map((quest) => <QuestItem key={quest.id} quest={quest} />)}</ul>
         )}
       </Section>
@@ -70,9 +59,7 @@ export function QuestsPage() {
 }
 
 function QuestItem({ quest }: { quest: Quest }) {
-  const { write } = useWorkspace();
-  const [error, run, busy] = useAction();
-  const target = { entity: "quest" as const, id: quest.id };
+  const { error, busy, complete, remove } = useItemActions("quest", "/api/quests", quest);
   return (
     <li class={quest.status === "completed" ? "item done" : "item"}>
       <div class="item-head">
@@ -86,13 +73,9 @@ function QuestItem({ quest }: { quest: Quest }) {
       </div>
       <div class="actions">
         {quest.status === "open" && (
-          <button type="button" disabled={busy} onClick={() => void run(() => write("POST", `/api/quests/${quest.id}/complete`, undefined, {
-            ...target, optimistic: { ...quest, status: "completed" },
-          }))}>Complete {quest.title}</button>
+          <button type="button" disabled={busy} onClick={() => void complete({ status: "completed" })}>Complete {quest.title}</button>
         )}
-        <button type="button" class="danger" disabled={busy} onClick={() => void run(() => write("DELETE", `/api/quests/${quest.id}`, undefined, {
-          ...target, optimistic: null,
-        }))}>Delete {quest.title}</button>
+        <button type="button" class="danger" disabled={busy} onClick={(event) => void remove(event.currentTarget)}>Delete {quest.title}</button>
       </div>
       <Alert message={error} />
     </li>

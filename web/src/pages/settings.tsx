@@ -3,8 +3,8 @@
 import { useEffect, useId, useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
 import { applyTheme, type Theme } from "../theme";
-import { useWorkspace } from "../session";
-import { Alert, Field, FormCard, Loading, PageHeading, Select, useAction } from "../ui";
+import { isQueued, useWorkspace } from "../session";
+import { Alert, Field, FormCard, Loading, Select, useAction } from "../ui";
 
 type Settings = Schemas["Settings"];
 
@@ -56,19 +56,18 @@ export function SettingsPage() {
   const save = () =>
     run(async () => {
       setSaved("");
-      await write("PATCH", "/api/settings", {
+      const result = await write("PATCH", "/api/settings", {
         timezone: timezone.trim(),
         day_start_hour: Number(dayStart),
         vacation_until: vacationUntil || null,
       });
-      setSaved("Settings saved.");
+      setSaved(isQueued(result) ? "Saved offline: will sync." : "Settings saved.");
     });
 
   if (!loaded && !error) return <Loading />;
 
   return (
     <>
-      <PageHeading>Settings</PageHeading>
       <FormCard title="Preferences" onSubmit={() => void save()}>
         <div class="row">
           <Select label="Theme" value={theme} onChange={pickTheme} options={themes} />

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
 import { isQueued, useLoaded, useWorkspace } from "../session";
-import { Alert, Field, FormCard, Loading, PageHeading, Section, useAction } from "../ui";
+import { Alert, Field, FormCard, Loading, Section, useAction } from "../ui";
 
 type Reward = Schemas["Reward"];
 
@@ -37,7 +37,6 @@ export function ShopPage() {
 
   return (
     <>
-      <PageHeading>Shop</PageHeading>
       <p class="lead">{progress ? `You have ${progress.coins} ${progress.coins === 1 ? "coin" : "coins"} to spend.` : ""}</p>
       <Alert message={error} />
       <Section title="Rewards">

@@ -3,8 +3,8 @@
 import { useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
 import { addDays, localDay } from "../dates";
-import { useWorkspace } from "../session";
-import { Alert, Field, FormCard, PageHeading, Section, Select, skillOptions, useAction } from "../ui";
+import { EmptyList, useItemActions, useWorkspace } from "../session";
+import { Alert, Field, FormCard, Section, Select, skillOptions, useAction } from "../ui";
 import { HabitHistory } from "./heatmap";
 
 type Habit = Schemas["Habit"];
@@ -20,7 +20,7 @@ export function useToday(): { today: string; yesterday: string } {
 }
 
 export function TodayPage() {
-  const { items, write, client } = useWorkspace();
+  const { items, createWithId } = useWorkspace();
   const { today, yesterday } = useToday();
   const habits = items<Habit>("habit").sort((a, b) => a.created_at.localeCompare(b.created_at));
   const [title, setTitle] = useState("");
@@ -31,30 +31,21 @@ export function TodayPage() {
 
   const add = () =>
     run(async () => {
-      const id = client.newId();
       const body = {
-        id,
         title: title.trim(),
         frequency,
         category,
         ...(frequency === "weekly" ? { target_per_week: Number(perWeek) } : {}),
       };
-      const now = new Date().toISOString();
-      await write("POST", "/api/habits", body, {
-        entity: "habit",
-        id,
-        optimistic: {
-          description: "", target_per_week: null, current_streak: 0, best_streak: 0, last_completed_on: null,
-          completed_today: false, strength: 0, metadata: {}, is_active: true, deleted_at: null,
-          created_at: now, updated_at: now, ...body,
-        },
+      await createWithId("habit", "/api/habits", body, {
+        description: "", target_per_week: null, current_streak: 0, best_streak: 0, last_completed_on: null,
+        completed_today: false, strength: 0,
       });
       setTitle("");
     });
 
   return (
     <>
-      <PageHeading>Today</PageHeading>
       <FormCard title="New habit" onSubmit={() => void add()}>
         <div class="row">
           <Field label="Habit title" required maxLength={200} value={title} onInput={setTitle} />
@@ -69,7 +60,7 @@ export function TodayPage() {
       <Alert message={error} />
       <Section title={`Habits for ${today}`}>
         {habits.length === 0 ? (
-          <p class="muted">No habits yet: add one above.</p>
+          <EmptyList>No habits yet: add one above.</EmptyList>
         ) : (
           <ul class="items">
             {habits.map((habit) => <HabitItem key={habit.id} habit={habit} today={today} yesterday={yesterday} />)}
@@ -81,33 +72,23 @@ export function TodayPage() {
 }
 
 function HabitItem({ habit, today, yesterday }: { habit: Habit; today: string; yesterday: string }) {
-  const { write, sync } = useWorkspace();
-  const [error, run, busy] = useAction();
+  const { sync } = useWorkspace();
+  const { error, busy, act, complete, remove } = useItemActions("habit", "/api/habits", habit);
   const [showHistory, setShowHistory] = useState(false);
   const [checkedInYesterday, setCheckedInYesterday] = useState(false);
-  const target = { entity: "habit" as const, id: habit.id };
   const unit = habit.frequency === "weekly" ? "week" : "day";
   // A daily habit done today with a streak of two or more was done yesterday too; otherwise the
   // last completed day says it.
   const yesterdayDone = checkedInYesterday || habit.last_completed_on === yesterday
     || (habit.completed_today && habit.frequency === "daily" && habit.current_streak >= 2);
 
-  const complete = () =>
-    run(() => write("POST", `/api/habits/${habit.id}/complete`, undefined, {
-      ...target,
-      optimistic: { ...habit, completed_today: true, last_completed_on: today, current_streak: habit.current_streak + 1 },
-    }));
+  const completeToday = () =>
+    complete({ completed_today: true, last_completed_on: today, current_streak: habit.current_streak + 1 });
   const undo = () =>
-    run(() => write("DELETE", `/api/habits/${habit.id}/complete`, undefined, {
-      ...target,
-      optimistic: { ...habit, completed_today: false, current_streak: Math.max(0, habit.current_streak - 1) },
-    }));
-  const checkInYesterday = () =>
-    run(async () => {
-      await write("POST", `/api/habits/${habit.id}/complete`, { date: yesterday }, target);
-      setCheckedInYesterday(true);
-    });
-  const remove = () => run(() => write("DELETE", `/api/habits/${habit.id}`, undefined, { ...target, optimistic: null }));
+    act("DELETE", "/complete", undefined, { completed_today: false, current_streak: Math.max(0, habit.current_streak - 1) });
+  const checkInYesterday = async () => {
+    if (await act("POST", "/complete", { date: yesterday })) setCheckedInYesterday(true);
+  };
 
   return (
     <li class={habit.completed_today ? "item done" : "item"}>
@@ -124,7 +105,7 @@ function HabitItem({ habit, today, yesterday }: { habit: Habit; today: string; y
         {habit.completed_today ? (
           <button type="button" class="secondary" disabled={busy} onClick={() => void undo()}>Undo {habit.title}</button>
         ) : (
-          <button type="button" disabled={busy} onClick={() => void complete()}>Complete {habit.title}</button>
+          <button type="button" disabled={busy} onClick={() => void completeToday()}>Complete {habit.title}</button>
         )}
         {!yesterdayDone && (
           <button type="button" class="secondary" disabled={busy} onClick={() => void checkInYesterday()}>
@@ -134,7 +115,7 @@ function HabitItem({ habit, today, yesterday }: { habit: Habit; today: string; y
         <button type="button" class="secondary" aria-expanded={showHistory} onClick={() => setShowHistory(!showHistory)}>
           History of {habit.title}
         </button>
-        <button type="button" class="danger" disabled={busy} onClick={() => void remove()}>Delete {habit.title}</button>
+        <button type="button" class="danger" disabled={busy} onClick={(event) => void remove(event.currentTarget)}>Delete {habit.title}</button>
       </div>
       <Alert message={error} />
       {showHistory && (

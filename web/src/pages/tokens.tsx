@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
 import { formatInstant } from "../dates";
 import { useLoaded, useWorkspace } from "../session";
-import { Alert, Field, FormCard, Loading, PageHeading, Section, Select, useAction } from "../ui";
+import { Alert, Field, FormCard, Loading, Section, Select, useAction } from "../ui";
 
 type ApiToken = Schemas["ApiToken"];
 
@@ -16,7 +16,7 @@ export function TokensPage() {
   const tokens = useLoaded("tokens", loadTokens, []);
   const [name, setName] = useState("");
   const [scope, setScope] = useState<ApiToken["scope"]>("write");
-  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [created, setCreated] = useState<{ id: string; name: string; token: string } | null>(null);
   const [error, run, busy] = useAction();
 
   const reload = async () => tokens.set(await loadTokens());
@@ -24,7 +24,7 @@ export function TokensPage() {
   const create = () =>
     run(async () => {
       const made = await client.post("/api/tokens", { body: { name: name.trim(), scope } });
-      setCreated({ name: made.name, token: made.token });
+      setCreated({ id: made.id, name: made.name, token: made.token });
       setName("");
       await reload();
     });
@@ -32,7 +32,7 @@ export function TokensPage() {
   const revoke = (token: ApiToken) =>
     run(async () => {
       await client.del("/api/tokens/{id}", { params: { path: { id: token.id } } });
-      if (created?.name === token.name) setCreated(null);
+      if (created?.id === token.id) setCreated(null);
       await reload();
     });
 
@@ -41,7 +41,6 @@ export function TokensPage() {
 
   return (
     <>
-      <PageHeading>API tokens</PageHeading>
       <p class="lead">A token lets a browser extension or a script use the API as you: send it as <code>Authorization: Bearer …</code>.</p>
       <FormCard title="New token" onSubmit={() => void create()}>
         <div class="row">

@@ -2,15 +2,15 @@
 import { useState } from "preact/hooks";
 import type { Schemas } from "@passion-edge/client";
 import { formatInstant } from "../dates";
-import { useWorkspace } from "../session";
-import { Alert, Field, FormCard, PageHeading, Section, Select, capitalize, useAction } from "../ui";
+import { EmptyList, useItemActions, useWorkspace } from "../session";
+import { Alert, Field, FormCard, Section, Select, capitalize, useAction } from "../ui";
 
 type Workout = Schemas["Workout"];
 
 const intensities = [["low", "Low"], ["moderate", "Moderate"], ["high", "High"]] as const;
 
 export function WorkoutsPage() {
-  const { items, write, client } = useWorkspace();
+  const { items, createWithId } = useWorkspace();
   const workouts = items<Workout>("workout").sort((a, b) => b.performed_at.localeCompare(a.performed_at));
   const [name, setName] = useState("");
   const [minutes, setMinutes] = useState("30");
@@ -20,30 +20,19 @@ export function WorkoutsPage() {
 
   const log = () =>
     run(async () => {
-      const id = client.newId();
       const body = {
-        id,
         name: name.trim(),
         duration_minutes: Number(minutes),
         intensity,
         ...(calories ? { calories: Number(calories) } : {}),
       };
-      const now = new Date().toISOString();
-      await write("POST", "/api/workouts", body, {
-        entity: "workout",
-        id,
-        optimistic: {
-          calories: null, performed_at: now, metadata: {}, is_active: true, deleted_at: null,
-          created_at: now, updated_at: now, ...body,
-        },
-      });
+      await createWithId("workout", "/api/workouts", body, { calories: null, performed_at: new Date().toISOString() });
       setName("");
       setCalories("");
     });
 
   return (
     <>
-      <PageHeading>Workouts</PageHeading>
       <FormCard title="Log a workout" onSubmit={() => void log()}>
         <div class="row">
           <Field label="Workout name" required maxLength={200} value={name} onInput={setName} />
@@ -55,7 +44,7 @@ export function WorkoutsPage() {
       </FormCard>
       <Alert message={error} />
       <Section title="Workout log">
-        {workouts.length === 0 ? <p class="muted">No workouts yet.</p> : (
+        {workouts.length === 0 ? <EmptyList>No workouts yet.</EmptyList> : (
           <ul class="items">{workouts.map((workout) => <WorkoutItem key={workout.id} workout={workout} />)}</ul>
         )}
       </Section>
@@ -64,8 +53,7 @@ export function WorkoutsPage() {
 }
 
 function WorkoutItem({ workout }: { workout: Workout }) {
-  const { write } = useWorkspace();
-  const [error, run, busy] = useAction();
+  const { error, busy, remove } = useItemActions("workout", "/api/workouts", workout);
   return (
     <li class="item">
       <div class="item-head">
@@ -78,9 +66,7 @@ function WorkoutItem({ workout }: { workout: Workout }) {
         </p>
       </div>
       <div class="actions">
-        <button type="button" class="danger" disabled={busy} onClick={() => void run(() => write("DELETE", `/api/workouts/${workout.id}`, undefined, {
-          entity: "workout", id: workout.id, optimistic: null,
-        }))}>Delete {workout.name}</button>
+        <button type="button" class="danger" disabled={busy} onClick={(event) => void remove(event.currentTarget)}>Delete {workout.name}</button>
       </div>
       <Alert message={error} />
     </li>
