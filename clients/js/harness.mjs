@@ -47,11 +47,12 @@ async function fetchOnce(request) {
 
 /** A browser's network stack for one person: a cookie jar, its own `cf-connecting-ip` (the
  * sign-in budget is per address), a log of what was sent (method, path, headers, body text,
- * status, response headers), and offline switches. `fetch` obeys
- * the switches; `online` shares the jar and never fails (for the test's own checks). */
+ * status, response headers), offline switches and stand-in answers. `fetch` obeys the
+ * switches and stand-ins; `online` shares the jar and never fails (for the test's own checks). */
 export function browser(address) {
   const jar = new Map();
   const sent = [];
+  const standIns = [];
   let offline = false;
   let losingAnswers = false;
   const cookie = () => [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
@@ -84,7 +85,17 @@ export function browser(address) {
     online: send,
     async fetch(input, init) {
       if (offline) throw new TypeError("fetch failed: offline");
-      const response = await send(input, init);
+      const request = new Request(input, init);
+      const path = new URL(request.url).pathname;
+      const standIn = standIns.find((rule) => rule.path === path && rule.times > 0);
+      if (standIn) {
+        standIn.times -= 1;
+        const response = standIn.answer(request);
+        const body = request.body ? await request.text() : null;
+        sent.push({ method: request.method, path, headers: request.headers, body, status: response.status, response: response.headers, standIn: true });
+        return response;
+      }
+      const response = await send(request);
       // The request reached the server, but its answer never reached us.
       if (losingAnswers) throw new TypeError("fetch failed: connection reset");
       return response;
@@ -94,6 +105,11 @@ export function browser(address) {
     },
     setLosingAnswers(value) {
       losingAnswers = value;
+    },
+    /** The next `times` requests to `path` get `answer(request)` (a Response) instead of the
+     * server's: a failing server, a short answer. They are logged with `standIn: true`. */
+    answerInstead(path, answer, times = 1) {
+      standIns.push({ path, answer, times });
     },
     /** Opens the sync socket with this browser's cookie (Node's WebSocket takes headers). */
     openSocket: (url) => new WebSocket(url, { headers: { cookie: cookie(), "cf-connecting-ip": address } }),
@@ -106,6 +122,48 @@ export async function signedIn(client, base, email) {
   const api = client.createClient({ baseUrl: base, fetch: network.fetch });
   const session = await api.devSignIn({ email });
   return { api, network, session };
+}
+
+/** A JSON Response, as the worker would send it. */
+export const json = (status, body, headers = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+/** The API's error envelope answer for `status`. */
+export const errorAnswer = (status, type, headers = {}) =>
+  json(status, { error: { type, message: `stand-in ${type}`, status, request_id: "stand-in" } }, headers);
+
+export const habit = (title) => ({ title, category: "health", frequency: "daily" });
+
+/** The requests `network` sent to `path`. */
+export const sentTo = (network, path) => network.sent.filter((request) => request.path === path);
+
+/** The sync engines of one test file, all closed by `closeAll()` (in its `after`). */
+export function syncEngines(client) {
+  const started = [];
+  return {
+    /** An engine of `signedIn`'s session, its socket opened with that browser's cookie (or by
+     * `open`). `engine.awards` holds the awards it was told of; `engine.sockets` counts the sockets
+     * opened and the close codes seen. */
+    start({ api, network }, options = {}, open = network?.openSocket) {
+      const awards = [];
+      const sockets = { opened: 0, closes: [] };
+      const engine = client.createSync(api, {
+        openSocket: (url) => {
+          const socket = open(url);
+          socket.addEventListener("open", () => sockets.opened++);
+          socket.addEventListener("close", (event) => sockets.closes.push(event.code));
+          return socket;
+        },
+        onAward: (award) => awards.push(award),
+        ...options,
+      });
+      started.push(engine);
+      return Object.assign(engine, { awards, sockets });
+    },
+    closeAll() {
+      for (const engine of started) engine.close();
+    },
+  };
 }
 
 /** Waits until `check()` is truthy (checked every 25 ms), failing after `ms` with `what` (or

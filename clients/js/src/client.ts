@@ -71,6 +71,14 @@ async function errorTypeOf(response: Response): Promise<string | undefined> {
   }
 }
 
+/** What a write gets when the cookie no longer holds this client's session (signed out, or
+ * signed in as another user in another tab): the API's own 401, so callers and the sync engine
+ * treat it as any sign-out. */
+function signedOutAnswer(requestId: string | null): Response {
+  const error = { type: "unauthorized", message: "This session ended: sign in again.", status: 401, request_id: requestId };
+  return new Response(JSON.stringify({ error }), { status: 401, headers: { "content-type": "application/json" } });
+}
+
 export function createClient(options: ClientOptions = {}): PassionClient {
   const baseUrl = (options.baseUrl ?? "").replace(/\/$/, "");
   const token = options.token;
@@ -84,6 +92,10 @@ export function createClient(options: ClientOptions = {}): PassionClient {
 
   let csrf: string | null = null;
   let csrfLoading: Promise<string | null> | null = null;
+  // The user this client acts for: the one its own session()/devSignIn() last answered (or,
+  // before either, the first session it read). A token is only ever taken from this user's
+  // session, so a sign-in as someone else in another tab cannot turn this tab's writes into theirs.
+  let userId: string | null = null;
   let bookmark: string | null = null;
   // Cookie-mode writes, kept until answered, to send again once after a `403 csrf_failed`.
   const resendable = new Map<string, Request>();
@@ -91,9 +103,19 @@ export function createClient(options: ClientOptions = {}): PassionClient {
   const noteBookmark = (response: Response) => {
     bookmark = response.headers.get("x-d1-bookmark") ?? bookmark;
   };
+  const adopt = (current: Session) => {
+    csrf = current.csrf_token;
+    userId = current.user.id;
+  };
+  /** This user's CSRF token, read from the session the cookie holds now; null when the cookie
+   * holds no session or another user's. */
   const loadCsrf = () =>
-    (csrfLoading ??= session()
-      .then((current) => current?.csrf_token ?? null)
+    (csrfLoading ??= readSession()
+      .then((current) => {
+        if (!current || (userId !== null && current.user.id !== userId)) return null;
+        adopt(current);
+        return csrf;
+      })
       .finally(() => {
         csrfLoading = null;
       }));
@@ -105,6 +127,7 @@ export function createClient(options: ClientOptions = {}): PassionClient {
         request.headers.set("authorization", `Bearer ${token}`);
       } else if (writeMethods.has(request.method) && schemaPath !== "/api/auth/dev/signin") {
         const value = csrf ?? (await loadCsrf());
+        if (!value && userId !== null) return signedOutAnswer(null);
         if (value) request.headers.set("x-csrf-token", value);
         resendable.set(id, request.clone());
       }
@@ -114,11 +137,12 @@ export function createClient(options: ClientOptions = {}): PassionClient {
       noteBookmark(response);
       const copy = resendable.get(id);
       resendable.delete(id);
-      // The session changed under a cached token (a sign-in in another tab): fetch it once more.
+      // The session changed under a cached token (a sign-in in another tab): read it again, and
+      // send once more only if it is still this client's user.
       if (copy && response.status === 403 && (await errorTypeOf(response)) === "csrf_failed") {
         csrf = null;
         const value = await loadCsrf();
-        if (!value) return response;
+        if (!value) return signedOutAnswer(response.headers.get("x-request-id"));
         copy.headers.set("x-csrf-token", value);
         try {
           const again = await merged.fetch(copy);
@@ -149,21 +173,25 @@ export function createClient(options: ClientOptions = {}): PassionClient {
       return (data as { data?: unknown } | undefined)?.data as never;
     };
 
-  async function session(): Promise<Session | null> {
+  /** The session the cookie holds now, changing nothing. */
+  async function readSession(): Promise<Session | null> {
     const { data, error, response } = await api.GET("/api/auth/session");
-    if (response.status === 401) {
-      csrf = null;
-      return null;
-    }
+    if (response.status === 401) return null;
     if (!data) throw apiErrorOf(response.status, error, response.headers);
-    csrf = data.data.csrf_token;
     return data.data;
+  }
+
+  async function session(): Promise<Session | null> {
+    const current = await readSession();
+    if (current) adopt(current);
+    else csrf = userId = null;
+    return current;
   }
 
   async function devSignIn(body: Schemas["DevSignIn"]): Promise<Session> {
     const { data, error, response } = await api.POST("/api/auth/dev/signin", { body });
     if (!data) throw apiErrorOf(response.status, error, response.headers);
-    csrf = data.data.csrf_token;
+    adopt(data.data);
     return data.data;
   }
 
@@ -171,7 +199,7 @@ export function createClient(options: ClientOptions = {}): PassionClient {
     const { error, response } = await api.POST(path);
     // Already signed out is what was asked for.
     if (!response.ok && response.status !== 401) throw apiErrorOf(response.status, error, response.headers);
-    csrf = null;
+    csrf = userId = null;
   }
 
   return {

@@ -37,20 +37,31 @@ export function memoryStorage(): QueueStorage {
 }
 
 /** A queue in the browser's IndexedDB database `name` (shared by the origin's tabs, kept across
- * reloads). Name it per user, so a write queued by one account is never sent for another. */
+ * reloads). Name it per user, so a write queued by one account is never sent for another.
+ * Where IndexedDB cannot be opened (a private window of some browsers, storage turned off) the
+ * writes wait in memory instead, as long as the page lives; opening is tried again each time,
+ * and the writes of both places are one queue. */
 export function indexedDbStorage(name = "passion-edge-queue"): QueueStorage {
   const storeName = "writes";
+  const fallback = memoryStorage();
+  // Only a database that opened is kept: a failed open is not cached.
   let opened: Promise<IDBDatabase> | null = null;
-  const open = () =>
-    (opened ??= new Promise((resolve, reject) => {
+  const open = (): Promise<IDBDatabase | null> => {
+    if (typeof indexedDB === "undefined") return Promise.resolve(null);
+    opened ??= new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open(name, 1);
       request.onupgradeneeded = () => request.result.createObjectStore(storeName, { keyPath: "idempotency_key" });
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
-    }));
+    });
+    return opened.catch(() => {
+      opened = null;
+      return null;
+    });
+  };
   // Resolves when the transaction commits, not when its request succeeds: only then is it durable.
-  async function transact<T>(mode: IDBTransactionMode, act: (store: IDBObjectStore) => IDBRequest<T> | void) {
-    const transaction = (await open()).transaction(storeName, mode);
+  function transact<T>(database: IDBDatabase, mode: IDBTransactionMode, act: (store: IDBObjectStore) => IDBRequest<T> | void) {
+    const transaction = database.transaction(storeName, mode);
     const request = act(transaction.objectStore(storeName));
     return new Promise<T | undefined>((resolve, reject) => {
       transaction.oncomplete = () => resolve(request?.result);
@@ -58,15 +69,26 @@ export function indexedDbStorage(name = "passion-edge-queue"): QueueStorage {
     });
   }
   return {
-    // Keys are UUIDv7s, so the store's key order is the order the writes were made.
-    all: async () => (await transact<QueuedWrite[]>("readonly", (store) => store.getAll())) ?? [],
-    add: async (write) => {
-      await transact("readwrite", (store) => {
+    async all() {
+      const database = await open();
+      const kept = database ? ((await transact<QueuedWrite[]>(database, "readonly", (store) => store.getAll())) ?? []) : [];
+      const inMemory = await fallback.all();
+      if (inMemory.length === 0) return kept;
+      // Keys are UUIDv7s, so key order is the order the writes were made.
+      return [...kept, ...inMemory].sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : 1));
+    },
+    async add(write) {
+      const database = await open();
+      if (!database) return fallback.add(write);
+      await transact(database, "readwrite", (store) => {
         store.put(write);
       });
     },
-    remove: async (keys) => {
-      await transact("readwrite", (store) => {
+    async remove(keys) {
+      await fallback.remove(keys);
+      const database = await open();
+      if (!database) return;
+      await transact(database, "readwrite", (store) => {
         for (const key of keys) store.delete(key);
       });
     },

@@ -3,7 +3,8 @@
 // WebSocket notice and on a timer while the socket is down; and the offline queue, through which
 // every queueable write goes to `POST /api/sync/push` under its own idempotency key.
 // Invariants: one poll and one flush run at a time; a queued write leaves the queue only once
-// its result came back (a success or a refusal that sending again would not change).
+// its result came back (a success or a refusal that sending again would not change); a failed
+// poll or flush is tried again with backoff, except a 401, which ends the engine.
 import type { PassionClient, Schemas } from "./client";
 import { ApiError, NetworkError, apiErrorOf } from "./errors";
 import { newId } from "./id";
@@ -59,7 +60,8 @@ export interface SyncOptions {
 
 export interface Sync {
   readonly state: SyncState;
-  /** Resolves once the first copy is complete. */
+  /** Resolves once the first copy is complete (a failed poll is retried until it is); rejects
+   * with the `401` ApiError if the session ended first, or an `AbortError` if closed first. */
   readonly ready: Promise<void>;
   /** A queueable write (content, actions, focus, rewards, settings) through the offline queue:
    * resolves with the result's `data`, rejects with ApiError when refused, or resolves
@@ -100,12 +102,68 @@ function backoff(attempt: number, firstMs: number, maxMs = 30_000): number {
   return step / 2 + Math.random() * (step / 2);
 }
 
+/** How long to wait before trying again: the server's `Retry-After` when it sent one, else backoff. */
+function retryDelay(attempt: number, error: unknown): number {
+  const seconds = error instanceof ApiError ? error.retryAfterSeconds : undefined;
+  return seconds !== undefined ? seconds * 1000 : backoff(attempt, 1000);
+}
+
+/** A retry on a timer that waits longer after each failure in a row. */
+function retrier(run: () => void) {
+  let attempts = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    /** Runs `run` later (replacing a retry already scheduled), after what `error` asks for. */
+    later(error?: unknown) {
+      clearTimeout(timer);
+      timer = setTimeout(run, retryDelay(attempts++, error));
+    },
+    /** It worked: no retry waits, and the next failure waits the least again. */
+    succeeded() {
+      attempts = 0;
+      clearTimeout(timer);
+    },
+    cancel: () => clearTimeout(timer),
+  };
+}
+
+/** Runs `pass` one at a time. A call during a run gets that run's promise and has it make one
+ * more pass when the current one ends (what the caller wants seen may have come after the pass
+ * began); a pass answering false (it stalled, or the engine closed) ends the run. */
+function oneAtATime(pass: () => Promise<boolean>, stopped: () => boolean): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let again = false;
+  return () => {
+    if (stopped()) return Promise.resolve();
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+        } while ((await pass()) && again && !stopped());
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+}
+
+const isSignOut = (error: unknown) => error instanceof ApiError && error.status === 401;
+
 export function createSync(client: PassionClient, options: SyncOptions = {}): Sync {
   const storage = options.storage ?? memoryStorage();
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
   const state: SyncState = { items: emptyItems(), progress: null, cursor: null, online: true, pending: 0 };
-  const notify = () => options.onChange?.(state);
   let closed = false;
+  const isClosed = () => closed;
+  // Nothing is told after close(): a poll or flush still in flight ends quietly.
+  const notify = () => {
+    if (!closed) options.onChange?.(state);
+  };
 
   const setOnline = (online: boolean) => {
     if (state.online === online) return;
@@ -113,25 +171,40 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
     notify();
   };
 
-  function signedOut() {
+  let markReady: () => void = () => {};
+  let failReady: (error: unknown) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  // Nobody need wait on it: its rejection is not an unhandled one (a caller awaiting it sees it).
+  ready.catch(() => {});
+
+  function signedOut(reason: ApiError) {
     if (closed) return;
+    failReady(reason);
     close();
     options.onSignedOut?.();
   }
 
-  // ---- polling ----
-  let polling: Promise<void> | null = null;
-  let pollAgain = false;
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  /** What a failed request means for the engine: offline, or signed out. */
+  function failed(error: unknown) {
+    if (error instanceof NetworkError) setOnline(false);
+    else if (isSignOut(error)) signedOut(error as ApiError);
+  }
 
-  async function pollUntilCurrent() {
+  // ---- polling ----
+  const pollRetry = retrier(() => void pollQuietly());
+
+  /** Polls until no more changes wait; false when close() came first (nothing was applied). */
+  async function pollUntilCurrent(): Promise<boolean> {
     // A copy from a null cursor replaces the items (anything absent from it is gone), so it is
     // built apart and shown once complete.
     let items = state.cursor === null ? emptyItems() : state.items;
     let cursor = state.cursor;
     for (;;) {
       const { data, error, response } = await client.api.POST("/api/sync/poll", { body: { cursor } });
+      if (closed) return false;
       if (!data) {
         const refusal = apiErrorOf(response.status, error, response.headers);
         if (refusal.type !== "sync_reset") throw refusal;
@@ -152,39 +225,26 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
     state.items = items;
     state.cursor = cursor;
     markReady();
+    return true;
   }
 
-  function poll(): Promise<void> {
-    if (closed) return Promise.resolve();
-    if (polling) {
-      pollAgain = true;
-      return polling;
+  // A failed poll (no answer, 429, 5xx) is tried again with backoff whatever else would poll
+  // (a socket that stays up sends no notice until the next write, and `ready` waits on it).
+  const poll = oneAtATime(async () => {
+    try {
+      if (!(await pollUntilCurrent())) return false;
+    } catch (error) {
+      failed(error);
+      if (!isSignOut(error)) pollRetry.later(error);
+      throw error;
     }
-    polling = (async () => {
-      try {
-        do {
-          pollAgain = false;
-          await pollUntilCurrent();
-        } while (pollAgain && !closed);
-        setOnline(true);
-        notify();
-      } catch (error) {
-        failed(error);
-        throw error;
-      } finally {
-        polling = null;
-      }
-    })();
-    return polling;
-  }
+    pollRetry.succeeded();
+    setOnline(true);
+    notify();
+    return true;
+  }, isClosed);
 
   const pollQuietly = () => poll().catch(() => {});
-
-  /** What every failed request means for the engine: offline, or signed out. */
-  function failed(error: unknown) {
-    if (error instanceof NetworkError) setOnline(false);
-    else if (error instanceof ApiError && error.status === 401) signedOut();
-  }
 
   // ---- the socket, and polling while it is down ----
   let socket: WebSocket | null = null;
@@ -251,7 +311,7 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
       if (socket === opened) socket = null;
       if (closed) return;
       if (code === 4001) {
-        signedOut();
+        signedOut(new ApiError({ type: "unauthorized", message: "The session ended.", status: 401, requestId: null }));
         return;
       }
       startFallback();
@@ -273,21 +333,13 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
   // ---- the offline queue ----
   type Waiter = { resolve(value: unknown): void; reject(error: ApiError): void };
   const waiters = new Map<string, Waiter>();
-  let flushing: Promise<void> | null = null;
-  let flushAgain = false;
-  let flushAttempts = 0;
-  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  const flushRetry = retrier(() => void flush());
 
   async function countPending() {
-    state.pending = (await storage.all()).length;
+    const pending = (await storage.all()).length;
+    if (pending === state.pending) return;
+    state.pending = pending;
     notify();
-  }
-
-  function retryFlushLater(afterSeconds?: number) {
-    clearTimeout(flushTimer);
-    const delay = afterSeconds !== undefined ? afterSeconds * 1000 : backoff(flushAttempts, 1000);
-    flushAttempts += 1;
-    flushTimer = setTimeout(() => void flush(), delay);
   }
 
   function settle(write: QueuedWrite, status: number, body: unknown) {
@@ -305,35 +357,35 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
     else options.onRejected?.(refusal, write);
   }
 
-  /** Sends the queue in batches; false when it stalled (no answer, or one to retry later). */
+  /** The queue waits: a 401 ends the engine, anything else is sent again with backoff. */
+  function stalled(error?: unknown): false {
+    failed(error);
+    if (!isSignOut(error)) flushRetry.later(error);
+    return false;
+  }
+
+  /** Sends the queue in batches; false when it stalled (a retry is scheduled) or the engine closed. */
   async function drain(): Promise<boolean> {
     // After a push refused whole (one malformed write), writes go one by one to find it.
     let batchSize = pushBatchSize;
     for (;;) {
       const batch = (await storage.all()).slice(0, batchSize);
-      if (batch.length === 0 || closed) return true;
+      if (closed) return false;
+      if (batch.length === 0) return true;
       let answer;
       try {
         answer = await client.api.POST("/api/sync/push", { body: { operations: batch } });
       } catch (error) {
-        failed(error);
-        if (error instanceof NetworkError) retryFlushLater();
-        return false;
+        // No answer, or the CSRF token read before the first write failed (429, 5xx, 401).
+        return stalled(error);
       }
       setOnline(true);
       const { data, error, response } = answer;
       if (!data) {
         const refusal = apiErrorOf(response.status, error, response.headers);
-        if (refusal.status === 401) {
-          signedOut();
-          return false;
-        }
         // A body the server could not take (400, 413) is one write's fault; anything else
         // (a rate limit, a failure, a refused credential) is the moment's, and waits.
-        if (refusal.status !== 400 && refusal.status !== 413) {
-          retryFlushLater(refusal.retryAfterSeconds);
-          return false;
-        }
+        if (refusal.status !== 400 && refusal.status !== 413) return stalled(refusal);
         if (batch.length > 1) {
           batchSize = 1;
           continue;
@@ -342,24 +394,17 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
         settle(batch[0]!, refusal.status, error);
         continue;
       }
-      const answered: QueuedWrite[] = [];
-      let stalled = false;
-      for (const [index, result] of data.data.results.entries()) {
-        // A rate limit or server failure keeps this write and every later one (a later one may
-        // depend on it: a create, then its complete) to be sent again in order.
-        if (result.status === 429 || result.status >= 500) {
-          stalled = true;
-          break;
-        }
-        answered.push(batch[index]!);
-      }
-      await storage.remove(answered.map((write) => write.idempotency_key));
-      answered.forEach((write, index) => settle(write, data.data.results[index]!.status, data.data.results[index]!.body));
+      const results = data.data.results.slice(0, batch.length);
+      // A rate limit or server failure keeps this write and every later one (a later one may
+      // depend on it: a create, then its complete) to be sent again in order.
+      const firstRetryable = results.findIndex((result) => result.status === 429 || result.status >= 500);
+      const answered = results.slice(0, firstRetryable === -1 ? undefined : firstRetryable);
+      await storage.remove(answered.map((_, index) => batch[index]!.idempotency_key));
+      answered.forEach((result, index) => settle(batch[index]!, result.status, result.body));
       if (answered.length > 0) void pollQuietly();
-      if (stalled) {
-        retryFlushLater();
-        return false;
-      }
+      // Fewer answered than sent: a write to retry, or a short answer (the contract is one result
+      // per operation) that sending the same batch at once would only repeat.
+      if (answered.length < batch.length) return stalled();
     }
   }
 
@@ -368,29 +413,18 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
   const drainExclusively = () => (locks ? locks.request("passion-edge-queue", drain) : drain());
 
-  function flush(): Promise<void> {
-    if (closed) return Promise.resolve();
-    if (flushing) {
-      flushAgain = true;
-      return flushing;
+  const flush = oneAtATime(async () => {
+    let drained = false;
+    try {
+      drained = await drainExclusively();
+    } catch (error) {
+      // The storage failed: the writes stay where they are, to be sent later.
+      stalled(error);
     }
-    flushing = (async () => {
-      try {
-        let drained: boolean;
-        do {
-          flushAgain = false;
-          drained = await drainExclusively();
-        } while (drained && flushAgain && !closed);
-        if (drained) flushAttempts = 0;
-      } catch {
-        // Storage failing (a private window's IndexedDB): the writes stay where they are.
-      } finally {
-        flushing = null;
-        await countPending().catch(() => {});
-      }
-    })();
-    return flushing;
-  }
+    if (drained) flushRetry.succeeded();
+    await countPending().catch(() => {});
+    return drained;
+  }, isClosed);
 
   async function write<T>(method: WriteMethod, path: string, body: Record<string, unknown> | null = null): Promise<T | Queued> {
     if (directOnly.test(path)) throw new TypeError(`${path} is not a queueable write: call it directly`);
@@ -402,7 +436,9 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
     // A refusal may settle `result` during the flush below, before the caller holds it: marked
     // handled here so it is not reported as unhandled; the caller still sees the rejection.
     result.catch(() => {});
-    await countPending();
+    // Pending means waiting: counted once a flush has left the write in the queue, so a write
+    // answered at once never shows as pending; offline, at once.
+    if (!state.online) await countPending();
     await flush();
     const waiter = waiters.get(queued.idempotency_key);
     if (waiter) {
@@ -428,9 +464,12 @@ export function createSync(client: PassionClient, options: SyncOptions = {}): Sy
   events?.addEventListener("offline", onOffline);
 
   function close() {
+    if (closed) return;
     closed = true;
+    failReady(new DOMException("The sync engine was closed before its first copy.", "AbortError"));
     clearTimeout(reconnectTimer);
-    clearTimeout(flushTimer);
+    pollRetry.cancel();
+    flushRetry.cancel();
     clearInterval(keepaliveTimer);
     stopFallback();
     events?.removeEventListener("online", onOnline);

@@ -54,6 +54,22 @@ describe("cookie mode", () => {
     assert.deepEqual((await api.get("/api/habits")).items.map((item) => item.id), [created.id], "created once");
   });
 
+  test("a write refused as csrf_failed because another user signed in in this browser is 401, and lands nowhere", async () => {
+    const { api, network } = await signedIn(client, worker.base, "owner-tab@example.com");
+    const otherTab = client.createClient({ baseUrl: worker.base, fetch: network.fetch });
+    await otherTab.devSignIn({ email: "intruder-tab@example.com" });
+    const sentBefore = network.sent.length;
+    await assert.rejects(api.post("/api/habits", { body: habit("Mine") }), { name: "ApiError", status: 401, type: "unauthorized" });
+    assert.deepEqual(network.sent.slice(sentBefore).map((request) => `${request.method} ${request.path} ${request.status}`),
+      ["POST /api/habits 403", "GET /api/auth/session 200"], "not sent again with the other user's token");
+    // Later writes do not take the other user's token either.
+    await assert.rejects(api.post("/api/habits", { body: habit("Mine") }), { name: "ApiError", status: 401 });
+    assert.deepEqual((await otherTab.get("/api/habits")).items, []);
+    // Its own session()/devSignIn() answers who is signed in now, and the client follows it.
+    assert.equal((await api.session()).user.email, "intruder-tab@example.com");
+    assert.equal((await api.post("/api/habits", { body: habit("Theirs") })).title, "Theirs");
+  });
+
   test("every request after the first sends back the last X-D1-Bookmark it was given", async () => {
     const { api, network } = await signedIn(client, worker.base, "bookmark@example.com");
     await api.post("/api/habits", { body: habit("Read") });

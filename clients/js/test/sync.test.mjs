@@ -2,49 +2,38 @@
 // a reset cursor, and every way a session ends reaching the engine.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { browser, d1, loadClient, signedIn, startWorker, until } from "../harness.mjs";
+import { browser, d1, errorAnswer, habit, loadClient, sentTo, signedIn, startWorker, syncEngines, until } from "../harness.mjs";
 
 let worker;
 let client;
-const engines = [];
+let engines;
 
 before(async () => {
   [worker, client] = await Promise.all([startWorker(), loadClient()]);
+  engines = syncEngines(client);
 });
 after(() => {
-  for (const engine of engines) engine.close();
+  engines?.closeAll();
   worker?.stop();
 });
 
-/** A sync engine of `signedIn`'s session, its socket opened with that browser's cookie (or by
- * `open`); `engine.sockets` counts the sockets opened and the close codes seen. */
-function engineOf({ api, network }, options = {}, open = network?.openSocket) {
-  const sockets = { opened: 0, closes: [] };
-  const engine = client.createSync(api, {
-    openSocket: (url) => {
-      const socket = open(url);
-      socket.addEventListener("open", () => sockets.opened++);
-      socket.addEventListener("close", (event) => sockets.closes.push(event.code));
-      return socket;
-    },
-    ...options,
-  });
-  engines.push(engine);
-  return Object.assign(engine, { sockets });
-}
+const engineOf = (...args) => engines.start(...args);
 
-const habit = (title) => ({ title, category: "health", frequency: "daily" });
+/** Gives `person` `count` habits in pushes of 100 (more than 100: the first copy is two pages). */
+async function seedHabits(person, count) {
+  const writes = Array.from({ length: count }, (_, i) => ({
+    idempotency_key: person.api.newId(), method: "POST", path: "/api/habits", body: habit(`Habit ${i}`),
+  }));
+  for (let at = 0; at < writes.length; at += 100) {
+    const pushed = await person.api.post("/api/sync/push", { body: { operations: writes.slice(at, at + 100) } });
+    assert.ok(pushed.results.every((result) => result.status === 201));
+  }
+}
 
 test("the first copy pages from a null cursor until has_more is false, and keeps the cursor", async () => {
   const person = await signedIn(client, worker.base, "copy@example.com");
   // 130 habits and a goal: more than one page (the poll's default limit is 100).
-  const writes = Array.from({ length: 130 }, (_, i) => ({
-    idempotency_key: `seed-${i}`, method: "POST", path: "/api/habits", body: habit(`Habit ${i}`),
-  }));
-  for (const operations of [writes.slice(0, 100), writes.slice(100)]) {
-    const pushed = await person.api.post("/api/sync/push", { body: { operations } });
-    assert.ok(pushed.results.every((result) => result.status === 201));
-  }
+  await seedHabits(person, 130);
   const goal = await person.api.post("/api/goals", { body: { title: "Run a marathon", category: "fitness" } });
   const engine = engineOf(person, { socket: false, pollIntervalMs: 60_000 });
   await engine.ready;
@@ -71,7 +60,8 @@ test("a write in one engine reaches another engine of the same user through the 
   const changes = [];
   // No fallback polling within the test's time: only a notice makes the second engine poll.
   const writer = engineOf(first, { pollIntervalMs: 60_000 });
-  const reader = engineOf(second, { pollIntervalMs: 60_000, onChange: (state) => changes.push(state.items.habit.size) });
+  const reader = engineOf(second, { pollIntervalMs: 60_000, onChange: (state) =>
+    changes.push({ copied: state.cursor !== null, settings: state.items.settings.size, habits: state.items.habit.size }) });
   await Promise.all([writer.ready, reader.ready]);
   await until(() => reader.sockets.opened === 1, 5000, "the reader's socket to open");
   const created = await writer.write("POST", "/api/habits", habit("Meditate"));
@@ -85,7 +75,9 @@ test("a write in one engine reaches another engine of the same user through the 
   await until(() => reader.state.items.habit.get(created.id)?.completed_today && reader.state.progress?.xp === total("xp"), 3000,
     "the completion and its XP in the other engine");
   assert.equal(reader.state.progress.coins, total("coins"));
-  assert.ok(changes.length > 0, "onChange was called");
+  // Told first of the complete first copy (the user's settings, no habit yet), last of the habit.
+  assert.deepEqual(changes[0], { copied: true, settings: 1, habits: 0 });
+  assert.deepEqual(changes.at(-1), { copied: true, settings: 1, habits: 1 });
 });
 
 test("a cursor older than the change log keeps (410 sync_reset) starts over with a fresh copy", async () => {
@@ -159,9 +151,72 @@ test("while the socket is refused, the engine polls on its timer and keeps tryin
   const elsewhere = client.createClient({ baseUrl: worker.base, fetch: person.network.online });
   const created = await elsewhere.post("/api/habits", { body: habit("Polled") });
   await until(() => engine.state.items.habit.get(created.id), 3000, "the habit through a timed poll");
-  await until(() => attempts.length >= 3, 5000, "three socket attempts");
+  await until(() => attempts.length >= 4, 6000, "four socket attempts");
   assert.equal(engine.sockets.opened, 0);
-  const gaps = attempts.slice(1).map((at, i) => at - attempts[i]);
-  // Each wait is drawn from [step/2, step] with the step doubling from 0.5 s.
-  assert.ok(gaps[0] >= 250 && gaps[1] >= 500, `waits ${gaps}`);
+  const gaps = attempts.slice(1, 4).map((at, i) => at - attempts[i]);
+  // Each wait is drawn from [step/2, step] with the step doubling from 0.5 s (plus the time a
+  // refusal takes): 0.25–0.5 s, 0.5–1 s, 1–2 s, so the third is longer than the first.
+  const slack = 250;
+  assert.ok(gaps[0] >= 250 && gaps[0] <= 500 + slack, `first wait ${gaps}`);
+  assert.ok(gaps[1] >= 500 && gaps[1] <= 1000 + slack, `second wait ${gaps}`);
+  assert.ok(gaps[2] >= 1000 && gaps[2] <= 2000 + slack, `third wait ${gaps}`);
+  assert.ok(gaps[2] > gaps[0], `the waits grow: ${gaps}`);
+});
+
+test("a first poll that fails (5xx) is tried again with backoff, and ready resolves", { timeout: 10_000 }, async () => {
+  const person = await signedIn(client, worker.base, "first-poll@example.com");
+  await person.api.post("/api/habits", { body: habit("Retried") });
+  person.network.answerInstead("/api/sync/poll", () => errorAnswer(503, "unavailable"));
+  // No timer would poll within the test: only the retry can.
+  const engine = engineOf(person, { socket: false, pollIntervalMs: 60_000 });
+  await engine.ready;
+  assert.equal(engine.state.items.habit.size, 1);
+  assert.deepEqual(sentTo(person.network, "/api/sync/poll").map((poll) => poll.status), [503, 200]);
+});
+
+test("a first poll refused as 429 waits its Retry-After before trying again", { timeout: 10_000 }, async () => {
+  const person = await signedIn(client, worker.base, "poll-429@example.com");
+  person.network.answerInstead("/api/sync/poll", () => errorAnswer(429, "rate_limited", { "retry-after": "1" }));
+  const startedAt = Date.now();
+  const engine = engineOf(person, { socket: false, pollIntervalMs: 60_000 });
+  await engine.ready;
+  assert.ok(Date.now() - startedAt >= 1000, "waited the second it was told to");
+});
+
+test("signed out before the first copy, ready rejects with the 401 and the engine signs out", { timeout: 10_000 }, async () => {
+  const person = await signedIn(client, worker.base, "never-ready@example.com");
+  await client.createClient({ baseUrl: worker.base, fetch: person.network.online }).signOut();
+  let signedOut = 0;
+  const engine = engineOf(person, { socket: false, pollIntervalMs: 60_000, onSignedOut: () => signedOut++ });
+  await assert.rejects(engine.ready, { name: "ApiError", status: 401 });
+  assert.equal(signedOut, 1);
+});
+
+test("close() during a poll drops its answer: no more pages, no onChange after it", { timeout: 15_000 }, async () => {
+  const person = await signedIn(client, worker.base, "closed-mid-poll@example.com");
+  await seedHabits(person, 101);
+  let releaseAnswer;
+  const answerHeld = new Promise((resolve) => (releaseAnswer = resolve));
+  let polled;
+  const pollSent = new Promise((resolve) => (polled = resolve));
+  // The poll reaches the server, and its answer is held until the engine is closed.
+  const slowFetch = async (input, init) => {
+    const response = await person.network.fetch(input, init);
+    if (new URL(input.url ?? input).pathname === "/api/sync/poll") {
+      polled();
+      await answerHeld;
+    }
+    return response;
+  };
+  const api = client.createClient({ baseUrl: worker.base, fetch: slowFetch });
+  let told = 0;
+  const engine = engineOf({ api }, { socket: false, pollIntervalMs: 60_000, onChange: () => told++ });
+  await pollSent;
+  engine.close();
+  releaseAnswer();
+  await assert.rejects(engine.ready, { name: "AbortError" });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(sentTo(person.network, "/api/sync/poll").length, 1, "the second page was not asked for");
+  assert.equal(told, 0);
+  assert.equal(engine.state.items.habit.size, 0);
 });
