@@ -11,6 +11,7 @@ use crate::auth::{self, Caller};
 use crate::config;
 use crate::domain::account::{EraseAccount, ExportFormat, csv_record};
 use crate::domain::economy::view::ProgressView;
+use crate::domain::entity::Entity;
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
@@ -29,45 +30,33 @@ use crate::store::{api_tokens, audio, erasure, focus};
 /// Rows per page read while streaming an export or gathering what to erase.
 const PAGE: u32 = 200;
 
-/// The lists of an export, in the order they are written.
+/// The lists of an export: each entity's items (the settings are in the head), a habit's
+/// completions after the habits, then the ledger and the shop of the user's object.
 #[derive(Clone, Copy)]
 enum Section {
-    Goals,
-    Habits,
+    Items(Entity),
     HabitCompletions,
-    Quests,
-    Workouts,
-    Books,
-    FocusSessions,
-    AudioTracks,
     Ledger,
     Rewards,
 }
 
-const SECTIONS: [Section; 10] = [
-    Section::Goals,
-    Section::Habits,
-    Section::HabitCompletions,
-    Section::Quests,
-    Section::Workouts,
-    Section::Books,
-    Section::FocusSessions,
-    Section::AudioTracks,
-    Section::Ledger,
-    Section::Rewards,
-];
+/// The sections in the order they are written.
+fn sections() -> impl Iterator<Item = Section> {
+    Entity::ALL
+        .into_iter()
+        .filter(|entity| *entity != Entity::Settings)
+        .flat_map(|entity| {
+            let completions = (entity == Entity::Habit).then_some(Section::HabitCompletions);
+            std::iter::once(Section::Items(entity)).chain(completions)
+        })
+        .chain([Section::Ledger, Section::Rewards])
+}
 
 impl Section {
     fn name(self) -> &'static str {
         match self {
-            Section::Goals => "goals",
-            Section::Habits => "habits",
+            Section::Items(entity) => entity.plural(),
             Section::HabitCompletions => "habit_completions",
-            Section::Quests => "quests",
-            Section::Workouts => "workouts",
-            Section::Books => "books",
-            Section::FocusSessions => "focus_sessions",
-            Section::AudioTracks => "audio_tracks",
             Section::Ledger => "ledger",
             Section::Rewards => "rewards",
         }
@@ -124,16 +113,18 @@ impl Export {
     async fn page(&self, section: Section) -> ApiResult<Encoded> {
         let (db, user, after) = (&self.db, self.user_id.as_str(), self.after.as_deref());
         match section {
-            Section::Goals => self.content::<Goals>(after).await,
-            Section::Habits => self.content::<Habits>(after).await,
-            Section::Quests => self.content::<Quests>(after).await,
-            Section::Workouts => self.content::<Workouts>(after).await,
-            Section::Books => self.content::<Books>(after).await,
+            // Never listed by `sections`: the settings are in the head.
+            Section::Items(Entity::Settings) => encode::<Settings>(&[], None),
+            Section::Items(Entity::Goal) => self.content::<Goals>(after).await,
+            Section::Items(Entity::Habit) => self.content::<Habits>(after).await,
+            Section::Items(Entity::Quest) => self.content::<Quests>(after).await,
+            Section::Items(Entity::Workout) => self.content::<Workouts>(after).await,
+            Section::Items(Entity::Book) => self.content::<Books>(after).await,
             Section::HabitCompletions => {
                 let rows = habits::completions(db, user, after, PAGE).await?;
                 encode(&rows, next_after(&rows, |row| Some(row.position())))
             }
-            Section::FocusSessions => {
+            Section::Items(Entity::FocusSession) => {
                 let views: Vec<_> = focus::history(db, user, after, PAGE)
                     .await?
                     .into_iter()
@@ -144,7 +135,7 @@ impl Export {
                     next_after(&views, |view| Some(view.id().to_owned())),
                 )
             }
-            Section::AudioTracks => {
+            Section::Items(Entity::Audio) => {
                 let tracks = audio::uploaded_by(db, user, after, PAGE).await?;
                 let exported: Vec<ExportedTrack> = tracks
                     .iter()
@@ -190,7 +181,7 @@ impl Export {
         if self.done {
             return Ok(None);
         }
-        let Some(&section) = SECTIONS.get(self.section) else {
+        let Some(section) = sections().nth(self.section) else {
             self.done = true;
             return Ok(Some(b"}}".to_vec()));
         };
