@@ -2,7 +2,7 @@
 // bookmark, and errors typed from the envelope.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { browser, loadClient, signedIn, startWorker } from "../harness.mjs";
+import { browser, habit, loadClient, signedIn, startWorker } from "../harness.mjs";
 
 let worker;
 let client;
@@ -11,8 +11,6 @@ before(async () => {
   [worker, client] = await Promise.all([startWorker(), loadClient()]);
 });
 after(() => worker?.stop());
-
-const habit = (title) => ({ title, category: "health", frequency: "daily" });
 
 describe("cookie mode", () => {
   test("a dev sign-in from Node keeps the session cookie and its CSRF token for writes", async () => {
