@@ -25,8 +25,9 @@ browserTest(stack, "the dark theme applies at once and is kept across a reload a
   await page.route("**/api/**", (route) => new Promise((resolve) => setTimeout(() => resolve(route.continue()), 1500)));
   await page.reload({ waitUntil: "domcontentloaded" });
   assert.equal(await theme(page), "dark", "dark straight after the reload");
-  await page.unroute("**/api/**");
-  await heading(page, "Settings").waitFor();
+  // Unrouted only once the delayed answers are in: unrouting while they were held raced them.
+  await heading(page, "Settings").waitFor({ timeout: 30_000 });
+  await page.unrouteAll({ behavior: "wait" });
   assert.equal(await theme(page), "dark");
   assert.equal(await select.inputValue(), "dark", "the select shows the saved theme");
 
