@@ -352,7 +352,7 @@ async fn csv_export(caller: &Caller, db: Db) -> ApiResult<Response> {
                     &row.day,
                     &row.habit_id,
                     &row.habit_title,
-                    &row.habit_category,
+                    row.habit_category.as_str(),
                     &row.completed_at,
                     row.undone_at.as_deref().unwrap_or_default(),
                 ])

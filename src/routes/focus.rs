@@ -73,10 +73,9 @@ async fn award_for(
     let Some(reward) = rules::focus_completed(minutes) else {
         return Ok(None);
     };
-    let skill = match focus::linked_category(&cx.db()?, &caller.user_id, row).await? {
-        Some(category) => Skill::parse(&category),
-        None => Some(Skill::Productivity),
-    };
+    let skill = focus::linked_category(&cx.db()?, &caller.user_id, row)
+        .await?
+        .unwrap_or(Skill::Productivity);
     let request = AwardRequest {
         key: format!("focus:{}", row.id),
         event_type: EventType::FocusCompleted,
@@ -84,7 +83,7 @@ async fn award_for(
         source_id: Some(row.id.clone()),
         xp: reward.xp,
         coins: reward.coins,
-        skill,
+        skill: Some(skill),
         counters: CounterChange {
             focus_minutes: u64::from(minutes),
             ..CounterChange::default()

@@ -6,7 +6,7 @@ use worker::Response;
 use super::content::{self, Awarded};
 use crate::auth::{self, Caller};
 use crate::domain::content::goal::{GoalPatch, GoalStatus, NewGoal};
-use crate::domain::economy::{AwardRequest, CounterChange, EventType, Skill, rules};
+use crate::domain::economy::{AwardRequest, CounterChange, EventType, rules};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::{RequestContext, ok};
 use crate::store::content::Kind;
@@ -61,7 +61,7 @@ async fn complete_goal(cx: &RequestContext, caller: &Caller) -> ApiResult<Awarde
         source_id: Some(goal.id.clone()),
         xp: rules::GOAL_COMPLETED.xp,
         coins: rules::GOAL_COMPLETED.coins,
-        skill: Skill::parse(&goal.category),
+        skill: Some(goal.category),
         counters: CounterChange {
             goals_completed: 1,
             ..CounterChange::default()

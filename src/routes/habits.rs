@@ -12,7 +12,7 @@ use super::content::{self, Awarded};
 use crate::auth::{self, Caller};
 use crate::domain::calendar::completion_day_allowed;
 use crate::domain::content::habit::{CompletionDay, HabitPatch, NewHabit, schedule};
-use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType, Skill, rules};
+use crate::domain::economy::{AwardOutcome, AwardRequest, CounterChange, EventType, rules};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::{self, HabitStats};
 use crate::domain::settings::Settings;
@@ -286,7 +286,7 @@ fn completion_award(view: &Habit, day: NaiveDate, generation: u32) -> AwardReque
         source_id: Some(view.record.id.clone()),
         xp: reward.xp,
         coins: reward.coins,
-        skill: Skill::parse(&view.record.category),
+        skill: Some(view.record.category),
         counters: CounterChange {
             habit_completions: 1,
             streak: u64::from(streak_days),

@@ -6,7 +6,7 @@ use worker::Response;
 use super::content::{self, Awarded};
 use crate::auth::{self, Caller};
 use crate::domain::content::quest::{NewQuest, QuestPatch, QuestStatus, StoredQuestStatus};
-use crate::domain::economy::{AwardRequest, CounterChange, EventType, Skill};
+use crate::domain::economy::{AwardRequest, CounterChange, EventType};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
@@ -85,7 +85,7 @@ async fn complete_quest(cx: &RequestContext, caller: &Caller) -> ApiResult<Award
                 source_id: Some(quest.id.clone()),
                 xp: i64::from(quest.reward.xp.0),
                 coins: i64::from(quest.reward.coins.0),
-                skill: Skill::parse(&quest.category),
+                skill: Some(quest.category),
                 counters: CounterChange {
                     quests_completed: 1,
                     ..CounterChange::default()

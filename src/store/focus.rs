@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use worker::D1PreparedStatement;
 
 use super::content::log_change;
+use crate::domain::economy::Skill;
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::focus::{FocusClock, FocusMode, FocusStatus};
@@ -238,10 +239,10 @@ pub async fn completed_since(db: &Db, user_id: &str, since: Millis) -> ApiResult
 }
 
 /// The category of a linked habit or goal, for the skill a focus award counts to.
-pub async fn linked_category(db: &Db, user_id: &str, row: &FocusRow) -> ApiResult<Option<String>> {
+pub async fn linked_category(db: &Db, user_id: &str, row: &FocusRow) -> ApiResult<Option<Skill>> {
     #[derive(Deserialize)]
     struct Category {
-        category: String,
+        category: Skill,
     }
     Ok(statement!(
         db,

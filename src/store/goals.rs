@@ -8,6 +8,7 @@ use worker::D1PreparedStatement;
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
 use crate::domain::content::goal::{GoalPatch, GoalStatus, NewGoal};
+use crate::domain::economy::Skill;
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -35,7 +36,7 @@ pub struct Goal {
     pub id: String,
     pub title: String,
     pub description: String,
-    pub category: String,
+    pub category: Skill,
     pub status: GoalStatus,
     pub target_date: Option<String>,
     #[serde(deserialize_with = "stored_metadata")]
@@ -59,7 +60,7 @@ pub fn new_goal(id: &str, goal: &NewGoal, now: Millis) -> Goal {
             .as_ref()
             .map(|d| d.as_str().to_owned())
             .unwrap_or_default(),
-        category: goal.category.as_str().to_owned(),
+        category: goal.category,
         status: goal
             .status
             .map(GoalStatus::from)

@@ -13,7 +13,8 @@ use worker::{D1PreparedStatement, D1Result};
 use super::content::{self, Kind, flag, log_change, stored_metadata};
 use super::sync::Ids;
 use crate::domain::content::Metadata;
-use crate::domain::content::habit::{HabitPatch, NewHabit};
+use crate::domain::content::habit::{FrequencyName, HabitPatch, NewHabit};
+use crate::domain::economy::Skill;
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::Frequency;
@@ -43,8 +44,8 @@ pub struct HabitRecord {
     pub id: String,
     pub title: String,
     pub description: String,
-    pub category: String,
-    pub frequency: String,
+    pub category: Skill,
+    pub frequency: FrequencyName,
     pub target_per_week: Option<u8>,
     #[serde(deserialize_with = "stored_metadata")]
     pub metadata: Metadata,
@@ -57,21 +58,7 @@ pub struct HabitRecord {
 
 impl HabitRecord {
     pub fn schedule(&self) -> Frequency {
-        match (self.frequency.as_str(), self.target_per_week) {
-            ("weekly", target) => Frequency::Weekly {
-                target_per_week: target.unwrap_or(1),
-            },
-            ("weekdays", _) => Frequency::Weekdays,
-            _ => Frequency::Daily,
-        }
-    }
-}
-
-fn frequency_columns(frequency: Frequency) -> (&'static str, Option<u8>) {
-    match frequency {
-        Frequency::Daily => ("daily", None),
-        Frequency::Weekdays => ("weekdays", None),
-        Frequency::Weekly { target_per_week } => ("weekly", Some(target_per_week)),
+        self.frequency.with_target(self.target_per_week)
     }
 }
 
@@ -209,7 +196,7 @@ pub async fn with_days_of(
 /// The habit `create` will write.
 pub fn new_habit(id: &str, habit: &NewHabit, frequency: Frequency, now: Millis) -> HabitRecord {
     let now = now.to_rfc3339();
-    let (frequency, target_per_week) = frequency_columns(frequency);
+    let (frequency, target_per_week) = FrequencyName::of(frequency);
     HabitRecord {
         id: id.to_owned(),
         title: habit.title.as_str().to_owned(),
@@ -218,8 +205,8 @@ pub fn new_habit(id: &str, habit: &NewHabit, frequency: Frequency, now: Millis) 
             .as_ref()
             .map(|d| d.as_str().to_owned())
             .unwrap_or_default(),
-        category: habit.category.as_str().to_owned(),
-        frequency: frequency.to_owned(),
+        category: habit.category,
+        frequency,
         target_per_week,
         metadata: habit.metadata.clone().unwrap_or_default(),
         is_active: true,
@@ -262,7 +249,7 @@ pub async fn update(
     now: Millis,
 ) -> ApiResult<Option<HabitRecord>> {
     let now = now.to_rfc3339();
-    let (frequency, target_per_week) = frequency_columns(frequency);
+    let (frequency, target_per_week) = FrequencyName::of(frequency);
     let statement = statement!(
         db,
         &format!(
@@ -528,7 +515,7 @@ pub async fn pending(db: &Db, before: Millis, limit: u32) -> ApiResult<Vec<Pendi
 pub struct CompletionRecord {
     pub habit_id: String,
     pub habit_title: String,
-    pub habit_category: String,
+    pub habit_category: Skill,
     pub day: String,
     pub generation: u32,
     pub completed_at: String,

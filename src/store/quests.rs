@@ -11,6 +11,7 @@ use crate::domain::content::Metadata;
 use crate::domain::content::quest::{
     NewQuest, QuestPatch, QuestReward, QuestStatus, StoredQuestStatus,
 };
+use crate::domain::economy::Skill;
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -51,7 +52,7 @@ pub struct Quest {
     pub id: String,
     pub title: String,
     pub description: String,
-    pub category: String,
+    pub category: Skill,
     pub deadline: String,
     pub status: QuestStatus,
     #[serde(deserialize_with = "stored_json")]
@@ -81,7 +82,7 @@ pub fn new_quest(id: &str, quest: &NewQuest, now: Millis) -> Quest {
             .as_ref()
             .map(|d| d.as_str().to_owned())
             .unwrap_or_default(),
-        category: quest.category.as_str().to_owned(),
+        category: quest.category,
         deadline: quest.deadline.to_rfc3339(),
         status: status.at(quest.deadline, now),
         reward: quest.reward,

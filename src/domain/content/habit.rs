@@ -1,7 +1,7 @@
 //! Habits: what a user may send. Streaks and completions are the server's: a PATCH cannot set
 //! them, and the schedule is one typed `Frequency` however its two fields arrive.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Description, Metadata, present};
 use crate::domain::economy::Skill;
@@ -12,12 +12,34 @@ use crate::domain::json_body::Bounded;
 use crate::domain::text::Title;
 
 /// `frequency` as sent; `weekly` takes `target_per_week`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FrequencyName {
     Daily,
     Weekdays,
     Weekly,
+}
+
+impl FrequencyName {
+    /// The name and target a schedule is stored as (`target_per_week` only for `weekly`).
+    pub fn of(frequency: Frequency) -> (FrequencyName, Option<u8>) {
+        match frequency {
+            Frequency::Daily => (FrequencyName::Daily, None),
+            Frequency::Weekdays => (FrequencyName::Weekdays, None),
+            Frequency::Weekly { target_per_week } => (FrequencyName::Weekly, Some(target_per_week)),
+        }
+    }
+
+    /// The schedule stored as this name and `target_per_week`.
+    pub fn with_target(self, target_per_week: Option<u8>) -> Frequency {
+        match self {
+            FrequencyName::Daily => Frequency::Daily,
+            FrequencyName::Weekdays => Frequency::Weekdays,
+            FrequencyName::Weekly => Frequency::Weekly {
+                target_per_week: target_per_week.unwrap_or(1),
+            },
+        }
+    }
 }
 
 pub type TargetPerWeek = Bounded<1, 7>;
