@@ -1,5 +1,7 @@
-//! Checks that `migrations/` holds `NNNN_name.sql` files numbered 1..n without gaps, and embeds
-//! their names and the build's version so `/api/health` can tell when D1 is behind the code.
+//! Checks that `migrations/` holds `NNNN_name.sql` files numbered 1..n without gaps, and that
+//! `migrations/postgres/` (the same schema for the Postgres content store) holds exactly the same
+//! names, so no migration reaches one store and not the other; embeds the names and the build's
+//! version so `/api/health` can tell when the database is behind the code.
 //! Also turns `openapi.yaml` into the compact JSON that `/api/openapi.json` serves, failing the
 //! build when the document does not parse. The JSON is a static asset (wrangler.toml `[assets]`),
 //! not part of the wasm: embedded, it was 123 KB of the bundle (14 KB gzip).
@@ -11,17 +13,19 @@ const ASSETS: &str = "target/assets";
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
-    let migrations = match migration_names(Path::new("migrations")) {
+    println!("cargo:rerun-if-changed=migrations/postgres");
+    let migrations = match both_stores_migrations() {
         Ok(names) => names,
         Err(problem) => {
-            println!("cargo:error=migrations/: {problem}");
+            println!("cargo:error={problem}");
             std::process::exit(1);
         }
     };
     let version = build_version();
     let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("build_info.rs");
     let source = format!(
-        "/// Migration files this build expects, in order.\npub const MIGRATIONS: &[&str] = &{migrations:?};\n\
+        "/// Migration files this build expects, in order (the same names in `migrations/` for D1 and\n\
+         /// `migrations/postgres/` for Postgres).\npub const MIGRATIONS: &[&str] = &{migrations:?};\n\
          /// The version of this build: the crate version and, when known, the git commit.\npub const VERSION: &str = {version:?};\n"
     );
     fs::write(out, source).expect("write build_info.rs");
@@ -51,6 +55,35 @@ fn openapi_json(path: &Path) -> Result<String, String> {
         return Err("must declare `openapi: 3.1.0`".into());
     }
     serde_json::to_string(&document).map_err(|e| e.to_string())
+}
+
+/// The migration names, once both directories are well numbered and hold the same names.
+fn both_stores_migrations() -> Result<Vec<String>, String> {
+    let d1 = migration_names(Path::new("migrations")).map_err(|p| format!("migrations/: {p}"))?;
+    let postgres = migration_names(Path::new("migrations/postgres"))
+        .map_err(|p| format!("migrations/postgres/: {p}"))?;
+    let only_in = |these: &[String], those: &[String]| -> Vec<String> {
+        these
+            .iter()
+            .filter(|name| !those.contains(name))
+            .cloned()
+            .collect()
+    };
+    let (d1_only, postgres_only) = (only_in(&d1, &postgres), only_in(&postgres, &d1));
+    if !d1_only.is_empty() || !postgres_only.is_empty() {
+        let mut problem = String::from(
+            "migrations/ (D1) and migrations/postgres/ must hold the same file names, each store's \
+             form of one change:",
+        );
+        for name in &d1_only {
+            problem.push_str(&format!(" {name} is missing from migrations/postgres/;"));
+        }
+        for name in &postgres_only {
+            problem.push_str(&format!(" {name} is missing from migrations/;"));
+        }
+        return Err(problem.trim_end_matches(';').to_owned());
+    }
+    Ok(d1)
 }
 
 fn migration_names(dir: &Path) -> Result<Vec<String>, String> {
