@@ -7,10 +7,13 @@ WASM := build/index_bg.wasm
 APP_SOURCES := $(shell find web/src clients/js/src -type f) web/index.html web/icon.svg web/build.mjs
 APP := target/assets/app.js
 
-.PHONY: setup build dev test lint deploy-check test-native test-wasm test-client test-browser fuzz size deploy clean bench bench-far soak profile mutants
+.PHONY: setup build dev test lint deploy-check test-native test-wasm test-client test-browser fuzz size deploy clean bench bench-far soak profile mutants pg-migrate
 
+# Also PostgreSQL 15+ for the Postgres store's tests (tests/postgres_schema.rs), from Debian's
+# packages where missing.
 setup:
 	@scripts/setup.sh
+	@scripts/postgres.sh install
 
 build: build/index.js $(APP)
 
@@ -103,6 +106,13 @@ profile: setup build
 # over time, and whether they plateau.
 soak: setup build
 	@node --experimental-websocket bench/soak.mjs
+
+# The Postgres content store's schema (migrations/postgres/) applied to DATABASE_URL (Neon, or any
+# Postgres 15+): only the migrations it has not applied yet, each in one transaction, recorded in
+# its table schema_migrations.
+pg-migrate:
+	@test -n "$(DATABASE_URL)" || { echo "usage: make pg-migrate DATABASE_URL=postgres://USER:PASS@HOST/DB" >&2; exit 2; }
+	@scripts/postgres.sh migrate "$$DATABASE_URL"
 
 deploy: setup build
 	@$(ENV) wrangler d1 migrations apply DB --remote
