@@ -11,6 +11,7 @@
 )]
 
 pub mod domain;
+pub mod sql;
 
 #[cfg(target_arch = "wasm32")]
 mod auth;

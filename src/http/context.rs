@@ -146,6 +146,14 @@ impl RequestContext {
             .map(|(_, value)| value.into_owned())
     }
 
+    /// Every query parameter, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        self.request
+            .url()
+            .map(|url| url.query_pairs().into_owned().collect())
+            .unwrap_or_default()
+    }
+
     /// `?limit=` and `?cursor=` of a request for `list`.
     pub fn page_request(&self, list: &str) -> ApiResult<PageRequest> {
         PageRequest::parse(

@@ -9,6 +9,7 @@ use worker::{D1PreparedStatement, Response};
 
 use crate::auth::{self, Caller};
 use crate::config;
+use crate::domain::content::filter::{self, Condition};
 use crate::domain::economy::{AwardOutcome, AwardRequest};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::id::{ChosenId, parse_path_id};
@@ -16,6 +17,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::http::envelope::{data_body, json_response};
 use crate::http::{RequestContext, ok};
 use crate::progress::client::ProgressClient;
+use crate::sql::ListPage;
 use crate::store::content::{self, Kind};
 use crate::store::idempotency::{self, StoredResponse};
 
@@ -43,40 +45,63 @@ fn list_name<K: Kind>(active: bool) -> String {
     }
 }
 
-/// The page request of a kind's active (or archived) list and the id to continue after.
-pub fn page_request<K: Kind>(
-    cx: &RequestContext,
+/// A request for a page of a kind's active (or archived) list: its size and cursor, the id to
+/// continue after, and the conditions its filters set.
+pub struct ListRequest {
+    pub page: PageRequest,
+    after: Option<String>,
+    conditions: Vec<Condition>,
     active: bool,
-) -> ApiResult<(PageRequest, Option<String>)> {
-    let page = cx.page_request(&list_name::<K>(active))?;
-    let after = page.after_as::<String>()?;
-    Ok((page, after))
 }
 
-/// Shapes fetched items into a page of the kind's list.
-pub fn page_of<K: Kind, T: Serialize>(
-    page: &PageRequest,
-    active: bool,
-    items: Vec<T>,
-    id: impl Fn(&T) -> String,
-) -> Page<T> {
-    page.page(&list_name::<K>(active), items, id)
+impl ListRequest {
+    pub fn of<K: Kind>(cx: &RequestContext, active: bool) -> ApiResult<ListRequest> {
+        let page = cx.page_request(&list_name::<K>(active))?;
+        let after = page.after_as::<String>()?;
+        let query = cx.query_pairs();
+        let conditions = filter::conditions(
+            K::FILTERS,
+            query
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            cx.now(),
+        )?;
+        Ok(ListRequest {
+            page,
+            after,
+            conditions,
+            active,
+        })
+    }
+
+    /// The page of `user_id`'s items it asks for (one more than the page, to learn whether
+    /// another follows).
+    pub fn page<'a, K: Kind>(&'a self, user_id: &'a str) -> ListPage<'a> {
+        ListPage {
+            table: K::TABLE,
+            user_id,
+            active: self.active,
+            conditions: &self.conditions,
+            after: self.after.as_deref(),
+            limit: self.page.fetch_limit(),
+        }
+    }
+
+    /// Shapes fetched items into the page.
+    pub fn page_of<K: Kind, T: Serialize>(
+        &self,
+        items: Vec<T>,
+        id: impl Fn(&T) -> String,
+    ) -> Page<T> {
+        self.page.page(&list_name::<K>(self.active), items, id)
+    }
 }
 
 async fn list_of<K: Kind>(cx: RequestContext, active: bool) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let (page, after) = page_request::<K>(&cx, active)?;
-    let items = content::list::<K>(
-        &cx.db()?,
-        &caller.user_id,
-        active,
-        after.as_deref(),
-        page.fetch_limit(),
-    )
-    .await?;
-    ok(&page_of::<K, _>(&page, active, items, |item| {
-        K::id(item).to_owned()
-    }))
+    let request = ListRequest::of::<K>(&cx, active)?;
+    let items = content::list::<K>(&cx.db()?, &request.page::<K>(&caller.user_id)).await?;
+    ok(&request.page_of::<K, _>(items, |item| K::id(item).to_owned()))
 }
 
 /// `GET /api/{kind}`: the active items.

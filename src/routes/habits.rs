@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use worker::{Env, Response};
 
-use super::content::{self, Awarded};
+use super::content::{self, Awarded, ListRequest};
 use crate::auth::{self, Caller};
 use crate::domain::calendar::completion_day_allowed;
 use crate::domain::content::habit::{CompletionDay, HabitPatch, NewHabit, schedule};
@@ -19,6 +19,7 @@ use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::ProgressClient;
+use crate::sql::ListPage;
 use crate::store::content::Kind;
 use crate::store::credentials::retry_on_settings_change;
 use crate::store::db::Db;
@@ -122,15 +123,8 @@ pub async fn views_page(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<Habit>> {
-    let loaded = habits::page_with_days(
-        &cx.db()?,
-        &caller.user_id,
-        caller.settings().await?,
-        true,
-        after,
-        limit,
-    )
-    .await?;
+    let page = ListPage::active(Habits::TABLE, &caller.user_id, after, limit);
+    let loaded = habits::page_with_days(&cx.db()?, caller.settings().await?, &page).await?;
     Ok(Loaded::new(cx, loaded).into_views())
 }
 
@@ -145,20 +139,15 @@ async fn view_of(cx: &RequestContext, caller: &Caller, record: HabitRecord) -> A
 
 async fn list_of(cx: RequestContext, active: bool) -> ApiResult<Response> {
     let caller = auth::authenticate(&cx).await?;
-    let (page, after) = content::page_request::<Habits>(&cx, active)?;
-    let (db, caller, after, limit) = (&cx.db()?, &caller, after.as_deref(), page.fetch_limit());
+    let request = ListRequest::of::<Habits>(&cx, active)?;
+    let (db, caller, page) = (&cx.db()?, &caller, &request.page::<Habits>(&caller.user_id));
     let loaded = retry_on_settings_change(|| async move {
         let settings = caller.settings().await?;
-        habits::page_with_days(db, &caller.user_id, settings, active, after, limit).await
+        habits::page_with_days(db, settings, page).await
     })
     .await?;
     let views = Loaded::new(&cx, loaded).into_views();
-    ok(&content::page_of::<Habits, _>(
-        &page,
-        active,
-        views,
-        |habit| habit.record.id.clone(),
-    ))
+    ok(&request.page_of::<Habits, _>(views, |habit| habit.record.id.clone()))
 }
 
 pub async fn list(cx: RequestContext) -> ApiResult<Response> {

@@ -20,6 +20,7 @@ use crate::http::envelope::error_body;
 use crate::http::serve::serve_inner;
 use crate::http::{RequestContext, ok};
 use crate::progress::client::ProgressClient;
+use crate::sql::ListPage;
 use crate::store::audio::{self, Track};
 use crate::store::books::Books;
 use crate::store::content::{self as content_store, Kind};
@@ -198,7 +199,8 @@ async fn active_page<K: Kind>(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<(String, Value)>> {
-    let items = content_store::list::<K>(db, user_id, true, after, limit).await?;
+    let page = ListPage::active(K::TABLE, user_id, after, limit);
+    let items = content_store::list::<K>(db, &page).await?;
     Ok(to_values(items, |item| K::id(item).to_owned()))
 }
 

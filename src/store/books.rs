@@ -8,6 +8,7 @@ use worker::D1PreparedStatement;
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
 use crate::domain::content::book::{BookPatch, BookStatus, NewBook};
+use crate::domain::content::filter::{self, Filter};
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -18,6 +19,7 @@ impl Kind for Books {
     const TABLE: &'static str = "books";
     const ENTITY: Entity = Entity::Book;
     const COLUMNS: &'static str = "id, title, author, status, rating, pages, started_on, finished_on, metadata, is_active, deleted_at, created_at, updated_at";
+    const FILTERS: &'static [Filter] = filter::BOOK_FILTERS;
     type Item = Book;
 
     fn id(book: &Book) -> &str {

@@ -3,7 +3,7 @@
 //! change log in the same batch, and only when it changed a row (`changes()` of the statement
 //! before it). A kind's own module writes its insert and update statements.
 
-use super::db::{Db, Metered};
+use super::db::{Db, Metered, value};
 use crate::statement;
 use std::fmt;
 
@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 use worker::D1PreparedStatement;
 
 use crate::domain::content::Metadata;
+use crate::domain::content::filter::Filter;
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::time::Millis;
+use crate::sql::{Dialect, ListPage, Statement};
 
 /// A content kind stored in its own table, with the common columns `id`, `user_id`, `metadata`,
 /// `is_active`, `deleted_at`, `created_at` and `updated_at`.
@@ -26,6 +28,8 @@ pub trait Kind {
     const ENTITY: Entity;
     /// The columns an item is read from, in `select` and `returning`.
     const COLUMNS: &'static str;
+    /// The filters its lists take.
+    const FILTERS: &'static [Filter];
     /// An item as the API shows it, read straight from a row.
     type Item: DeserializeOwned + Serialize;
 
@@ -164,29 +168,16 @@ pub async fn find<K: Kind>(db: &Db, user_id: &str, id: &str) -> ApiResult<Option
     select::<K>(db, user_id, id)?.first_in::<K::Item>(db).await
 }
 
-/// The statement that reads a page of the user's active (or deleted) items, oldest first, after
-/// the id `after`. Ids are UUIDv7, so new items sort last.
-pub fn select_page<K: Kind>(
-    db: &Db,
-    user_id: &str,
-    active: bool,
-    after: Option<&str>,
-    limit: u32,
-) -> ApiResult<D1PreparedStatement> {
-    Ok(statement!(
-        db,
-        &format!(
-            "select {} from {}
-              where user_id = ?1 and is_active = ?2 and (?3 is null or id > ?3)
-              order by id limit ?4",
-            K::COLUMNS,
-            K::TABLE
-        ),
-        user_id,
-        i64::from(active),
-        after,
-        limit
-    )?)
+/// `statement` prepared on D1.
+pub fn prepared(db: &Db, statement: &Statement) -> ApiResult<D1PreparedStatement> {
+    let arguments: Vec<_> = statement.arguments.iter().map(value).collect();
+    db.bound(&statement.sql, &arguments)
+}
+
+/// The statement that reads a page of a list: the user's active (or deleted) items meeting the
+/// page's conditions, oldest first. Ids are UUIDv7, so new items sort last.
+pub fn select_page<K: Kind>(db: &Db, page: &ListPage) -> ApiResult<D1PreparedStatement> {
+    prepared(db, &page.select(Dialect::Sqlite, K::COLUMNS))
 }
 
 /// Runs `update` (which must end in `returning {COLUMNS}`) and logs the change in one batch; the
@@ -243,14 +234,8 @@ pub async fn set_active<K: Kind>(
     write::<K>(db, user_id, id, op, statement, &now).await
 }
 
-pub async fn list<K: Kind>(
-    db: &Db,
-    user_id: &str,
-    active: bool,
-    after: Option<&str>,
-    limit: u32,
-) -> ApiResult<Vec<K::Item>> {
-    Ok(select_page::<K>(db, user_id, active, after, limit)?
+pub async fn list<K: Kind>(db: &Db, page: &ListPage<'_>) -> ApiResult<Vec<K::Item>> {
+    Ok(select_page::<K>(db, page)?
         .all_in(db)
         .await?
         .results::<K::Item>()?)

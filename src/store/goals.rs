@@ -7,6 +7,7 @@ use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
+use crate::domain::content::filter::{self, Filter};
 use crate::domain::content::goal::{GoalPatch, GoalStatus, NewGoal};
 use crate::domain::economy::Skill;
 use crate::domain::entity::{ChangeOp, Entity};
@@ -19,6 +20,7 @@ impl Kind for Goals {
     const TABLE: &'static str = "goals";
     const ENTITY: Entity = Entity::Goal;
     const COLUMNS: &'static str = "id, title, description, category, status, target_date, metadata, is_active, deleted_at, completed_at, created_at, updated_at";
+    const FILTERS: &'static [Filter] = filter::GOAL_FILTERS;
     type Item = Goal;
 
     fn id(goal: &Goal) -> &str {

@@ -2,7 +2,7 @@
 //! settings (zone, day start, vacation): every read fetches habits and completions in one batch,
 //! and the settings are the caller's, which came with the credential.
 
-use super::db::{Db, Metered};
+use super::db::{Db, Metered, value};
 use crate::statement;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +13,7 @@ use worker::{D1PreparedStatement, D1Result};
 use super::content::{self, Kind, flag, log_change, stored_metadata};
 use super::sync::Ids;
 use crate::domain::content::Metadata;
+use crate::domain::content::filter::{self, Filter};
 use crate::domain::content::habit::{FrequencyName, HabitPatch, NewHabit};
 use crate::domain::economy::Skill;
 use crate::domain::entity::{ChangeOp, Entity};
@@ -20,6 +21,7 @@ use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::Frequency;
 use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
+use crate::sql::{Dialect, ListPage};
 
 pub struct Habits;
 
@@ -27,6 +29,7 @@ impl Kind for Habits {
     const TABLE: &'static str = "habits";
     const ENTITY: Entity = Entity::Habit;
     const COLUMNS: &'static str = "id, title, description, category, frequency, target_per_week, metadata, is_active, deleted_at, created_at, updated_at";
+    const FILTERS: &'static [Filter] = filter::HABIT_FILTERS;
     type Item = HabitRecord;
 
     fn id(habit: &HabitRecord) -> &str {
@@ -160,23 +163,16 @@ pub async fn find_with_days(
 /// A page of the user's habits (as `content::select_page`) with their days.
 pub async fn page_with_days(
     db: &Db,
-    user_id: &str,
     settings: Settings,
-    active: bool,
-    after: Option<&str>,
-    limit: u32,
+    page: &ListPage<'_>,
 ) -> ApiResult<HabitsWithDays> {
+    let ids = page.select(Dialect::Sqlite, "id");
     with_days(
         db,
         settings,
-        content::select_page::<Habits>(db, user_id, active, after, limit)?,
-        "select id from habits where user_id = ?1 and is_active = ?2 and (?3 is null or id > ?3) order by id limit ?4",
-        vec![
-            user_id.into(),
-            f64::from(u8::from(active)).into(),
-            after.map_or(wasm_bindgen::JsValue::NULL, Into::into),
-            f64::from(limit).into(),
-        ],
+        content::select_page::<Habits>(db, page)?,
+        &ids.sql,
+        ids.arguments.iter().map(value).collect::<ApiResult<_>>()?,
     )
     .await
 }

@@ -8,6 +8,7 @@ use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_json, stored_metadata};
 use crate::domain::content::Metadata;
+use crate::domain::content::filter::{self, Filter};
 use crate::domain::content::quest::{
     NewQuest, QuestPatch, QuestReward, QuestStatus, StoredQuestStatus,
 };
@@ -28,6 +29,7 @@ macro_rules! d1_now {
 impl Kind for Quests {
     const TABLE: &'static str = "quests";
     const ENTITY: Entity = Entity::Quest;
+    const FILTERS: &'static [Filter] = filter::QUEST_FILTERS;
     const COLUMNS: &'static str = concat!(
         "id, title, description, category, deadline,
          case when status = 'open' and deadline <= ",

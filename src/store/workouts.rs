@@ -7,6 +7,7 @@ use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
+use crate::domain::content::filter::{self, Filter};
 use crate::domain::content::workout::{NewWorkout, WorkoutPatch};
 use crate::domain::economy::rules::Intensity;
 use crate::domain::entity::{ChangeOp, Entity};
@@ -19,6 +20,7 @@ impl Kind for Workouts {
     const TABLE: &'static str = "workouts";
     const ENTITY: Entity = Entity::Workout;
     const COLUMNS: &'static str = "id, name, duration_minutes, intensity, calories, performed_at, metadata, is_active, deleted_at, created_at, updated_at, award_key";
+    const FILTERS: &'static [Filter] = filter::WORKOUT_FILTERS;
     type Item = Workout;
 
     fn id(workout: &Workout) -> &str {

@@ -2,6 +2,7 @@
 //! validated on the way in, and the fields every kind shares.
 
 pub mod book;
+pub mod filter;
 pub mod goal;
 pub mod habit;
 pub mod quest;
