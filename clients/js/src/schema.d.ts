@@ -2329,6 +2329,41 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+         *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+         *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+         *     at least one (`q=!?` is `400`); empty is no search.
+         */
+        Search: string;
+        /** @description Only items whose `category` is this skill. Empty is no filter. */
+        CategoryFilter: "" | "health" | "fitness" | "learning" | "productivity" | "mindfulness" | "social" | "creativity" | "finance";
+        /** @description Only items whose `status` is this. Empty is no filter. */
+        GoalStatusFilter: "" | "active" | "completed" | "abandoned";
+        /** @description Only items whose `frequency` is this. Empty is no filter. */
+        FrequencyFilter: "" | "daily" | "weekdays" | "weekly";
+        /** @description Only items whose `status` is this (as shown, so an open quest past its deadline is `expired`). Empty is no filter. */
+        QuestStatusFilter: "" | "open" | "completed" | "expired" | "abandoned";
+        /** @description Only items whose `intensity` is this. Empty is no filter. */
+        IntensityFilter: "" | "low" | "moderate" | "high";
+        /** @description Only items whose `status` is this. Empty is no filter. */
+        BookStatusFilter: "" | "want_to_read" | "reading" | "finished" | "abandoned";
+        /** @description Only items whose `target_date` is set and from (included) this, a date such as 2027-01-31. Empty is no filter. */
+        TargetDateFrom: string | unknown | unknown;
+        /** @description Only items whose `target_date` is set and up to (included) this, a date such as 2027-01-31. Empty is no filter. */
+        TargetDateTo: string | unknown | unknown;
+        /** @description Only items whose `deadline` is set and from (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+        DeadlineFrom: string | unknown | unknown;
+        /** @description Only items whose `deadline` is set and up to (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+        DeadlineTo: string | unknown | unknown;
+        /** @description Only items whose `performed_at` is set and from (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+        PerformedAtFrom: string | unknown | unknown;
+        /** @description Only items whose `performed_at` is set and up to (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+        PerformedAtTo: string | unknown | unknown;
+        /** @description Only items whose `finished_on` is set and from (included) this, a date such as 2027-01-31. Empty is no filter. */
+        FinishedOnFrom: string | unknown | unknown;
+        /** @description Only items whose `finished_on` is set and up to (included) this, a date such as 2027-01-31. Empty is no filter. */
+        FinishedOnTo: string | unknown | unknown;
         Limit: number;
         /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
         Cursor: string;
@@ -3249,6 +3284,21 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `status` is this. Empty is no filter. */
+                status?: components["parameters"]["GoalStatusFilter"];
+                /** @description Only items whose `category` is this skill. Empty is no filter. */
+                category?: components["parameters"]["CategoryFilter"];
+                /** @description Only items whose `target_date` is set and from (included) this, a date such as 2027-01-31. Empty is no filter. */
+                target_date_from?: components["parameters"]["TargetDateFrom"];
+                /** @description Only items whose `target_date` is set and up to (included) this, a date such as 2027-01-31. Empty is no filter. */
+                target_date_to?: components["parameters"]["TargetDateTo"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -3321,6 +3371,21 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `status` is this. Empty is no filter. */
+                status?: components["parameters"]["GoalStatusFilter"];
+                /** @description Only items whose `category` is this skill. Empty is no filter. */
+                category?: components["parameters"]["CategoryFilter"];
+                /** @description Only items whose `target_date` is set and from (included) this, a date such as 2027-01-31. Empty is no filter. */
+                target_date_from?: components["parameters"]["TargetDateFrom"];
+                /** @description Only items whose `target_date` is set and up to (included) this, a date such as 2027-01-31. Empty is no filter. */
+                target_date_to?: components["parameters"]["TargetDateTo"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -3508,6 +3573,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `category` is this skill. Empty is no filter. */
+                category?: components["parameters"]["CategoryFilter"];
+                /** @description Only items whose `frequency` is this. Empty is no filter. */
+                frequency?: components["parameters"]["FrequencyFilter"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -3580,6 +3656,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `category` is this skill. Empty is no filter. */
+                category?: components["parameters"]["CategoryFilter"];
+                /** @description Only items whose `frequency` is this. Empty is no filter. */
+                frequency?: components["parameters"]["FrequencyFilter"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -3837,6 +3924,21 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `status` is this (as shown, so an open quest past its deadline is `expired`). Empty is no filter. */
+                status?: components["parameters"]["QuestStatusFilter"];
+                /** @description Only items whose `category` is this skill. Empty is no filter. */
+                category?: components["parameters"]["CategoryFilter"];
+                /** @description Only items whose `deadline` is set and from (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+                deadline_from?: components["parameters"]["DeadlineFrom"];
+                /** @description Only items whose `deadline` is set and up to (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+                deadline_to?: components["parameters"]["DeadlineTo"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -3909,6 +4011,21 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `status` is this (as shown, so an open quest past its deadline is `expired`). Empty is no filter. */
+                status?: components["parameters"]["QuestStatusFilter"];
+                /** @description Only items whose `category` is this skill. Empty is no filter. */
+                category?: components["parameters"]["CategoryFilter"];
+                /** @description Only items whose `deadline` is set and from (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+                deadline_from?: components["parameters"]["DeadlineFrom"];
+                /** @description Only items whose `deadline` is set and up to (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+                deadline_to?: components["parameters"]["DeadlineTo"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -4097,6 +4214,19 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `intensity` is this. Empty is no filter. */
+                intensity?: components["parameters"]["IntensityFilter"];
+                /** @description Only items whose `performed_at` is set and from (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+                performed_at_from?: components["parameters"]["PerformedAtFrom"];
+                /** @description Only items whose `performed_at` is set and up to (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+                performed_at_to?: components["parameters"]["PerformedAtTo"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -4169,6 +4299,19 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `intensity` is this. Empty is no filter. */
+                intensity?: components["parameters"]["IntensityFilter"];
+                /** @description Only items whose `performed_at` is set and from (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+                performed_at_from?: components["parameters"]["PerformedAtFrom"];
+                /** @description Only items whose `performed_at` is set and up to (included) this, an RFC 3339 time with any offset. Empty is no filter. */
+                performed_at_to?: components["parameters"]["PerformedAtTo"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -4321,6 +4464,19 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `status` is this. Empty is no filter. */
+                status?: components["parameters"]["BookStatusFilter"];
+                /** @description Only items whose `finished_on` is set and from (included) this, a date such as 2027-01-31. Empty is no filter. */
+                finished_on_from?: components["parameters"]["FinishedOnFrom"];
+                /** @description Only items whose `finished_on` is set and up to (included) this, a date such as 2027-01-31. Empty is no filter. */
+                finished_on_to?: components["parameters"]["FinishedOnTo"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
@@ -4393,6 +4549,19 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque; from `next_cursor`. A cursor of another list is `400`. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Only items whose `status` is this. Empty is no filter. */
+                status?: components["parameters"]["BookStatusFilter"];
+                /** @description Only items whose `finished_on` is set and from (included) this, a date such as 2027-01-31. Empty is no filter. */
+                finished_on_from?: components["parameters"]["FinishedOnFrom"];
+                /** @description Only items whose `finished_on` is set and up to (included) this, a date such as 2027-01-31. Empty is no filter. */
+                finished_on_to?: components["parameters"]["FinishedOnTo"];
+                /**
+                 * @description Words to find: the runs of letters and digits, case ignored, each the start of a word of
+                 *     the item's text (goals, habits and quests: title and description; workouts: name; books:
+                 *     title and author), all of them in one item. At most 8 words of at most 64 characters, and
+                 *     at least one (`q=!?` is `400`); empty is no search.
+                 */
+                q?: components["parameters"]["Search"];
             };
             header?: never;
             path?: never;
