@@ -12,10 +12,10 @@
 # A cluster listens on 127.0.0.1 only (no Unix socket), with scram-sha-256 passwords and fsync
 # off: it is for tests, its data may be lost. DIR holds data/ (the cluster), password and url
 # (the last start's connection string; both readable by their owner only) and postgres.log. The
-# locale is C.UTF-8 where the system has it: text sorts by code point, which is SQLite's byte order,
-# and letters beyond ASCII are letters to the full-text search of migration 0016. initdb refuses to run as root, so as
-# root (CI) the cluster runs as the `postgres` user that Debian's package creates; anyone else
-# runs it as themselves.
+# locale is C.UTF-8 where the system has it: text sorts by code point, SQLite's byte order, and
+# letters beyond ASCII are letters to the full-text search of migration 0016. initdb refuses to
+# run as root, so as root (CI) the cluster runs as the `postgres` user that Debian's package
+# creates; anyone else runs it as themselves.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 superuser=passion

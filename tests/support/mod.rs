@@ -6,6 +6,8 @@
 //! state directory when this process exits, however it exits: no stray processes.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod postgres;
+
 use std::{
     collections::BTreeMap,
     io::Read,
