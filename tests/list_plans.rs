@@ -1,0 +1,328 @@
+//! Every list filter is index-backed on both stores: the SQL the store runs for a page
+//! (`passion_edge::sql`, the one place it is written) is explained by SQLite with D1's migrations
+//! applied and by Postgres with its own, for each filter of each kind. No plan reads the table
+//! past the user's rows: SQLite must SEARCH an index led by the filtered field (or the FTS5
+//! index), Postgres must use that index with sequential scans priced out.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use passion_edge::domain::content::filter::{self, Filter};
+use passion_edge::domain::time::Millis;
+use passion_edge::sql::{Dialect, ListPage, Statement};
+use serde_json::Value;
+use support::postgres::postgres;
+use support::root;
+
+const KINDS: [(&str, &[Filter]); 5] = [
+    ("goals", filter::GOAL_FILTERS),
+    ("habits", filter::HABIT_FILTERS),
+    ("quests", filter::QUEST_FILTERS),
+    ("workouts", filter::WORKOUT_FILTERS),
+    ("books", filter::BOOK_FILTERS),
+];
+
+/// A query of one filter (a valid value) and the indexes it may be served from.
+fn cases(table: &str, filters: &[Filter]) -> Vec<(Vec<(String, String)>, Vec<String>)> {
+    let mut cases = Vec::new();
+    for filter in filters {
+        let index = |field: &str| vec![format!("{table}_by_{field}")];
+        match *filter {
+            Filter::Choice { field, .. } => {
+                let value = match (table, field) {
+                    (_, "category") => "fitness",
+                    (_, "frequency") => "weekly",
+                    (_, "intensity") => "high",
+                    ("books", "status") => "reading",
+                    _ => "completed",
+                };
+                cases.push((vec![(field.to_owned(), value.to_owned())], index(field)));
+            }
+            Filter::Days { field } | Filter::Instants { field } => {
+                // Bounds past the common rows' 2026 on each side: few items in range.
+                let days = matches!(filter, Filter::Days { .. });
+                for (end, bound) in [("from", "2027-01-01"), ("to", "2025-01-01")] {
+                    let bound = if days {
+                        bound.to_owned()
+                    } else {
+                        format!("{bound}T00:00:00Z")
+                    };
+                    cases.push((vec![(format!("{field}_{end}"), bound)], index(field)));
+                }
+            }
+            Filter::QuestStatus => {
+                // Open and expired are stored open with the deadline ahead or past: either index.
+                for status in ["open", "expired"] {
+                    let either = [index("status"), index("deadline")].concat();
+                    cases.push((vec![("status".into(), status.into())], either));
+                }
+                cases.push((vec![("status".into(), "completed".into())], index("status")));
+            }
+            Filter::Search => {
+                cases.push((
+                    vec![("q".into(), "garage door".into())],
+                    vec![format!("{table}_search")],
+                ));
+            }
+        }
+    }
+    cases
+}
+
+fn statement(
+    table: &'static str,
+    filters: &[Filter],
+    query: &[(String, String)],
+    dialect: Dialect,
+) -> Statement {
+    let conditions = filter::conditions(
+        filters,
+        query
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+        Millis(1_800_000_000_000),
+    )
+    .expect("a valid filter");
+    ListPage {
+        table,
+        user_id: USER,
+        active: true,
+        conditions: &conditions,
+        after: None,
+        limit: 51,
+    }
+    .select(dialect, "id")
+}
+
+/// A SQLite file with D1's migrations applied in order, as wrangler applies them.
+fn d1_schema() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("passion-plans-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("d1.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let mut migrations: Vec<PathBuf> = std::fs::read_dir(root().join("migrations"))
+        .expect("migrations")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    migrations.sort();
+    let script = migrations
+        .iter()
+        .map(|path| std::fs::read_to_string(path).expect("read migration"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    python(&path, &["apply", &script]);
+    path
+}
+
+/// SQLite's plan of `statement`, one detail line per step.
+fn sqlite_plan(path: &Path, statement: &Statement) -> Vec<String> {
+    let arguments = serde_json::to_string(&statement.arguments).expect("json");
+    python(path, &["explain", &statement.sql, &arguments])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn python(path: &Path, args: &[&str]) -> String {
+    // `?N` placeholders take their arguments by number, as D1 binds them.
+    let script = "import json, sqlite3, sys\n\
+        db = sqlite3.connect(sys.argv[1])\n\
+        if sys.argv[2] == 'apply':\n    db.executescript(sys.argv[3]); db.commit()\n\
+        else:\n    args = json.loads(sys.argv[4])\n    named = {str(i + 1): a for i, a in enumerate(args)}\n\
+            \x20   sql = sys.argv[3]\n\
+            \x20   for i in range(len(args), 0, -1): sql = sql.replace('?' + str(i), ':' + str(i))\n\
+            \x20   for row in db.execute('explain query plan ' + sql, named): print(row[3])\n";
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("run python3");
+    assert!(
+        output.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `statement` with its arguments written in as literals (Postgres plans a prepared statement's
+/// first executions for its values, so this is the plan it runs).
+fn with_literals(statement: &Statement) -> String {
+    let mut sql = statement.sql.clone();
+    for (at, argument) in statement.arguments.iter().enumerate().rev() {
+        let literal = match argument {
+            Value::Null => "null".to_owned(),
+            Value::Number(number) => number.to_string(),
+            Value::String(text) => format!("'{}'", text.replace('\'', "''")),
+            other => panic!("argument {other}"),
+        };
+        sql = sql.replace(&format!("${}", at + 1), &literal);
+    }
+    sql
+}
+
+/// Every node of a Postgres JSON plan, depth first.
+fn nodes(plan: &Value, into: &mut Vec<Value>) {
+    into.push(plan.clone());
+    for child in plan["Plans"].as_array().into_iter().flatten() {
+        nodes(child, into);
+    }
+}
+
+const USER: &str = "0190c0de-0000-7000-8000-000000000001";
+
+/// 5,000 items of each kind for `USER`, analyzed: the planner prices indexes by statistics, and
+/// an index only wins where it is selective. Every value the cases filter on is rare (1 in 100):
+/// the common rows are learning, daily, low, finished, active or abandoned, dated 2026, without
+/// "garage" in their text.
+fn seeded_postgres() -> &'static support::postgres::Postgres {
+    static SEEDED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    let postgres = postgres();
+    SEEDED.get_or_init(|| {
+        let rows = "with recursive n(i) as (select 1 union all select i + 1 from n where i < 5000)";
+        let rare = |k: u32, then: &str, otherwise: &str| {
+            format!("case when i % 100 = {k} then {then} else {otherwise} end")
+        };
+        let at = |day: &str| format!("'{day}T00:00:00.000Z'");
+        let common = format!("{}, {}", at("2026-01-01"), at("2026-01-01"));
+        let seed = [
+            format!(
+                "insert into users (id, email, name, created_at, updated_at) \
+                 values ('{USER}', 'plans@example.com', 'Plans', {common})"
+            ),
+            format!(
+                "insert into goals (id, user_id, title, description, category, status, target_date, \
+                 created_at, updated_at) {rows} select 'g' || i, '{USER}', {}, 'text', {}, {}, {}, {common} from n",
+                rare(0, "'Fix the garage door'", "'goal ' || i"),
+                rare(0, "'fitness'", "'learning'"),
+                rare(0, "'completed'", "'active'"),
+                rare(0, "'2027-06-01'", &rare(1, "'2024-06-01'", "'2026-01-01'")),
+            ),
+            format!(
+                "insert into habits (id, user_id, title, description, category, frequency, \
+                 target_per_week, created_at, updated_at) {rows} select 'h' || i, '{USER}', {}, 'text', {}, {}, {}, {common} from n",
+                rare(0, "'Oil the garage door'", "'habit ' || i"),
+                rare(0, "'fitness'", "'learning'"),
+                rare(0, "'weekly'", "'daily'"),
+                rare(0, "3", "null"),
+            ),
+            format!(
+                "insert into quests (id, user_id, title, description, category, deadline, status, \
+                 reward_xp, reward_coins, created_at, updated_at) {rows} select 'q' || i, '{USER}', {}, 'text', {}, {}, {}, 10, 1, {common} from n",
+                rare(0, "'Paint the garage door'", "'quest ' || i"),
+                rare(0, "'fitness'", "'learning'"),
+                rare(1, &at("2030-01-01"), &rare(2, &at("2024-06-01"), &at("2026-01-01"))),
+                rare(0, "'completed'", &rare(1, "'open'", &rare(2, "'open'", "'abandoned'"))),
+            ),
+            format!(
+                "insert into workouts (id, user_id, name, duration_minutes, intensity, performed_at, \
+                 created_at, updated_at) {rows} select 'w' || i, '{USER}', {}, 30, {}, {}, {common} from n",
+                rare(0, "'Lift the garage door'", "'workout ' || i"),
+                rare(0, "'high'", "'low'"),
+                rare(0, &at("2027-06-01"), &rare(1, &at("2024-06-01"), &at("2026-01-01"))),
+            ),
+            format!(
+                "insert into books (id, user_id, title, author, status, finished_on, created_at, \
+                 updated_at) {rows} select 'b' || i, '{USER}', {}, 'Author', {}, {}, {common} from n",
+                rare(0, "'The garage door'", "'book ' || i"),
+                rare(0, "'reading'", "'finished'"),
+                rare(0, "'2027-06-01'", &rare(1, "'2024-06-01'", "'2026-01-01'")),
+            ),
+        ];
+        for statement in seed.iter().map(String::as_str).chain(["analyze"]) {
+            postgres
+                .execute(statement)
+                .unwrap_or_else(|error| panic!("seed {statement}: {error}"));
+        }
+    });
+    postgres
+}
+
+fn postgres_plan(statement: &Statement) -> Vec<Value> {
+    let output = Command::new("psql")
+        .args([
+            "--no-psqlrc",
+            "--quiet",
+            "--tuples-only",
+            "--no-align",
+            "--set=ON_ERROR_STOP=1",
+        ])
+        .arg("--command=set enable_seqscan = off")
+        .arg(format!(
+            "--command=explain (format json) {}",
+            with_literals(statement)
+        ))
+        .arg(&seeded_postgres().url)
+        .output()
+        .expect("run psql");
+    assert!(
+        output.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let explained: Value = serde_json::from_slice(&output.stdout).expect("a JSON plan");
+    let mut all = Vec::new();
+    nodes(&explained[0]["Plan"], &mut all);
+    all
+}
+
+#[test]
+fn sqlite_searches_an_index_of_the_filter_for_every_filter_of_every_kind() {
+    let d1 = d1_schema();
+    for (table, filters) in KINDS {
+        let unfiltered = sqlite_plan(&d1, &statement(table, filters, &[], Dialect::Sqlite));
+        assert!(
+            unfiltered
+                .iter()
+                .any(|step| step.starts_with(&format!("SEARCH {table} USING "))
+                    && step.contains(&format!("INDEX {table}_by_user "))),
+            "{table} unfiltered: {unfiltered:?}"
+        );
+        for (query, indexes) in cases(table, filters) {
+            let plan = sqlite_plan(&d1, &statement(table, filters, &query, Dialect::Sqlite));
+            let uses = |step: &String| {
+                indexes.iter().any(|index| {
+                    step.contains(&format!("INDEX {index} "))
+                        || step.starts_with(&format!("SCAN {index} VIRTUAL TABLE INDEX"))
+                })
+            };
+            assert!(
+                plan.iter().any(uses),
+                "{table}?{query:?} should use one of {indexes:?}: {plan:?}"
+            );
+            for step in plan
+                .iter()
+                .filter(|step| step.split(' ').nth(1) == Some(table))
+            {
+                assert!(
+                    step.starts_with("SEARCH "),
+                    "{table}?{query:?} reads the whole table: {plan:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn postgres_uses_the_index_of_the_filter_for_every_filter_of_every_kind() {
+    for (table, filters) in KINDS {
+        for (query, indexes) in cases(table, filters) {
+            let plan = postgres_plan(&statement(table, filters, &query, Dialect::Postgres));
+            let mut used = plan.iter().filter_map(|node| node["Index Name"].as_str());
+            assert!(
+                used.any(|name| indexes.iter().any(|index| index == name)),
+                "{table}?{query:?} should use one of {indexes:?}: {plan:?}"
+            );
+            assert!(
+                plan.iter().all(|node| node["Node Type"] != "Seq Scan"),
+                "{table}?{query:?} scans the table: {plan:?}"
+            );
+        }
+    }
+}
