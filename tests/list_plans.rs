@@ -25,8 +25,11 @@ const KINDS: [(&str, &[Filter]); 5] = [
     ("books", filter::BOOK_FILTERS),
 ];
 
+/// A list's query parameters.
+type Query = Vec<(String, String)>;
+
 /// A query of one filter (a valid value) and the indexes it may be served from.
-fn cases(table: &str, filters: &[Filter]) -> Vec<(Vec<(String, String)>, Vec<String>)> {
+fn cases(table: &str, filters: &[Filter]) -> Vec<(Query, Vec<String>)> {
     let mut cases = Vec::new();
     for filter in filters {
         let index = |field: &str| vec![format!("{table}_by_{field}")];
