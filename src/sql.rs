@@ -23,7 +23,7 @@ impl Dialect {
 
 /// A statement's text and its arguments, in placeholder order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Statement {
+pub struct Select {
     pub sql: String,
     pub arguments: Vec<Value>,
 }
@@ -60,7 +60,7 @@ impl<'a> ListPage<'a> {
 
     /// `select {columns}` of the page, in id order. The user, the list (active or archived) and
     /// the cursor are `?1`..`?4` (the habit list's days statement reuses `?1`, the user).
-    pub fn select(&self, dialect: Dialect, columns: &str) -> Statement {
+    pub fn select(&self, dialect: Dialect, columns: &str) -> Select {
         let mut arguments = vec![
             Value::from(self.user_id),
             Value::from(i64::from(self.active)),
@@ -80,7 +80,7 @@ impl<'a> ListPage<'a> {
             Dialect::Sqlite => after.clone(),
             Dialect::Postgres => format!("{after}::text"),
         };
-        Statement {
+        Select {
             sql: format!(
                 "select {columns} from {table} where user_id = {user} and is_active = {active} \
                  and ({after_text} is null or id > {after}){filters} order by id limit {limit}",

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use passion_edge::domain::content::filter::{self, Filter};
 use passion_edge::domain::time::Millis;
-use passion_edge::sql::{Dialect, ListPage, Statement};
+use passion_edge::sql::{Dialect, ListPage, Select};
 use serde_json::Value;
 use support::postgres::postgres;
 use support::root;
@@ -80,7 +80,7 @@ fn statement(
     filters: &[Filter],
     query: &[(String, String)],
     dialect: Dialect,
-) -> Statement {
+) -> Select {
     let conditions = filter::conditions(
         filters,
         query
@@ -123,7 +123,7 @@ fn d1_schema(name: &str) -> PathBuf {
 }
 
 /// SQLite's plan of `statement`, one detail line per step.
-fn sqlite_plan(path: &Path, statement: &Statement) -> Vec<String> {
+fn sqlite_plan(path: &Path, statement: &Select) -> Vec<String> {
     let arguments = serde_json::to_string(&statement.arguments).expect("json");
     python(path, &["explain", &statement.sql, &arguments])
         .lines()
@@ -167,7 +167,7 @@ else:
 
 /// `statement` with its arguments written in as literals (Postgres plans a prepared statement's
 /// first executions for its values, so this is the plan it runs).
-fn with_literals(statement: &Statement) -> String {
+fn with_literals(statement: &Select) -> String {
     let mut sql = statement.sql.clone();
     for (at, argument) in statement.arguments.iter().enumerate().rev() {
         let literal = match argument {
@@ -258,7 +258,7 @@ fn seeded_postgres() -> &'static support::postgres::Postgres {
     postgres
 }
 
-fn postgres_plan(statement: &Statement) -> Vec<Value> {
+fn postgres_plan(statement: &Select) -> Vec<Value> {
     let output = Command::new("psql")
         .args([
             "--no-psqlrc",

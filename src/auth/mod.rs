@@ -200,7 +200,7 @@ async fn identify(cx: &RequestContext, now: Millis) -> ApiResult<Option<Caller>>
                 "this API token is read-only",
             ));
         }
-        if let Some(statement) = api_tokens::record_use(&db, &claim, &token_hash, now)? {
+        if let Some(statement) = api_tokens::record_use(&claim, &token_hash, now)? {
             cx.after_response(statement);
         }
         (
@@ -243,8 +243,7 @@ async fn identify(cx: &RequestContext, now: Millis) -> ApiResult<Option<Caller>>
             }
         }
         if record.needs_renewal(&policy, now) {
-            let statement =
-                sessions::renew(&db, &kv, &token_hash, &mut record, &policy, now).await?;
+            let statement = sessions::renew(&kv, &token_hash, &mut record, &policy, now).await?;
             cx.after_response(statement);
         }
         (

@@ -1,6 +1,7 @@
 //! What a handler receives: the request, the bindings, path parameters and the request id, plus
 //! the one JSON body parser of the API.
 
+use crate::store::db::Statement;
 use std::{cell::RefCell, rc::Rc};
 
 use futures_util::StreamExt;
@@ -122,7 +123,7 @@ impl RequestContext {
     /// Appends `event` to the audit log, tagged with this request.
     pub async fn audit(&self, event: &AuditEvent<'_>) -> ApiResult<()> {
         let db = self.db()?;
-        audit::append(&db, &self.new_id()?, &self.request_id, event, self.now())?
+        audit::append(&self.new_id()?, &self.request_id, event, self.now())?
             .run_in(&db)
             .await?;
         Ok(())
@@ -130,7 +131,7 @@ impl RequestContext {
 
     /// Runs `statement` after the response is sent (bookkeeping a retry or the reconciliation
     /// would redo if it were lost).
-    pub fn after_response(&self, statement: worker::D1PreparedStatement) {
+    pub fn after_response(&self, statement: Statement) {
         self.facts.borrow_mut().after_response.push(statement);
     }
 

@@ -1,6 +1,7 @@
 //! One JSON log line per request, and one per panic. Only the path is logged, never the query,
 //! headers, cookies or bodies, so tokens and OAuth codes cannot leak into logs.
 
+use crate::store::db::Statement;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -39,7 +40,7 @@ pub struct RequestFacts {
     /// Where the request's credential check stands (shared with its `Db`).
     pub credential: Rc<RefCell<CredentialCheck>>,
     /// D1 writes that need not delay the response, run in one batch once it is sent.
-    pub after_response: Vec<worker::D1PreparedStatement>,
+    pub after_response: Vec<Statement>,
 }
 
 #[derive(Serialize)]

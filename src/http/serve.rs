@@ -1,6 +1,7 @@
 //! Serving one request: request id, origin check and CORS, the per-IP budget on sign-in routes,
 //! route lookup, handler, error mapping, headers, log line.
 
+use crate::store::db::Statement;
 use std::{
     cell::{Cell, RefCell},
     rc::Rc,
@@ -197,7 +198,7 @@ async fn run_after_response(
     db: Db,
     usage: Rc<Cell<D1Usage>>,
     request_id: String,
-    statements: Vec<worker::D1PreparedStatement>,
+    statements: Vec<Statement>,
 ) {
     if let Err(error) = db.batch(statements).await {
         worker::console_warn!("after the response: {}", error.message);

@@ -1,11 +1,12 @@
 //! What every content kind's routes share: lists, reading one item, soft delete and restore, a
 //! creation guarded by `Idempotency-Key`, and awarding through the user's progress object.
 
+use crate::store::db::Statement;
 use std::future::Future;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, Response};
+use worker::Response;
 
 use crate::auth::{self, Caller};
 use crate::config;
@@ -188,13 +189,13 @@ pub async fn create_once<T, F, Fut>(
 ) -> ApiResult<Option<String>>
 where
     T: Serialize,
-    F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
+    F: FnOnce(Vec<Statement>) -> Fut,
     Fut: Future<Output = ApiResult<()>>,
 {
     let idempotency = cx.creation_key(chosen)?;
     let (db, now, user_id) = (cx.db()?, cx.now(), caller.user_id.as_str());
     let quota = config::item_quota_per_kind(&cx.env)?;
-    let guard = content::quota_guard(&db, table, user_id, quota)?;
+    let guard = content::quota_guard(table, user_id, quota)?;
     let over_quota = || {
         ApiError::new(
             ErrorKind::QuotaExceeded,
@@ -214,15 +215,7 @@ where
     if let Some(stored) = idempotency::find(&db, user_id, &key, now).await? {
         return Ok(Some(replayed(stored, &fingerprint)?.body));
     }
-    let mut record = idempotency::record(
-        &db,
-        user_id,
-        &key,
-        &fingerprint,
-        201,
-        &data_body(item)?,
-        now,
-    )?;
+    let mut record = idempotency::record(user_id, &key, &fingerprint, 201, &data_body(item)?, now)?;
     record.push(guard);
     match insert(record).await {
         Ok(()) => Ok(None),
@@ -246,7 +239,7 @@ pub async fn created<T, F, Fut>(
 ) -> ApiResult<Response>
 where
     T: Serialize,
-    F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
+    F: FnOnce(Vec<Statement>) -> Fut,
     Fut: Future<Output = ApiResult<()>>,
 {
     Ok(
@@ -271,7 +264,7 @@ pub async fn created_awarding<T, F, Fut>(
 ) -> ApiResult<Response>
 where
     T: Serialize + DeserializeOwned,
-    F: FnOnce(Vec<D1PreparedStatement>) -> Fut,
+    F: FnOnce(Vec<Statement>) -> Fut,
     Fut: Future<Output = ApiResult<()>>,
 {
     #[derive(Deserialize)]
@@ -321,7 +314,7 @@ where
     }
     let body = data_body(&action.await?)?;
     if let Some((key, fingerprint)) = &idempotency {
-        let record = idempotency::record(&db, user_id, key, fingerprint, status, &body, now)?;
+        let record = idempotency::record(user_id, key, fingerprint, status, &body, now)?;
         let _ = db.batch(record).await;
     }
     Ok(json_response(status, &body))

@@ -177,7 +177,7 @@ async fn start_session(
     };
     let db = cx.db()?;
     let quota = crate::config::item_quota_per_kind(&cx.env)?;
-    let guard = content_store::quota_guard(&db, focus::TABLE, &caller.user_id, quota)?;
+    let guard = content_store::quota_guard(focus::TABLE, &caller.user_id, quota)?;
     let started = match focus::start(&db, &caller.user_id, &row, &links, guard).await {
         Err(error) if content_store::is_over_quota(&error) => {
             return Err(ApiError::new(

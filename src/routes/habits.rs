@@ -314,7 +314,6 @@ async fn complete_habit(
     // A repeat of a settled completion has nothing to clear: no write.
     if completion.award_pending {
         cx.after_response(habits::settled(
-            &db,
             &caller.user_id,
             &id,
             day,
@@ -406,7 +405,7 @@ impl PendingUndo<'_> {
         let award = match content::reverse(client, award_key(habit_id, day, generation)).await {
             Err(error) if error.status() == 409 => {
                 db.batch(vec![habits::settled(
-                    db, user_id, habit_id, day, generation, "undo",
+                    user_id, habit_id, day, generation, "undo",
                 )?])
                 .await?;
                 return Err(error);
@@ -515,7 +514,7 @@ async fn reconcile_one(
     let request = completion_award(&view, day, generation);
     client.award(None, request).await?;
     db.batch(vec![habits::settled(
-        db, user_id, habit_id, day, generation, "award",
+        user_id, habit_id, day, generation, "award",
     )?])
     .await?;
     Ok(())

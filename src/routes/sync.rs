@@ -3,11 +3,12 @@
 //! entity, then continues with the log from where the copy began, so changes made while a client
 //! pages are never skipped.
 
+use crate::store::db::{Rows, Statement};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
-use worker::{D1PreparedStatement, D1Result, Headers, Method, Request, RequestInit, Response};
+use worker::{Headers, Method, Request, RequestInit, Response};
 
 use super::{focus, habits};
 use crate::auth::{self, Caller};
@@ -60,37 +61,25 @@ fn to_values<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> String) -> Vec<(Str
 
 /// The statements reading `entity`'s items among `ids` (none for the settings, which came with
 /// the credential).
-fn item_statements(
-    db: &Db,
-    user_id: &str,
-    entity: Entity,
-    ids: Ids,
-) -> ApiResult<Vec<D1PreparedStatement>> {
+fn item_statements(user_id: &str, entity: Entity, ids: Ids) -> ApiResult<Vec<Statement>> {
     Ok(match entity {
-        Entity::Goal => vec![sync::items::<Goals>(db, user_id, ids)?],
-        Entity::Quest => vec![sync::items::<Quests>(db, user_id, ids)?],
-        Entity::Workout => vec![sync::items::<Workouts>(db, user_id, ids)?],
-        Entity::Book => vec![sync::items::<Books>(db, user_id, ids)?],
-        Entity::Habit => habits_store::many_with_days(db, user_id, ids)?,
+        Entity::Goal => vec![sync::items::<Goals>(user_id, ids)?],
+        Entity::Quest => vec![sync::items::<Quests>(user_id, ids)?],
+        Entity::Workout => vec![sync::items::<Workouts>(user_id, ids)?],
+        Entity::Book => vec![sync::items::<Books>(user_id, ids)?],
+        Entity::Habit => habits_store::many_with_days(user_id, ids)?,
         Entity::FocusSession => vec![sync::by_ids(
-            db,
             user_id,
             focus_store::TABLE,
             focus_store::COLUMNS,
             ids,
         )?],
-        Entity::Audio => vec![sync::by_ids(
-            db,
-            user_id,
-            audio::TABLE,
-            audio::COLUMNS,
-            ids,
-        )?],
+        Entity::Audio => vec![sync::by_ids(user_id, audio::TABLE, audio::COLUMNS, ids)?],
         Entity::Settings => Vec::new(),
     })
 }
 
-fn active_values<K: Kind>(results: &[D1Result]) -> ApiResult<Vec<(String, Value)>> {
+fn active_values<K: Kind>(results: &[Rows]) -> ApiResult<Vec<(String, Value)>> {
     let items = match results.first() {
         Some(result) => result.results::<K::Item>()?,
         None => Vec::new(),
@@ -108,7 +97,7 @@ async fn current(
     cx: &RequestContext,
     caller: &Caller,
     entity: Entity,
-    results: &[D1Result],
+    results: &[Rows],
 ) -> ApiResult<Vec<(String, Value)>> {
     let rows = |index: usize| results.get(index);
     Ok(match entity {
@@ -365,16 +354,16 @@ async fn copy(
 }
 
 /// What a poll read of the items a page of the log names, entity by entity.
-type PageItems = BTreeMap<Entity, Vec<D1Result>>;
+type PageItems = BTreeMap<Entity, Vec<Rows>>;
 
 /// The statements reading every entity's items upserted in the log page after `after`, entity
 /// by entity.
 fn page_item_statements(
-    db: &Db,
+    _db: &Db,
     user_id: &str,
     after: u64,
     limit: u32,
-) -> ApiResult<Vec<(Entity, Vec<D1PreparedStatement>)>> {
+) -> ApiResult<Vec<(Entity, Vec<Statement>)>> {
     Entity::ALL
         .into_iter()
         .map(|entity| {
@@ -383,7 +372,7 @@ fn page_item_statements(
                 limit,
                 entity,
             };
-            Ok((entity, item_statements(db, user_id, entity, ids)?))
+            Ok((entity, item_statements(user_id, entity, ids)?))
         })
         .collect()
 }
@@ -401,7 +390,7 @@ async fn read_items(db: &Db, user_id: &str, rows: &[sync::Change]) -> ApiResult<
     for (entity, ids) in &mut by_entity {
         ids.sort();
         ids.dedup();
-        let mine = item_statements(db, user_id, *entity, Ids::Listed(ids))?;
+        let mine = item_statements(user_id, *entity, Ids::Listed(ids))?;
         statements.push((*entity, mine));
     }
     let (counts, statements) = flatten(statements);
@@ -414,9 +403,7 @@ async fn read_items(db: &Db, user_id: &str, rows: &[sync::Change]) -> ApiResult<
 }
 
 /// Every entity's statements in one list, and how many are each entity's.
-fn flatten(
-    statements: Vec<(Entity, Vec<D1PreparedStatement>)>,
-) -> (Vec<(Entity, usize)>, Vec<D1PreparedStatement>) {
+fn flatten(statements: Vec<(Entity, Vec<Statement>)>) -> (Vec<(Entity, usize)>, Vec<Statement>) {
     let counts = statements
         .iter()
         .map(|(entity, mine)| (*entity, mine.len()))
@@ -428,7 +415,7 @@ fn flatten(
 }
 
 /// Hands each entity the results of its statements.
-fn split(counts: &[(Entity, usize)], results: Vec<D1Result>) -> PageItems {
+fn split(counts: &[(Entity, usize)], results: Vec<Rows>) -> PageItems {
     let mut results = results.into_iter();
     counts
         .iter()
@@ -587,7 +574,6 @@ async fn apply_once(
     };
     if (200..300).contains(&status) {
         let record = idempotency::record(
-            &db,
             &caller.user_id,
             &key,
             &fingerprint,

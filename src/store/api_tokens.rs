@@ -1,13 +1,14 @@
 //! API tokens in D1: only the SHA-256 of a token is stored; a revoked token fails from the next
 //! request on, since every bearer request reads its row.
 
+use super::db::Statement;
 use std::cell::RefCell;
 
 use super::credentials::Recent;
 use super::db::{Db, Metered};
 use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, KvStore};
+use worker::KvStore;
 
 use crate::domain::api_token::{LAST_USED_RESOLUTION_MS, TokenScope};
 use crate::domain::error::ApiResult;
@@ -47,7 +48,6 @@ pub async fn create(
     let created_at = now.to_rfc3339();
     let expires_at = new.expires_at.map(Millis::to_rfc3339);
     let insert = statement!(
-        db,
         "insert into api_tokens (id, user_id, name, token_hash, created_at, scope, expires_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         new.id,
@@ -60,7 +60,6 @@ pub async fn create(
     )?;
     // Live tokens only count: revoked and expired ones no longer work (see migration 0014).
     let guard = statement!(
-        db,
         "insert into quota_guard (kind) select 'api_tokens'
           where (select count(*) from api_tokens
                   where user_id = ?1 and revoked_at is null
@@ -89,8 +88,7 @@ pub async fn create(
 
 /// The user's tokens that still work (neither revoked nor expired), newest first.
 pub async fn list(db: &Db, user_id: &str, now: Millis) -> ApiResult<Vec<ApiTokenSummary>> {
-    Ok(statement!(
-        db,
+    statement!(
         "select id, name, scope, created_at, expires_at, last_used_at from api_tokens
           where user_id = ?1 and revoked_at is null and (expires_at is null or expires_at > ?2)
           order by created_at desc limit 200",
@@ -99,7 +97,7 @@ pub async fn list(db: &Db, user_id: &str, now: Millis) -> ApiResult<Vec<ApiToken
     )?
     .all_in(db)
     .await?
-    .results::<ApiTokenSummary>()?)
+    .results::<ApiTokenSummary>()
 }
 
 /// Revokes one of the user's tokens; false when the user has no such live token.
@@ -114,9 +112,7 @@ pub async fn revoke(
     struct Revoked {
         token_hash: String,
     }
-    let revoked = statement!(
-        db,
-        "update api_tokens set revoked_at = ?3 where id = ?1 and user_id = ?2 and revoked_at is null
+    let revoked = statement!("update api_tokens set revoked_at = ?3 where id = ?1 and user_id = ?2 and revoked_at is null
          returning token_hash",
         id,
         user_id,
@@ -198,7 +194,6 @@ pub async fn claim(
         expires_at: Option<String>,
     }
     let row = statement!(
-        db,
         "select id, user_id, scope, expires_at from api_tokens
           where token_hash = ?1 and revoked_at is null and (expires_at is null or expires_at > ?2)",
         token_hash,
@@ -226,11 +221,10 @@ pub async fn claim(
 /// The statement that records the token's use, at most once a minute per isolate (its
 /// `last_used_at` has that resolution anyway), for after the response.
 pub fn record_use(
-    db: &Db,
     claim: &TokenClaim,
     token_hash: &str,
     now: Millis,
-) -> ApiResult<Option<D1PreparedStatement>> {
+) -> ApiResult<Option<Statement>> {
     let due = LAST_RECORDED.with(|recorded| {
         let mut recorded = recorded.borrow_mut();
         let due = recorded
@@ -246,7 +240,6 @@ pub fn record_use(
     }
     let cutoff = Millis(now.0.saturating_sub(LAST_USED_RESOLUTION_MS));
     Ok(Some(statement!(
-        db,
         "update api_tokens set last_used_at = ?2
           where id = ?1 and (last_used_at is null or last_used_at < ?3)",
         &claim.id,

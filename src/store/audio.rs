@@ -40,9 +40,7 @@ pub async fn used_bytes(db: &Db, user_id: &str) -> ApiResult<u64> {
     struct Used {
         used: u64,
     }
-    Ok(statement!(
-        db,
-        "select coalesce(sum(size), 0) as used from audio_tracks where user_id = ?1 and scope = 'user'",
+    Ok(statement!("select coalesce(sum(size), 0) as used from audio_tracks where user_id = ?1 and scope = 'user'",
         user_id
     )?
     .first_in::<Used>(db)
@@ -55,9 +53,7 @@ pub async fn used_bytes(db: &Db, user_id: &str) -> ApiResult<u64> {
 pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
     let results = db
         .batch(vec![
-            statement!(
-                db,
-                "insert into audio_tracks (id, user_id, scope, title, content_type, size, etag, object_key, created_at)
+            statement!("insert into audio_tracks (id, user_id, scope, title, content_type, size, etag, object_key, created_at)
                  select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
                   where ?3 = 'library'
                      or (select coalesce(sum(size), 0) from audio_tracks where user_id = ?2 and scope = 'user') + ?6 <= ?10",
@@ -72,20 +68,15 @@ pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
                 &track.created_at,
                 quota
             )?,
-            log_change(db, &track.user_id, ENTITY, &track.id, ChangeOp::Upsert, &track.created_at)?,
+            log_change(&track.user_id, ENTITY, &track.id, ChangeOp::Upsert, &track.created_at)?,
         ])
         .await?;
-    let inserted = match results.first() {
-        Some(result) => result.meta()?.and_then(|meta| meta.changes).unwrap_or(0),
-        None => 0,
-    };
-    Ok(inserted > 0)
+    Ok(results.first().is_some_and(|result| result.changes() > 0))
 }
 
 /// A track the user may play: their own, or the library's.
 pub async fn find_visible(db: &Db, user_id: &str, id: &str) -> ApiResult<Option<Track>> {
     statement!(
-        db,
         &format!(
             "select {COLUMNS} from audio_tracks
               where id = ?1 and (user_id = ?2 or scope = 'library')"
@@ -105,8 +96,7 @@ async fn page_where(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<Track>> {
-    Ok(statement!(
-        db,
+    statement!(
         &format!(
             "select {COLUMNS} from audio_tracks
               where ({condition}) and (?2 is null or id > ?2) order by id limit ?3"
@@ -117,7 +107,7 @@ async fn page_where(
     )?
     .all_in(db)
     .await?
-    .results::<Track>()?)
+    .results::<Track>()
 }
 
 /// A page of the user's and the library's tracks, oldest first, after the id `after`.
@@ -140,8 +130,8 @@ pub async fn list(
 /// Removes a track's row, logged for its owner.
 pub async fn delete(db: &Db, track: &Track, now: &str) -> ApiResult<()> {
     db.batch(vec![
-        statement!(db, "delete from audio_tracks where id = ?1", &track.id)?,
-        log_change(db, &track.user_id, ENTITY, &track.id, ChangeOp::Delete, now)?,
+        statement!("delete from audio_tracks where id = ?1", &track.id)?,
+        log_change(&track.user_id, ENTITY, &track.id, ChangeOp::Delete, now)?,
     ])
     .await?;
     Ok(())

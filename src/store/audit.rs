@@ -1,8 +1,8 @@
 //! The audit log in D1: appended to, never updated through the API.
 
+use super::db::Statement;
 use super::db::{Db, Metered};
 use crate::statement;
-use worker::D1PreparedStatement;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -31,14 +31,12 @@ impl<'a> AuditEvent<'a> {
 
 /// The statement that appends `event` as the row `id` of request `request_id`.
 pub fn append(
-    db: &Db,
     id: &str,
     request_id: &str,
     event: &AuditEvent<'_>,
     now: Millis,
-) -> ApiResult<D1PreparedStatement> {
+) -> ApiResult<Statement> {
     Ok(statement!(
-        db,
         "insert into audit_log (id, actor_id, action, target_id, request_id, detail, created_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         id,
@@ -66,8 +64,7 @@ pub struct AuditRow {
 
 /// A page of the log, newest first (ids are UUIDv7), before the id `before`.
 pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<AuditRow>> {
-    Ok(statement!(
-        db,
+    statement!(
         "select id, actor_id, action, target_id, request_id, detail, created_at from audit_log
           where (?1 is null or id < ?1) order by id desc limit ?2",
         before,
@@ -75,5 +72,5 @@ pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<Au
     )?
     .all_in(db)
     .await?
-    .results::<AuditRow>()?)
+    .results::<AuditRow>()
 }

@@ -1,9 +1,9 @@
 //! Books in D1.
 
 use super::db::Db;
+use super::db::Statement;
 use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -74,15 +74,8 @@ pub fn new_book(id: &str, book: &NewBook, now: Millis) -> Book {
     }
 }
 
-pub async fn create(
-    db: &Db,
-    user_id: &str,
-    book: &Book,
-    extra: Vec<D1PreparedStatement>,
-) -> ApiResult<()> {
-    let insert = statement!(
-        db,
-        "insert into books (id, user_id, title, author, status, rating, pages, started_on, finished_on, metadata, created_at, updated_at)
+pub async fn create(db: &Db, user_id: &str, book: &Book, extra: Vec<Statement>) -> ApiResult<()> {
+    let insert = statement!("insert into books (id, user_id, title, author, status, rating, pages, started_on, finished_on, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
         &book.id,
         user_id,
@@ -113,7 +106,6 @@ pub async fn update(
     let day = |d: Option<Option<chrono::NaiveDate>>| d.map(|d| d.map(|d| d.to_string()));
     let (started_on, finished_on) = (day(patch.started_on), day(patch.finished_on));
     let statement = statement!(
-        db,
         &format!(
             "update books set
                title = coalesce(?3, title),

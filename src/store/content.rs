@@ -3,6 +3,7 @@
 //! change log in the same batch, and only when it changed a row (`changes()` of the statement
 //! before it). A kind's own module writes its insert and update statements.
 
+use super::db::Statement;
 use super::db::{Db, Metered, value};
 use crate::statement;
 use std::fmt;
@@ -10,14 +11,13 @@ use std::fmt;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use worker::D1PreparedStatement;
 
 use crate::domain::content::Metadata;
 use crate::domain::content::filter::Filter;
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::time::Millis;
-use crate::sql::{Dialect, ListPage, Statement};
+use crate::sql::{Dialect, ListPage, Select};
 
 /// A content kind stored in its own table, with the common columns `id`, `user_id`, `metadata`,
 /// `is_active`, `deleted_at`, `created_at` and `updated_at`.
@@ -82,23 +82,22 @@ pub fn stored_metadata<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Met
 
 /// Appends `(entity, id, op)` to the user's change log if the statement before it changed a row.
 pub fn log_change(
-    db: &Db,
     user_id: &str,
     entity: Entity,
     id: &str,
     op: ChangeOp,
     now: &str,
-) -> ApiResult<D1PreparedStatement> {
+) -> ApiResult<Statement> {
     Ok(statement!(
-        db,
         "insert into change_log (user_id, entity, entity_id, op, created_at)
-         select ?1, ?2, ?3, ?4, ?5 where changes() > 0",
+         select ?1, ?2, ?3, ?4, ?5",
         user_id,
         entity.code(),
         id,
         op.as_str(),
         now
-    )?)
+    )?
+    .after_a_change())
 }
 
 /// Runs `insert` with its change-log entry and `extra` statements (an idempotency record) in one
@@ -107,13 +106,13 @@ pub async fn create<K: Kind>(
     db: &Db,
     user_id: &str,
     id: &str,
-    insert: D1PreparedStatement,
+    insert: Statement,
     now: &str,
-    extra: Vec<D1PreparedStatement>,
+    extra: Vec<Statement>,
 ) -> ApiResult<()> {
     let mut statements = vec![
         insert,
-        log_change(db, user_id, K::ENTITY, id, ChangeOp::Upsert, now)?,
+        log_change(user_id, K::ENTITY, id, ChangeOp::Upsert, now)?,
     ];
     statements.extend(extra);
     db.batch(statements).await?;
@@ -122,14 +121,8 @@ pub async fn create<K: Kind>(
 
 /// The statement that fails a creation's batch when the user then holds more than `quota` items
 /// of `table` (deleted ones count: they are stored too). See migration 0014.
-pub fn quota_guard(
-    db: &Db,
-    table: &str,
-    user_id: &str,
-    quota: u32,
-) -> ApiResult<D1PreparedStatement> {
+pub fn quota_guard(table: &str, user_id: &str, quota: u32) -> ApiResult<Statement> {
     Ok(statement!(
-        db,
         &format!(
             "insert into quota_guard (kind) select ?1
               where (select count(*) from {table} where user_id = ?2) > ?3"
@@ -151,9 +144,8 @@ pub fn is_taken_id(error: &ApiError, table: &str) -> bool {
 }
 
 /// The statement that reads one of the user's items, active or not.
-pub fn select<K: Kind>(db: &Db, user_id: &str, id: &str) -> ApiResult<D1PreparedStatement> {
+pub fn select<K: Kind>(user_id: &str, id: &str) -> ApiResult<Statement> {
     Ok(statement!(
-        db,
         &format!(
             "select {} from {} where id = ?1 and user_id = ?2",
             K::COLUMNS,
@@ -165,19 +157,19 @@ pub fn select<K: Kind>(db: &Db, user_id: &str, id: &str) -> ApiResult<D1Prepared
 }
 
 pub async fn find<K: Kind>(db: &Db, user_id: &str, id: &str) -> ApiResult<Option<K::Item>> {
-    select::<K>(db, user_id, id)?.first_in::<K::Item>(db).await
+    select::<K>(user_id, id)?.first_in::<K::Item>(db).await
 }
 
 /// `statement` prepared on D1.
-pub fn prepared(db: &Db, statement: &Statement) -> ApiResult<D1PreparedStatement> {
+pub fn prepared(statement: &Select) -> ApiResult<Statement> {
     let arguments: Vec<_> = statement.arguments.iter().map(value).collect();
-    db.bound(&statement.sql, &arguments)
+    Statement::bound(&statement.sql, &arguments)
 }
 
 /// The statement that reads a page of a list: the user's active (or deleted) items meeting the
 /// page's conditions, oldest first. Ids are UUIDv7, so new items sort last.
-pub fn select_page<K: Kind>(db: &Db, page: &ListPage) -> ApiResult<D1PreparedStatement> {
-    prepared(db, &page.select(Dialect::Sqlite, K::COLUMNS))
+pub fn select_page<K: Kind>(page: &ListPage) -> ApiResult<Statement> {
+    prepared(&page.select(Dialect::Sqlite, K::COLUMNS))
 }
 
 /// Runs `update` (which must end in `returning {COLUMNS}`) and logs the change in one batch; the
@@ -187,14 +179,11 @@ pub async fn write<K: Kind>(
     user_id: &str,
     id: &str,
     op: ChangeOp,
-    update: D1PreparedStatement,
+    update: Statement,
     now: &str,
 ) -> ApiResult<Option<K::Item>> {
     let results = db
-        .batch(vec![
-            update,
-            log_change(db, user_id, K::ENTITY, id, op, now)?,
-        ])
+        .batch(vec![update, log_change(user_id, K::ENTITY, id, op, now)?])
         .await?;
     Ok(match results.first() {
         Some(result) => result.results::<K::Item>()?.into_iter().next(),
@@ -212,9 +201,7 @@ pub async fn set_active<K: Kind>(
     now: Millis,
 ) -> ApiResult<Option<K::Item>> {
     let now = now.to_rfc3339();
-    let statement = statement!(
-        db,
-        &format!(
+    let statement = statement!(&format!(
             "update {} set is_active = ?3, deleted_at = case when ?3 = 1 then null else ?4 end, updated_at = ?4
              where id = ?1 and user_id = ?2 and is_active = 1 - ?3
              returning {}",
@@ -235,10 +222,10 @@ pub async fn set_active<K: Kind>(
 }
 
 pub async fn list<K: Kind>(db: &Db, page: &ListPage<'_>) -> ApiResult<Vec<K::Item>> {
-    Ok(select_page::<K>(db, page)?
+    select_page::<K>(page)?
         .all_in(db)
         .await?
-        .results::<K::Item>()?)
+        .results::<K::Item>()
 }
 
 /// A JSON object a query builds (`json_object(...)`), read as `T`.
@@ -255,8 +242,7 @@ pub async fn all<K: Kind>(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<K::Item>> {
-    Ok(statement!(
-        db,
+    statement!(
         &format!(
             "select {} from {} where user_id = ?1 and (?2 is null or id > ?2) order by id limit ?3",
             K::COLUMNS,
@@ -268,5 +254,5 @@ pub async fn all<K: Kind>(
     )?
     .all_in(db)
     .await?
-    .results::<K::Item>()?)
+    .results::<K::Item>()
 }

@@ -12,14 +12,14 @@
 //! claim; the batch checks they are still the stored ones, or fails as `settings_changed`, and
 //! the route runs once more with the settings just read (`retry_on_settings_change`).
 
+use super::db::{Rows, Statement};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 
 use worker::wasm_bindgen::JsValue;
-use worker::{D1PreparedStatement, D1Result};
 
-use super::db::{Db, failed_by};
+use super::db::failed_by;
 use super::users::UserRow;
 use super::{api_tokens, sessions};
 use crate::domain::error::{ApiError, ApiResult, ErrorKind};
@@ -117,11 +117,11 @@ impl Prelude {
         }
     }
 
-    pub fn statements(&self, db: &Db) -> ApiResult<Vec<D1PreparedStatement>> {
+    pub fn statements(&self) -> ApiResult<Vec<Statement>> {
         let (live, values) = self.live_row();
         let values: Vec<ApiResult<JsValue>> =
             values.iter().map(|v| Ok(JsValue::from_str(v))).collect();
-        let bound = |sql: String| db.bound(&sql, &values);
+        let bound = |sql: String| Statement::bound(&sql, &values);
         let mut statements = vec![bound(format!(
             "select u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.settings {live}"
         ))?];
@@ -132,7 +132,6 @@ impl Prelude {
             ))?);
             if let Some(settings) = &self.settings_in_use {
                 statements.push(statement!(
-                    db,
                     "insert into request_guard (refused) select 'settings'
                       from users where id = ?1 and settings is not ?2",
                     self.user_id(),
@@ -144,7 +143,7 @@ impl Prelude {
     }
 
     /// The user the check found, `None` when the credential is refused.
-    pub fn read(&self, result: &D1Result) -> ApiResult<Option<UserRow>> {
+    pub fn read(&self, result: &Rows) -> ApiResult<Option<UserRow>> {
         Ok(result
             .results::<UserRow>()?
             .pop()

@@ -27,16 +27,81 @@ pub struct D1Usage {
     pub rows_written: u64,
 }
 
-/// Prepares a statement on a `Db` and binds its arguments (as `worker::query!` does on the
-/// binding; a `Db` is no `D1Database`, so every statement goes through one that counts it).
+/// A statement with its arguments bound (`?1`..), for whichever database the request's `Db`
+/// runs on: `statement!(sql, arguments...)`.
 #[macro_export]
 macro_rules! statement {
-    ($db:expr, $query:expr) => {
-        $crate::domain::error::ApiResult::Ok($crate::store::db::Db::prepare($db, $query))
+    ($query:expr) => {
+        $crate::domain::error::ApiResult::Ok($crate::store::db::Statement::new($query, Vec::new()))
     };
-    ($db:expr, $query:expr, $($args:expr),* $(,)?) => {
-        $crate::store::db::Db::bound($db, $query, &[$($crate::store::db::value(&$args)),*])
+    ($query:expr, $($args:expr),* $(,)?) => {
+        $crate::store::db::Statement::bound($query, &[$($crate::store::db::value(&$args)),*])
     };
+}
+
+/// One SQL statement and its arguments, not yet sent.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    sql: String,
+    arguments: Vec<JsValue>,
+    /// Runs only when the statement before it (in its batch) changed a row: the change-log entry
+    /// of a write that may match nothing.
+    after_a_change: bool,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>, arguments: Vec<JsValue>) -> Statement {
+        Statement {
+            sql: sql.into(),
+            arguments,
+            after_a_change: false,
+        }
+    }
+
+    /// `sql` with `arguments`, the first failure to convert one as the error.
+    pub fn bound(sql: &str, arguments: &[ApiResult<JsValue>]) -> ApiResult<Statement> {
+        let values = arguments.iter().cloned().collect::<ApiResult<Vec<_>>>()?;
+        Ok(Statement::new(sql, values))
+    }
+
+    /// This statement, run only if the one before it changed a row. Its SQL must be an
+    /// `insert … select …` without a `where`: D1 adds `where changes() > 0`.
+    pub fn after_a_change(mut self) -> Statement {
+        self.after_a_change = true;
+        self
+    }
+
+    fn on_d1(&self, d1: &D1) -> ApiResult<D1PreparedStatement> {
+        let prepared = if self.after_a_change {
+            d1.prepare(&format!("{} where changes() > 0", self.sql))
+        } else {
+            d1.prepare(&self.sql)
+        };
+        Ok(prepared.bind(&self.arguments)?)
+    }
+}
+
+/// What one statement returned: its rows, read when asked for, and how many rows it changed.
+pub struct Rows {
+    result: D1Result,
+    changes: u64,
+}
+
+impl Rows {
+    fn of_d1(result: D1Result) -> ApiResult<Rows> {
+        let changes = result.meta()?.and_then(|meta| meta.changes).unwrap_or(0) as u64;
+        Ok(Rows { result, changes })
+    }
+
+    /// The rows as `T`.
+    pub fn results<T: DeserializeOwned>(&self) -> ApiResult<Vec<T>> {
+        Ok(self.result.results::<T>()?)
+    }
+
+    /// How many rows it inserted, updated or deleted.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
 }
 
 /// A statement argument as D1 takes it (`None` as `NULL`).
@@ -128,23 +193,6 @@ impl Db {
         ))
     }
 
-    pub fn prepare(&self, query: &str) -> D1PreparedStatement {
-        self.d1.prepare(query)
-    }
-
-    /// `query` prepared with `arguments` bound (what `statement!` expands to).
-    pub fn bound(
-        &self,
-        query: &str,
-        arguments: &[ApiResult<JsValue>],
-    ) -> ApiResult<D1PreparedStatement> {
-        let values = arguments
-            .iter()
-            .cloned()
-            .collect::<ApiResult<Vec<JsValue>>>()?;
-        Ok(self.prepare(query).bind(&values)?)
-    }
-
     fn count<'a>(&self, results: impl IntoIterator<Item = &'a D1Result>) {
         let mut usage = self.usage.get();
         usage.round_trips += 1;
@@ -158,10 +206,14 @@ impl Db {
         self.usage.set(usage);
     }
 
-    async fn send(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
-        let results = self.d1.batch(statements).await?;
+    async fn send(&self, statements: Vec<Statement>) -> ApiResult<Vec<Rows>> {
+        let prepared = statements
+            .iter()
+            .map(|statement| statement.on_d1(&self.d1))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let results = self.d1.batch(prepared).await?;
         self.count(&results);
-        Ok(results)
+        results.into_iter().map(Rows::of_d1).collect()
     }
 
     /// Puts the check of a claimed credential in front of the next batch.
@@ -171,11 +223,11 @@ impl Db {
 
     /// Runs `statements` as one transaction in one round trip, behind the credential's check
     /// while it is pending: a refused credential is `401` and, on a write, nothing was written.
-    pub async fn batch(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
+    pub async fn batch(&self, statements: Vec<Statement>) -> ApiResult<Vec<Rows>> {
         let Some(prelude) = self.pending()? else {
             return self.send(statements).await;
         };
-        let mut all = prelude.statements(self)?;
+        let mut all = prelude.statements()?;
         let lead = all.len();
         all.extend(statements);
         match self.send(all).await {
@@ -214,11 +266,7 @@ impl Db {
 
     /// Decides the check from the prelude's first result: refused without the live row;
     /// `settings_changed` when the settings the route used are no longer the stored ones.
-    fn settle(
-        &self,
-        prelude: &credentials::Prelude,
-        first: Option<&D1Result>,
-    ) -> ApiResult<UserRow> {
+    fn settle(&self, prelude: &credentials::Prelude, first: Option<&Rows>) -> ApiResult<UserRow> {
         let row = first.map(|result| prelude.read(result)).transpose()?;
         let Some(row) = row.flatten() else {
             self.refuse(prelude);
@@ -250,7 +298,7 @@ impl Db {
 
     /// The check of `prelude` alone, as a read (with the same verdict on the settings in use).
     async fn check_alone(&self, prelude: &credentials::Prelude) -> ApiResult<UserRow> {
-        let results = self.send(prelude.read_only().statements(self)?).await?;
+        let results = self.send(prelude.read_only().statements()?).await?;
         self.settle(prelude, results.first())
     }
 
@@ -302,20 +350,20 @@ impl Db {
 
 /// Running a statement on a `Db`, counted (and checked, while the credential is pending).
 pub trait Metered {
-    async fn all_in(self, db: &Db) -> ApiResult<D1Result>;
-    async fn run_in(self, db: &Db) -> ApiResult<D1Result>;
+    async fn all_in(self, db: &Db) -> ApiResult<Rows>;
+    async fn run_in(self, db: &Db) -> ApiResult<Rows>;
     async fn first_in<T: DeserializeOwned>(self, db: &Db) -> ApiResult<Option<T>>;
 }
 
-impl Metered for D1PreparedStatement {
-    async fn all_in(self, db: &Db) -> ApiResult<D1Result> {
+impl Metered for Statement {
+    async fn all_in(self, db: &Db) -> ApiResult<Rows> {
         db.batch(vec![self])
             .await?
             .pop()
             .ok_or_else(|| ApiError::internal("D1 returned no result"))
     }
 
-    async fn run_in(self, db: &Db) -> ApiResult<D1Result> {
+    async fn run_in(self, db: &Db) -> ApiResult<Rows> {
         self.all_in(db).await
     }
 

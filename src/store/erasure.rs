@@ -1,7 +1,7 @@
 //! Erasing a user from D1: every row of theirs in one batch (D1 runs a batch as one
 //! transaction), their ids cleared from the audit and error logs, and one anonymous audit row.
 
-use super::db::{Db, Metered};
+use super::db::{Db, Metered, Rows};
 use crate::statement;
 use serde::{Deserialize, Serialize};
 use worker::KvStore;
@@ -45,7 +45,6 @@ pub async fn erase(
         token_hash: String,
     }
     let live_sessions = statement!(
-        db,
         "select token_hash from sessions where user_id = ?1",
         user_id
     )?
@@ -61,38 +60,28 @@ pub async fn erase(
     let mut statements = Vec::with_capacity(owned.len() + 5);
     for table in &owned {
         statements.push(statement!(
-            db,
             &format!("delete from {table} where user_id = ?1"),
             user_id
         )?);
     }
-    statements.push(statement!(db, "delete from users where id = ?1", user_id)?);
+    statements.push(statement!("delete from users where id = ?1", user_id)?);
     statements.push(statement!(
-        db,
         "update audit_log set actor_id = null where actor_id = ?1",
         user_id
     )?);
     statements.push(statement!(
-        db,
         "update audit_log set target_id = null where target_id = ?1",
         user_id
     )?);
     statements.push(statement!(
-        db,
         "update error_log set user_id = null where user_id = ?1",
         user_id
     )?);
     let (id, request_id, event) = record;
-    statements.push(audit::append(db, id, request_id, event, now)?);
+    statements.push(audit::append(id, request_id, event, now)?);
     let deletions = owned.len() + 1;
     let results = db.batch(statements).await?;
-    let rows = results
-        .iter()
-        .take(deletions)
-        .filter_map(|result| result.meta().ok().flatten())
-        .filter_map(|meta| meta.changes)
-        .map(|changes| changes as u64)
-        .sum();
+    let rows = results.iter().take(deletions).map(Rows::changes).sum();
     // The rows are gone, so these sessions are refused already; their KV copies just go sooner.
     for session in live_sessions {
         sessions::forget(kv, &session.token_hash).await?;

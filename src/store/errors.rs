@@ -21,9 +21,7 @@ pub struct ErrorEntry {
 }
 
 pub async fn record(db: &Db, entry: &ErrorEntry) -> ApiResult<()> {
-    statement!(
-        db,
-        "insert into error_log (id, request_id, method, path, status, error_type, message, user_id, created_at)
+    statement!("insert into error_log (id, request_id, method, path, status, error_type, message, user_id, created_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         &entry.id,
         &entry.request_id,
@@ -42,8 +40,7 @@ pub async fn record(db: &Db, entry: &ErrorEntry) -> ApiResult<()> {
 
 /// A page of the log, newest first (ids are UUIDv7), before the id `before`.
 pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<ErrorEntry>> {
-    Ok(statement!(
-        db,
+    statement!(
         "select id, request_id, method, path, status, error_type, message, user_id, created_at
            from error_log where (?1 is null or id < ?1) order by id desc limit ?2",
         before,
@@ -51,5 +48,5 @@ pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<Er
     )?
     .all_in(db)
     .await?
-    .results::<ErrorEntry>()?)
+    .results::<ErrorEntry>()
 }

@@ -1,10 +1,10 @@
 //! Focus sessions in D1. Transitions are compare-and-set on the state they were computed from
 //! (`status` and `updated_at`), so concurrent actions on one session cannot both apply.
 
+use super::db::Statement;
 use super::db::{Db, Metered};
 use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::D1PreparedStatement;
 
 use super::content::log_change;
 use crate::domain::economy::Skill;
@@ -57,7 +57,6 @@ impl FocusRow {
 /// The user's active (running or paused) session, if any.
 pub async fn active(db: &Db, user_id: &str) -> ApiResult<Option<FocusRow>> {
     statement!(
-        db,
         &format!(
             "select {COLUMNS} from focus_sessions
               where user_id = ?1 and status in ('running', 'paused')"
@@ -84,7 +83,7 @@ pub async fn start(
     user_id: &str,
     row: &FocusRow,
     links: &Links<'_>,
-    guard: D1PreparedStatement,
+    guard: Statement,
 ) -> ApiResult<Option<FocusRow>> {
     #[derive(Deserialize)]
     struct Owned {
@@ -94,9 +93,7 @@ pub async fn start(
     }
     let results = db
         .batch(vec![
-            statement!(
-                db,
-                "select
+            statement!("select
                    (?2 is null or exists (select 1 from habits where id = ?2 and user_id = ?1 and is_active = 1)) as habit,
                    (?3 is null or exists (select 1 from goals where id = ?3 and user_id = ?1 and is_active = 1)) as goal,
                    (?4 is null or exists (select 1 from audio_tracks where id = ?4 and (user_id = ?1 or scope = 'library'))) as audio",
@@ -105,9 +102,7 @@ pub async fn start(
                 links.goal_id,
                 links.audio_id
             )?,
-            statement!(
-                db,
-                "insert into focus_sessions (id, user_id, mode, planned_minutes, status, started_at, habit_id, goal_id, audio_id, created_at, updated_at)
+            statement!("insert into focus_sessions (id, user_id, mode, planned_minutes, status, started_at, habit_id, goal_id, audio_id, created_at, updated_at)
                  select ?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8, ?5, ?5
                   where not exists (select 1 from focus_sessions where user_id = ?2 and status in ('running', 'paused'))
                     and (?6 is null or exists (select 1 from habits where id = ?6 and user_id = ?2 and is_active = 1))
@@ -122,10 +117,8 @@ pub async fn start(
                 links.goal_id,
                 links.audio_id
             )?,
-            log_change(db, user_id, ENTITY, &row.id, ChangeOp::Upsert, &row.started_at)?,
-            statement!(
-                db,
-                &format!("select {COLUMNS} from focus_sessions where id = ?1 and user_id = ?2"),
+            log_change(user_id, ENTITY, &row.id, ChangeOp::Upsert, &row.started_at)?,
+            statement!(&format!("select {COLUMNS} from focus_sessions where id = ?1 and user_id = ?2"),
                 &row.id,
                 user_id
             )?,
@@ -170,9 +163,7 @@ pub async fn transition(
     let now = now.to_rfc3339();
     let results = db
         .batch(vec![
-            statement!(
-                db,
-                &format!(
+            statement!(&format!(
                     "update focus_sessions set status = ?4, paused_at = ?5, paused_ms = ?6, ended_at = ?7,
                        focused_seconds = ?8, updated_at = ?9
                      where id = ?1 and user_id = ?2 and status = ?3 and updated_at = ?10
@@ -189,7 +180,7 @@ pub async fn transition(
                 &now,
                 &current.updated_at
             )?,
-            log_change(db, user_id, ENTITY, &current.id, ChangeOp::Upsert, &now)?,
+            log_change(user_id, ENTITY, &current.id, ChangeOp::Upsert, &now)?,
         ])
         .await?;
     Ok(match results.first() {
@@ -205,8 +196,7 @@ pub async fn history(
     before: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<FocusRow>> {
-    Ok(statement!(
-        db,
+    statement!(
         &format!(
             "select {COLUMNS} from focus_sessions
               where user_id = ?1 and (?2 is null or id < ?2)
@@ -218,13 +208,12 @@ pub async fn history(
     )?
     .all_in(db)
     .await?
-    .results::<FocusRow>()?)
+    .results::<FocusRow>()
 }
 
 /// Completed focus-mode sessions started at or after `since`.
 pub async fn completed_since(db: &Db, user_id: &str, since: Millis) -> ApiResult<Vec<FocusRow>> {
-    Ok(statement!(
-        db,
+    statement!(
         &format!(
             "select {COLUMNS} from focus_sessions
               where user_id = ?1 and status = 'completed' and mode = 'focus' and started_at >= ?2
@@ -235,7 +224,7 @@ pub async fn completed_since(db: &Db, user_id: &str, since: Millis) -> ApiResult
     )?
     .all_in(db)
     .await?
-    .results::<FocusRow>()?)
+    .results::<FocusRow>()
 }
 
 /// The category of a linked habit or goal, for the skill a focus award counts to.
@@ -245,7 +234,6 @@ pub async fn linked_category(db: &Db, user_id: &str, row: &FocusRow) -> ApiResul
         category: Skill,
     }
     Ok(statement!(
-        db,
         "select category from habits where id = ?2 and user_id = ?1
          union all select category from goals where id = ?3 and user_id = ?1
          limit 1",

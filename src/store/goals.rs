@@ -1,9 +1,9 @@
 //! Goals in D1.
 
 use super::db::Db;
+use super::db::Statement;
 use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -78,15 +78,8 @@ pub fn new_goal(id: &str, goal: &NewGoal, now: Millis) -> Goal {
 }
 
 /// Inserts `goal` with `extra` statements (an idempotency record) in one batch.
-pub async fn create(
-    db: &Db,
-    user_id: &str,
-    goal: &Goal,
-    extra: Vec<D1PreparedStatement>,
-) -> ApiResult<()> {
-    let insert = statement!(
-        db,
-        "insert into goals (id, user_id, title, description, category, status, target_date, metadata, created_at, updated_at)
+pub async fn create(db: &Db, user_id: &str, goal: &Goal, extra: Vec<Statement>) -> ApiResult<()> {
+    let insert = statement!("insert into goals (id, user_id, title, description, category, status, target_date, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         &goal.id,
         user_id,
@@ -112,7 +105,6 @@ pub async fn update(
     let now = now.to_rfc3339();
     let target_date = patch.target_date.map(|d| d.map(|d| d.to_string()));
     let statement = statement!(
-        db,
         &format!(
             "update goals set
                title = coalesce(?3, title),
@@ -150,7 +142,6 @@ pub async fn mark_completed(
 ) -> ApiResult<Option<Goal>> {
     let now = now.to_rfc3339();
     let statement = statement!(
-        db,
         &format!(
             "update goals set status = 'completed', completed_at = ?3, updated_at = ?3
              where id = ?1 and user_id = ?2 and is_active = 1 and status = 'active'

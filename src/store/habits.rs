@@ -3,12 +3,12 @@
 //! and the settings are the caller's, which came with the credential.
 
 use super::db::{Db, Metered, value};
+use super::db::{Rows, Statement};
 use crate::statement;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use worker::{D1PreparedStatement, D1Result};
 
 use super::content::{self, Kind, flag, log_change, stored_metadata};
 use super::sync::Ids;
@@ -81,10 +81,10 @@ struct DayRow {
     day: String,
 }
 
-fn read_days(result: Option<&D1Result>) -> ApiResult<CompletedDays> {
+fn read_days(result: Option<&Rows>) -> ApiResult<CompletedDays> {
     let mut days = CompletedDays::new();
     for row in result
-        .map(D1Result::results::<DayRow>)
+        .map(Rows::results::<DayRow>)
         .transpose()?
         .unwrap_or_default()
     {
@@ -97,24 +97,24 @@ fn read_days(result: Option<&D1Result>) -> ApiResult<CompletedDays> {
 
 /// `habits` (a statement reading habit rows) and the statement reading their completed days.
 fn with_days_statements(
-    db: &Db,
-    habits: D1PreparedStatement,
+    habits: Statement,
     habit_ids_sql: &str,
     bind: Vec<wasm_bindgen::JsValue>,
-) -> ApiResult<Vec<D1PreparedStatement>> {
-    let completions = db
-        .prepare(&format!(
+) -> ApiResult<Vec<Statement>> {
+    let completions = Statement::new(
+        format!(
             "with wanted(wanted_id) as ({habit_ids_sql})
              select habit_id, day from wanted cross join habit_completions on habit_id = wanted_id
               where user_id = ?1 and undone_at is null
               order by habit_id, day"
-        ))
-        .bind(&bind)?;
+        ),
+        bind,
+    );
     Ok(vec![habits, completions])
 }
 
 /// What `with_days_statements` read.
-pub fn decode_with_days(results: &[D1Result], settings: Settings) -> ApiResult<HabitsWithDays> {
+pub fn decode_with_days(results: &[Rows], settings: Settings) -> ApiResult<HabitsWithDays> {
     Ok(HabitsWithDays {
         habits: match results.first() {
             Some(result) => result.results::<HabitRecord>()?,
@@ -129,18 +129,18 @@ pub fn decode_with_days(results: &[D1Result], settings: Settings) -> ApiResult<H
 async fn with_days(
     db: &Db,
     settings: Settings,
-    habits: D1PreparedStatement,
+    habits: Statement,
     habit_ids_sql: &str,
     bind: Vec<wasm_bindgen::JsValue>,
 ) -> ApiResult<HabitsWithDays> {
-    let statements = with_days_statements(db, habits, habit_ids_sql, bind)?;
+    let statements = with_days_statements(habits, habit_ids_sql, bind)?;
     decode_with_days(&db.batch(statements).await?, settings)
 }
 
 /// The statements reading the user's habits among `ids` (active or not) with their days.
-pub fn many_with_days(db: &Db, user_id: &str, ids: Ids) -> ApiResult<Vec<D1PreparedStatement>> {
-    let habits = crate::store::sync::items::<Habits>(db, user_id, ids)?;
-    with_days_statements(db, habits, ids.subquery(), ids.bindings(user_id))
+pub fn many_with_days(user_id: &str, ids: Ids) -> ApiResult<Vec<Statement>> {
+    let habits = crate::store::sync::items::<Habits>(user_id, ids)?;
+    with_days_statements(habits, ids.subquery(), ids.bindings(user_id))
 }
 
 /// One of the user's habits (active or not) with its completed days.
@@ -153,7 +153,7 @@ pub async fn find_with_days(
     with_days(
         db,
         settings,
-        content::select::<Habits>(db, user_id, id)?,
+        content::select::<Habits>(user_id, id)?,
         "select ?2",
         vec![user_id.into(), id.into()],
     )
@@ -170,7 +170,7 @@ pub async fn page_with_days(
     with_days(
         db,
         settings,
-        content::select_page::<Habits>(db, page)?,
+        content::select_page::<Habits>(page)?,
         &ids.sql,
         ids.arguments.iter().map(value).collect::<ApiResult<_>>()?,
     )
@@ -216,11 +216,9 @@ pub async fn create(
     db: &Db,
     user_id: &str,
     habit: &HabitRecord,
-    extra: Vec<D1PreparedStatement>,
+    extra: Vec<Statement>,
 ) -> ApiResult<()> {
-    let insert = statement!(
-        db,
-        "insert into habits (id, user_id, title, description, category, frequency, target_per_week, metadata, created_at, updated_at)
+    let insert = statement!("insert into habits (id, user_id, title, description, category, frequency, target_per_week, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         &habit.id,
         user_id,
@@ -247,7 +245,6 @@ pub async fn update(
     let now = now.to_rfc3339();
     let (frequency, target_per_week) = FrequencyName::of(frequency);
     let statement = statement!(
-        db,
         &format!(
             "update habits set
                title = coalesce(?3, title),
@@ -289,7 +286,7 @@ pub struct Completion {
     pub award_pending: bool,
 }
 
-fn completion_of(result: Option<&D1Result>) -> ApiResult<Option<Completion>> {
+fn completion_of(result: Option<&Rows>) -> ApiResult<Option<Completion>> {
     let row = match result {
         Some(result) => result.results::<CompletionRow>()?.into_iter().next(),
         None => None,
@@ -301,14 +298,8 @@ fn completion_of(result: Option<&D1Result>) -> ApiResult<Option<Completion>> {
     }))
 }
 
-fn read_completion(
-    db: &Db,
-    user_id: &str,
-    habit_id: &str,
-    day: NaiveDate,
-) -> ApiResult<D1PreparedStatement> {
+fn read_completion(user_id: &str, habit_id: &str, day: NaiveDate) -> ApiResult<Statement> {
     Ok(statement!(
-        db,
         "select generation, undone_at, award_pending from habit_completions
           where habit_id = ?1 and day = ?2 and user_id = ?3",
         habit_id,
@@ -325,18 +316,17 @@ async fn write_completion(
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
-    write: D1PreparedStatement,
+    write: Statement,
     settings: Settings,
     now: &str,
 ) -> ApiResult<(Option<Completion>, HabitsWithDays)> {
     let results = db
         .batch(vec![
             write,
-            log_change(db, user_id, Habits::ENTITY, habit_id, ChangeOp::Upsert, now)?,
-            read_completion(db, user_id, habit_id, day)?,
-            content::select::<Habits>(db, user_id, habit_id)?,
+            log_change(user_id, Habits::ENTITY, habit_id, ChangeOp::Upsert, now)?,
+            read_completion(user_id, habit_id, day)?,
+            content::select::<Habits>(user_id, habit_id)?,
             statement!(
-                db,
                 "select habit_id, day from habit_completions
                   where user_id = ?1 and habit_id = ?2 and undone_at is null order by day",
                 user_id,
@@ -369,7 +359,6 @@ pub async fn complete(
 ) -> ApiResult<(Completion, HabitsWithDays)> {
     let now = now.to_rfc3339();
     let upsert = statement!(
-        db,
         "insert into habit_completions (habit_id, day, user_id, created_at, award_pending)
          select ?1, ?2, ?3, ?4, 'award'
           where exists (select 1 from habits where id = ?1 and user_id = ?3 and is_active = 1)
@@ -400,7 +389,6 @@ pub async fn begin_undo(
     day: NaiveDate,
 ) -> ApiResult<Option<Completion>> {
     let mark = statement!(
-        db,
         "update habit_completions set award_pending = 'undo'
           where habit_id = ?1 and day = ?2 and user_id = ?3 and undone_at is null
             and exists (select 1 from habits where id = ?1 and user_id = ?3 and is_active = 1)",
@@ -411,8 +399,8 @@ pub async fn begin_undo(
     let results = db
         .batch(vec![
             mark,
-            read_completion(db, user_id, habit_id, day)?,
-            content::select::<Habits>(db, user_id, habit_id)?,
+            read_completion(user_id, habit_id, day)?,
+            content::select::<Habits>(user_id, habit_id)?,
         ])
         .await?;
     let active = match results.get(2) {
@@ -440,7 +428,6 @@ pub async fn undone(
 ) -> ApiResult<HabitsWithDays> {
     let now = now.to_rfc3339();
     let update = statement!(
-        db,
         "update habit_completions set undone_at = ?5, award_pending = null
           where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
             and award_pending = 'undo'",
@@ -457,15 +444,13 @@ pub async fn undone(
 /// The statement that settles a completion's award (`pending` 'award' once the object applied
 /// it, 'undo' once it refused the reversal): the row no longer waits for the object.
 pub fn settled(
-    db: &Db,
     user_id: &str,
     habit_id: &str,
     day: NaiveDate,
     generation: u32,
     pending: &str,
-) -> ApiResult<D1PreparedStatement> {
+) -> ApiResult<Statement> {
     Ok(statement!(
-        db,
         "update habit_completions set award_pending = null
           where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
             and award_pending = ?5",
@@ -492,8 +477,7 @@ pub struct PendingCompletion {
 /// Completions left pending since before `before` (a worker died between D1 and the object),
 /// oldest first.
 pub async fn pending(db: &Db, before: Millis, limit: u32) -> ApiResult<Vec<PendingCompletion>> {
-    Ok(statement!(
-        db,
+    statement!(
         "select c.user_id, c.habit_id, c.day, c.generation, c.award_pending, u.settings
            from habit_completions c join users u on u.id = c.user_id
           where c.award_pending is not null and c.created_at < ?1
@@ -503,7 +487,7 @@ pub async fn pending(db: &Db, before: Millis, limit: u32) -> ApiResult<Vec<Pendi
     )?
     .all_in(db)
     .await?
-    .results::<PendingCompletion>()?)
+    .results::<PendingCompletion>()
 }
 
 /// A day's completion of a habit, with the habit's title and category: the export's history.
@@ -536,8 +520,7 @@ pub async fn completions(
     let (habit_id, day) = after
         .and_then(|position| position.split_once(' '))
         .unwrap_or_default();
-    Ok(statement!(
-        db,
+    statement!(
         "select c.habit_id, h.title as habit_title, h.category as habit_category, c.day,
                 c.generation, c.created_at as completed_at, c.undone_at
            from habit_completions c join habits h on h.id = c.habit_id
@@ -550,5 +533,5 @@ pub async fn completions(
     )?
     .all_in(db)
     .await?
-    .results::<CompletionRecord>()?)
+    .results::<CompletionRecord>()
 }

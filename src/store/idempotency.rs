@@ -1,9 +1,9 @@
 //! First responses to HTTP `Idempotency-Key`s of requests served from D1 (24 hours).
 
+use super::db::Statement;
 use super::db::{Db, Metered};
 use crate::statement;
 use serde::Deserialize;
-use worker::D1PreparedStatement;
 
 use crate::domain::error::ApiResult;
 use crate::domain::time::Millis;
@@ -26,7 +26,6 @@ pub async fn find(
 ) -> ApiResult<Option<StoredResponse>> {
     let cutoff = Millis(now.0.saturating_sub(RETENTION_MS)).to_rfc3339();
     statement!(
-        db,
         "select fingerprint, status, body from idempotent_responses
           where user_id = ?1 and key = ?2 and created_at >= ?3",
         user_id,
@@ -41,25 +40,22 @@ pub async fn find(
 /// response. The insert fails (and the whole batch with it) if a live record exists, so two
 /// requests with one key cannot both create.
 pub fn record(
-    db: &Db,
     user_id: &str,
     key: &str,
     fingerprint: &str,
     status: u16,
     body: &str,
     now: Millis,
-) -> ApiResult<Vec<D1PreparedStatement>> {
+) -> ApiResult<Vec<Statement>> {
     let cutoff = Millis(now.0.saturating_sub(RETENTION_MS)).to_rfc3339();
     Ok(vec![
         statement!(
-            db,
             "delete from idempotent_responses where user_id = ?1 and key = ?2 and created_at < ?3",
             user_id,
             key,
             &cutoff
         )?,
         statement!(
-            db,
             "insert into idempotent_responses (user_id, key, fingerprint, status, body, created_at)
              values (?1, ?2, ?3, ?4, ?5, ?6)",
             user_id,

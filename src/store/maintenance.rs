@@ -34,46 +34,34 @@ pub async fn purge(db: &Db, now: Millis, change_log_retention_ms: u64) -> ApiRes
         before(change_log_retention_ms),
     );
     let statements = vec![
-        statement!(
-            db,
-            "delete from idempotent_responses where (user_id, key) in
+        statement!("delete from idempotent_responses where (user_id, key) in
                (select user_id, key from idempotent_responses where created_at < ?1 limit ?2)",
             &replies,
             BATCH
         )?,
-        statement!(
-            db,
-            "delete from oauth_state_uses where state_hash in
+        statement!("delete from oauth_state_uses where state_hash in
                (select state_hash from oauth_state_uses where used_at < ?1 limit ?2)",
             &states,
             BATCH
         )?,
-        statement!(
-            db,
-            "delete from sessions where id in
+        statement!("delete from sessions where id in
                (select id from sessions where ended_at < ?1 or expires_at < ?1 limit ?2)",
             &ended,
             BATCH
         )?,
-        statement!(
-            db,
-            "delete from api_tokens where id in
+        statement!("delete from api_tokens where id in
                (select id from api_tokens where revoked_at < ?1 or expires_at < ?1 limit ?2)",
             &ended,
             BATCH
         )?,
-        statement!(
-            db,
-            "delete from error_log where id in
+        statement!("delete from error_log where id in
                (select id from error_log where created_at < ?1 limit ?2)",
             &ended,
             BATCH
         )?,
         // The oldest entries by sequence are the oldest in time: no index on the time needed.
         // The floor moves first, in the same transaction as the delete it records.
-        statement!(
-            db,
-            "update users set sync_floor = max(sync_floor,
+        statement!("update users set sync_floor = max(sync_floor,
                (select max(seq) from (select seq, user_id, created_at from change_log order by seq limit ?2) doomed
                  where doomed.user_id = users.id and doomed.created_at < ?1))
               where id in (select user_id from (select user_id, created_at from change_log order by seq limit ?2)
@@ -81,9 +69,7 @@ pub async fn purge(db: &Db, now: Millis, change_log_retention_ms: u64) -> ApiRes
             &log,
             BATCH
         )?,
-        statement!(
-            db,
-            "delete from change_log where seq in
+        statement!("delete from change_log where seq in
                (select seq from (select seq, created_at from change_log order by seq limit ?2)
                  where created_at < ?1)",
             &log,
@@ -96,9 +82,7 @@ pub async fn purge(db: &Db, now: Millis, change_log_retention_ms: u64) -> ApiRes
         .iter()
         .enumerate()
         .filter(|(index, _)| *index != floor_update)
-        .filter_map(|(_, result)| result.meta().ok().flatten())
-        .filter_map(|meta| meta.changes)
-        .map(|changes| changes as u64)
+        .map(|(_, result)| result.changes())
         .sum();
     Ok(Purged { rows })
 }

@@ -53,22 +53,16 @@ pub async fn take(
     let results = db
         .batch(vec![
             statement!(
-                db,
                 "delete from oauth_state_uses where used_at < ?1",
                 &spent_before
             )?,
             statement!(
-                db,
                 "insert or ignore into oauth_state_uses (state_hash, used_at) values (?1, ?2)",
                 state_hash,
                 now.to_rfc3339()
             )?,
         ])
         .await?;
-    let first_use = results
-        .get(1)
-        .and_then(|result| result.meta().ok().flatten())
-        .and_then(|meta| meta.changes)
-        == Some(1);
+    let first_use = results.get(1).is_some_and(|result| result.changes() == 1);
     Ok(first_use.then_some(pending))
 }

@@ -2,9 +2,9 @@
 //! clock the completing update checks, so a quest shown open can be completed.
 
 use super::db::Db;
+use super::db::Statement;
 use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_json, stored_metadata};
 use crate::domain::content::Metadata;
@@ -102,11 +102,9 @@ pub async fn create(
     user_id: &str,
     quest: &Quest,
     stored_status: StoredQuestStatus,
-    extra: Vec<D1PreparedStatement>,
+    extra: Vec<Statement>,
 ) -> ApiResult<()> {
-    let insert = statement!(
-        db,
-        "insert into quests (id, user_id, title, description, category, deadline, status, reward_xp, reward_coins, metadata, created_at, updated_at)
+    let insert = statement!("insert into quests (id, user_id, title, description, category, deadline, status, reward_xp, reward_coins, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
         &quest.id,
         user_id,
@@ -133,7 +131,6 @@ pub async fn update(
 ) -> ApiResult<Option<Quest>> {
     let now = now.to_rfc3339();
     let statement = statement!(
-        db,
         &format!(
             "update quests set
                title = coalesce(?3, title),
@@ -173,7 +170,6 @@ pub async fn mark_completed(
 ) -> ApiResult<Option<Quest>> {
     let now = now.to_rfc3339();
     let statement = statement!(
-        db,
         &format!(
             "update quests set status = 'completed', completed_at = ?3, updated_at = ?3
              where id = ?1 and user_id = ?2 and is_active = 1 and status = 'open' and deadline > {}

@@ -1,6 +1,7 @@
 //! Which migrations wrangler has applied, from the `d1_migrations` table it keeps in D1.
 
 use super::db::{Db, Metered};
+use crate::statement;
 use serde::Deserialize;
 
 use crate::domain::error::ApiResult;
@@ -10,18 +11,22 @@ pub async fn applied_migrations(db: &Db) -> ApiResult<Vec<String>> {
     struct Row {
         name: String,
     }
+    #[derive(Deserialize)]
+    struct Count {
+        n: u32,
+    }
     // A database no migration has touched has no `d1_migrations` table yet, and reading a missing
     // table is an error, so ask the catalog first.
-    let tracked = db
-        .prepare("select count(*) as n from sqlite_master where type = 'table' and name = 'd1_migrations'")
-        .first::<u32>(Some("n"))
-        .await?
-        .unwrap_or(0);
+    let tracked = statement!(
+        "select count(*) as n from sqlite_master where type = 'table' and name = 'd1_migrations'"
+    )?
+    .first_in::<Count>(db)
+    .await?
+    .map_or(0, |count| count.n);
     if tracked == 0 {
         return Ok(Vec::new());
     }
-    let rows = db
-        .prepare("select name from d1_migrations order by id")
+    let rows = statement!("select name from d1_migrations order by id")?
         .all_in(db)
         .await?
         .results::<Row>()?;

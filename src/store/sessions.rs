@@ -6,13 +6,14 @@
 //! user anyway: an ended session, or a disabled user, is refused everywhere from the next request.
 //! KV alone decides nothing but "no such session"; expiry is checked in code from the record.
 
+use super::db::Statement;
 use crate::statement;
 use std::cell::RefCell;
 
 use super::credentials::Recent;
 use super::db::{Db, Metered};
 use serde::Deserialize;
-use worker::{D1PreparedStatement, KvStore};
+use worker::KvStore;
 
 use crate::domain::error::ApiResult;
 use crate::domain::secret::sha256_hex;
@@ -55,9 +56,7 @@ pub async fn create(
     };
     let absolute_end = Millis(now.0.saturating_add(policy.lifetime_ms));
     let user_agent: String = new.user_agent.chars().take(300).collect();
-    statement!(
-        db,
-        "insert into sessions (id, user_id, token_hash, user_agent, created_at, last_seen_at, expires_at)
+    statement!("insert into sessions (id, user_id, token_hash, user_agent, created_at, last_seen_at, expires_at)
          values (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
         new.session_id,
         new.user_id,
@@ -132,17 +131,15 @@ pub fn forget_claim(token_hash: &str) {
 /// Records activity on the session: KV's copy (and its TTL) now, and the statement that moves
 /// D1's `last_seen_at`, for after the response.
 pub async fn renew(
-    db: &Db,
     kv: &KvStore,
     token_hash: &str,
     record: &mut SessionRecord,
     policy: &SessionPolicy,
     now: Millis,
-) -> ApiResult<D1PreparedStatement> {
+) -> ApiResult<Statement> {
     record.last_seen_ms = now.0;
     write_record(kv, token_hash, record, policy, now).await?;
     statement!(
-        db,
         "update sessions set last_seen_at = ?2 where id = ?1",
         &record.session_id,
         now.to_rfc3339()
@@ -158,7 +155,6 @@ pub async fn end(
     now: Millis,
 ) -> ApiResult<()> {
     statement!(
-        db,
         "update sessions set ended_at = ?2 where id = ?1 and ended_at is null",
         session_id,
         now.to_rfc3339()
@@ -177,18 +173,21 @@ pub async fn end_by_id(
     session_id: &str,
     now: Millis,
 ) -> ApiResult<bool> {
+    #[derive(Deserialize)]
+    struct Ended {
+        token_hash: String,
+    }
     let ended = statement!(
-        db,
         "update sessions set ended_at = ?3 where id = ?1 and user_id = ?2 and ended_at is null
          returning token_hash",
         session_id,
         user_id,
         now.to_rfc3339()
     )?
-    .first::<String>(Some("token_hash"))
+    .first_in::<Ended>(db)
     .await?;
     match ended {
-        Some(token_hash) => {
+        Some(Ended { token_hash }) => {
             forget(kv, &token_hash).await?;
             Ok(true)
         }
@@ -202,14 +201,12 @@ pub async fn end_all(db: &Db, kv: &KvStore, user_id: &str, now: Millis) -> ApiRe
     let results = db
         .batch(vec![
             statement!(
-                db,
                 "update sessions set ended_at = ?2 where user_id = ?1 and ended_at is null
                  returning token_hash",
                 user_id,
                 &now
             )?,
             statement!(
-                db,
                 "update api_tokens set revoked_at = ?2 where user_id = ?1 and revoked_at is null",
                 user_id,
                 &now
@@ -246,8 +243,7 @@ pub async fn list(
     now: Millis,
 ) -> ApiResult<Vec<SessionSummary>> {
     let idle_cutoff = Millis(now.0.saturating_sub(policy.inactivity_ms));
-    Ok(statement!(
-        db,
+    statement!(
         "select id, user_agent, created_at, last_seen_at, expires_at from sessions
           where user_id = ?1 and ended_at is null and expires_at > ?2 and last_seen_at >= ?3
           order by created_at desc limit 200",
@@ -257,5 +253,5 @@ pub async fn list(
     )?
     .all_in(db)
     .await?
-    .results::<SessionSummary>()?)
+    .results::<SessionSummary>()
 }

@@ -10,14 +10,12 @@ pub async fn save(db: &Db, user_id: &str, settings_json: &str, now: Millis) -> A
     let now = now.to_rfc3339();
     db.batch(vec![
         statement!(
-            db,
             "update users set settings = ?2, updated_at = ?3 where id = ?1",
             user_id,
             settings_json,
             &now
         )?,
         statement!(
-            db,
             "insert into change_log (user_id, entity, entity_id, op, created_at)
              values (?1, 'settings', ?1, 'upsert', ?2)",
             user_id,

@@ -19,7 +19,6 @@ pub struct Stats {
 /// sessions of five minutes or more, and admin claims.
 pub async fn since(db: &Db, since: &str) -> ApiResult<Stats> {
     statement!(
-        db,
         "select
            (select count(*) from users) as users,
            (select count(*) from (

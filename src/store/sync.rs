@@ -2,11 +2,11 @@
 //! `(user_id, seq)`), the user's cursor key, and items by id or in id order for each entity.
 
 use super::db::{Db, Metered};
+use super::db::{Rows, Statement};
 use crate::statement;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1PreparedStatement, D1Result};
 
 use super::content::Kind;
 use crate::domain::entity::{ChangeOp, Entity};
@@ -40,15 +40,13 @@ struct Head {
 }
 
 /// Statements that give the user a cursor key on first use and read it.
-fn key_statements(db: &Db, user_id: &str) -> ApiResult<Vec<D1PreparedStatement>> {
+fn key_statements(user_id: &str) -> ApiResult<Vec<Statement>> {
     Ok(vec![
         statement!(
-            db,
             "update users set sync_key = lower(hex(randomblob(32))) where id = ?1 and sync_key is null",
             user_id
         )?,
         statement!(
-            db,
             "select sync_key, sync_floor from users where id = ?1",
             user_id
         )?,
@@ -60,7 +58,7 @@ fn key_statements(db: &Db, user_id: &str) -> ApiResult<Vec<D1PreparedStatement>>
 pub struct ReadAhead {
     pub after: u64,
     pub limit: u32,
-    pub statements: Vec<D1PreparedStatement>,
+    pub statements: Vec<Statement>,
 }
 
 /// The user's `LogState` and, with `ahead`, its page and what its statements read, all in one
@@ -69,16 +67,15 @@ pub async fn log_state(
     db: &Db,
     user_id: &str,
     ahead: Option<ReadAhead>,
-) -> ApiResult<(LogState, Option<(Vec<Change>, Vec<D1Result>)>)> {
-    let mut statements = key_statements(db, user_id)?;
+) -> ApiResult<(LogState, Option<(Vec<Change>, Vec<Rows>)>)> {
+    let mut statements = key_statements(user_id)?;
     statements.push(statement!(
-        db,
         "select coalesce(max(seq), 0) as head from change_log where user_id = ?1",
         user_id
     )?);
     let reads_ahead = ahead.is_some();
     if let Some(ahead) = ahead {
-        statements.push(log_statement(db, user_id, ahead.after, ahead.limit)?);
+        statements.push(log_statement(user_id, ahead.after, ahead.limit)?);
         statements.extend(ahead.statements);
     }
     let mut results = db.batch(statements).await?;
@@ -86,7 +83,7 @@ pub async fn log_state(
         let rest = results.split_off(4);
         let changes = results
             .get(3)
-            .map(D1Result::results::<Change>)
+            .map(Rows::results::<Change>)
             .transpose()?
             .unwrap_or_default();
         Some((changes, rest))
@@ -112,9 +109,8 @@ pub async fn log_state(
     Ok((state, page))
 }
 
-fn log_statement(db: &Db, user_id: &str, after: u64, limit: u32) -> ApiResult<D1PreparedStatement> {
+fn log_statement(user_id: &str, after: u64, limit: u32) -> ApiResult<Statement> {
     statement!(
-        db,
         "select seq, entity, entity_id, op from change_log
           where user_id = ?1 and seq > ?2 order by seq limit ?3",
         user_id,
@@ -125,10 +121,10 @@ fn log_statement(db: &Db, user_id: &str, after: u64, limit: u32) -> ApiResult<D1
 
 /// Up to `limit` of the user's changes after `after`.
 pub async fn log(db: &Db, user_id: &str, after: u64, limit: u32) -> ApiResult<Vec<Change>> {
-    Ok(log_statement(db, user_id, after, limit)?
+    log_statement(user_id, after, limit)?
         .all_in(db)
         .await?
-        .results::<Change>()?)
+        .results::<Change>()
 }
 
 /// The ids of the user's items a read is for: listed, or upserted in a page of the change log
@@ -182,26 +178,21 @@ impl Ids<'_> {
 /// The statement reading rows of `table` (as `columns`) among `ids`, the user's. The ids drive
 /// the read (`cross join` keeps SQLite from scanning the user's rows and probing the ids
 /// instead): its cost follows the ids, not the size of the account.
-pub fn by_ids(
-    db: &Db,
-    user_id: &str,
-    table: &str,
-    columns: &str,
-    ids: Ids,
-) -> ApiResult<D1PreparedStatement> {
-    Ok(db
-        .prepare(&format!(
+pub fn by_ids(user_id: &str, table: &str, columns: &str, ids: Ids) -> ApiResult<Statement> {
+    Ok(Statement::new(
+        format!(
             "with wanted(wanted_id) as ({})
              select {columns} from wanted cross join {table} on id = wanted_id
               where user_id = ?1",
             ids.subquery()
-        ))
-        .bind(&ids.bindings(user_id))?)
+        ),
+        ids.bindings(user_id),
+    ))
 }
 
 /// The statement reading a content kind's items among `ids`.
-pub fn items<K: Kind>(db: &Db, user_id: &str, ids: Ids) -> ApiResult<D1PreparedStatement> {
-    by_ids(db, user_id, K::TABLE, K::COLUMNS, ids)
+pub fn items<K: Kind>(user_id: &str, ids: Ids) -> ApiResult<Statement> {
+    by_ids(user_id, K::TABLE, K::COLUMNS, ids)
 }
 
 /// Up to `limit` of the user's rows of `table` after the id `after`, in id order: the pages of a
@@ -214,8 +205,7 @@ pub async fn page<T: DeserializeOwned>(
     after: Option<&str>,
     limit: u32,
 ) -> ApiResult<Vec<T>> {
-    Ok(statement!(
-        db,
+    statement!(
         &format!(
             "select {columns} from {table}
               where user_id = ?1 and (?2 is null or id > ?2)
@@ -227,5 +217,5 @@ pub async fn page<T: DeserializeOwned>(
     )?
     .all_in(db)
     .await?
-    .results::<T>()?)
+    .results::<T>()
 }

@@ -59,7 +59,6 @@ pub async fn sign_in(
             user.role
         };
         let refreshed = statement!(
-            db,
             "update users set email = ?2, name = ?3, role = ?4, updated_at = ?5 where id = ?1
              returning id, email, name, role, disabled, created_at, settings",
             &user.id,
@@ -74,18 +73,14 @@ pub async fn sign_in(
     }
     let created = db
         .batch(vec![
-            statement!(
-                db,
-                "insert into users (id, email, name, role, created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?5)",
+            statement!("insert into users (id, email, name, role, created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?5)",
                 new_user_id,
                 identity.email.as_str(),
                 identity.name.as_str(),
                 role.as_str(),
                 &now
             )?,
-            statement!(
-                db,
-                "insert into user_identities (issuer, subject, user_id, created_at) values (?1, ?2, ?3, ?4)",
+            statement!("insert into user_identities (issuer, subject, user_id, created_at) values (?1, ?2, ?3, ?4)",
                 identity.issuer,
                 identity.subject,
                 new_user_id,
@@ -109,7 +104,6 @@ pub async fn sign_in(
 
 async fn find_by_identity(db: &Db, issuer: &str, subject: &str) -> ApiResult<Option<UserRow>> {
     statement!(
-        db,
         "select u.id, u.email, u.name, u.role, u.disabled, u.created_at
            from user_identities i join users u on u.id = i.user_id
           where i.issuer = ?1 and i.subject = ?2",
@@ -122,7 +116,6 @@ async fn find_by_identity(db: &Db, issuer: &str, subject: &str) -> ApiResult<Opt
 
 pub async fn find_by_id(db: &Db, id: &str) -> ApiResult<Option<UserRow>> {
     statement!(
-        db,
         "select id, email, name, role, disabled, created_at from users where id = ?1",
         id
     )?
@@ -138,9 +131,7 @@ pub async fn update(
     disabled: Option<bool>,
     now: Millis,
 ) -> ApiResult<Option<UserRow>> {
-    statement!(
-        db,
-        // The last enabled admin is neither demoted nor disabled, checked inside the write so
+    statement!(// The last enabled admin is neither demoted nor disabled, checked inside the write so
         // two admins demoting each other at once leave one.
         "update users set role = coalesce(?2, role), disabled = coalesce(?3, disabled), updated_at = ?4
           where id = ?1
@@ -168,8 +159,7 @@ pub async fn search(
     limit: u32,
 ) -> ApiResult<Vec<UserRow>> {
     let prefix = prefix.map(str::to_lowercase);
-    Ok(statement!(
-        db,
+    statement!(
         "select id, email, name, role, disabled, created_at from users
           where (?1 is null
                  or substr(lower(email), 1, length(?1)) = ?1
@@ -182,7 +172,7 @@ pub async fn search(
     )?
     .all_in(db)
     .await?
-    .results::<UserRow>()?)
+    .results::<UserRow>()
 }
 
 /// How much a user has: what they hold of each entity, by its plural (`entities::held_counts`),
@@ -190,9 +180,7 @@ pub async fn search(
 pub type Holdings = BTreeMap<String, u64>;
 
 pub async fn holdings(db: &Db, user_id: &str, now: Millis) -> ApiResult<Option<Holdings>> {
-    statement!(
-        db,
-        &format!(
+    statement!(&format!(
             "select
            {},
            (select count(*) from sessions where user_id = ?1 and ended_at is null and expires_at > ?2) as live_sessions",

@@ -1,9 +1,9 @@
 //! Workouts in D1.
 
 use super::db::Db;
+use super::db::Statement;
 use crate::statement;
 use serde::{Deserialize, Serialize};
-use worker::D1PreparedStatement;
 
 use super::content::{self, Kind, flag, stored_metadata};
 use crate::domain::content::Metadata;
@@ -72,7 +72,6 @@ pub async fn restore(
 ) -> ApiResult<Option<Workout>> {
     let now = now.to_rfc3339();
     let statement = statement!(
-        db,
         &format!(
             "update workouts set is_active = 1, deleted_at = null, award_key = ?3, updated_at = ?4
               where id = ?1 and user_id = ?2 and is_active = 0
@@ -110,11 +109,9 @@ pub async fn create(
     db: &Db,
     user_id: &str,
     workout: &Workout,
-    extra: Vec<D1PreparedStatement>,
+    extra: Vec<Statement>,
 ) -> ApiResult<()> {
-    let insert = statement!(
-        db,
-        "insert into workouts (id, user_id, name, duration_minutes, intensity, calories, performed_at, metadata, created_at, updated_at)
+    let insert = statement!("insert into workouts (id, user_id, name, duration_minutes, intensity, calories, performed_at, metadata, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         &workout.id,
         user_id,
@@ -138,7 +135,6 @@ pub async fn update(
 ) -> ApiResult<Option<Workout>> {
     let now = now.to_rfc3339();
     let statement = statement!(
-        db,
         &format!(
             "update workouts set
                name = coalesce(?3, name),
