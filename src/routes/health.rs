@@ -1,4 +1,5 @@
-//! `GET /api/health`: the build's version and whether D1 has every migration the code expects.
+//! `GET /api/health`: the build's version and whether the content store (D1, or Postgres where
+//! the `CONTENT_DB` binding is configured) has every migration the code expects.
 
 use std::cell::Cell;
 
@@ -9,6 +10,7 @@ use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::schema::{SchemaStatus, VERSION};
 use crate::http::{RequestContext, ok};
 use crate::store;
+use crate::store::postgres::{self, Postgres};
 
 #[derive(Serialize)]
 struct Health {
@@ -29,6 +31,25 @@ thread_local! {
 }
 
 pub async fn get(cx: RequestContext) -> ApiResult<Response> {
+    let schema = match Postgres::from_env(&cx.env)? {
+        Some(content_db) => postgres_schema(&content_db).await?,
+        None => d1_schema(&cx).await?,
+    };
+    let problems = crate::config::problems(&cx.env);
+    ok(&Health {
+        status: if problems.is_empty() {
+            "ok"
+        } else {
+            "misconfigured"
+        },
+        problems,
+        version: VERSION,
+        schema,
+        wasm_memory_bytes: crate::config::dev_auth_enabled(&cx.env).then(wasm_memory_bytes),
+    })
+}
+
+async fn d1_schema(cx: &RequestContext) -> ApiResult<SchemaStatus> {
     let schema = match CURRENT_SCHEMA.with(Cell::get) {
         Some(schema) => schema,
         None => {
@@ -44,18 +65,23 @@ pub async fn get(cx: RequestContext) -> ApiResult<Response> {
         )));
     }
     CURRENT_SCHEMA.with(|current| current.set(Some(schema)));
-    let problems = crate::config::problems(&cx.env);
-    ok(&Health {
-        status: if problems.is_empty() {
-            "ok"
-        } else {
-            "misconfigured"
-        },
-        problems,
-        version: VERSION,
-        schema,
-        wasm_memory_bytes: crate::config::dev_auth_enabled(&cx.env).then(wasm_memory_bytes),
-    })
+    Ok(schema)
+}
+
+/// Postgres is a server of its own that can be down while the worker runs, so unlike D1 its
+/// ledger is read on every probe: the read is also the check that the database answers (a
+/// `503` with `Retry-After` when it does not, and `200` again as soon as it does).
+async fn postgres_schema(content_db: &Postgres) -> ApiResult<SchemaStatus> {
+    let applied = postgres::schema::applied_migrations(content_db).await?;
+    let schema = SchemaStatus::of_this_build(applied.iter().map(String::as_str));
+    if !schema.is_current() {
+        return Err(ApiError::unavailable(format!(
+            "the Postgres schema is behind the code: {} of {} migrations applied; \
+             run `scripts/postgres.sh migrate` with the database's URL",
+            schema.applied, schema.expected
+        )));
+    }
+    Ok(schema)
 }
 
 #[cfg(target_arch = "wasm32")]

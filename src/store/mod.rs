@@ -17,6 +17,7 @@ pub mod habits;
 pub mod idempotency;
 pub mod maintenance;
 pub mod oauth_states;
+pub mod postgres;
 pub mod quests;
 pub mod schema;
 pub mod sessions;

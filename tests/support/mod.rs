@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod postgres;
+pub mod postgres_worker;
 
 use std::{
     collections::BTreeMap,
@@ -39,12 +40,20 @@ pub struct WorkerOptions {
     /// Serve this existing state directory and keep it when the worker stops (restart tests);
     /// by default each worker gets a fresh one, removed when it stops.
     pub keep_state: Option<PathBuf>,
+    /// A wrangler configuration other than wrangler.toml (`--config`), for bindings the default
+    /// one lacks (`postgres_worker`: the Postgres content store's Hyperdrive binding).
+    pub config: Option<PathBuf>,
+    /// Extra environment for `wrangler dev` (a Hyperdrive binding's local connection string,
+    /// `NODE_OPTIONS`).
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for WorkerOptions {
     fn default() -> Self {
         WorkerOptions {
             keep_state: None,
+            config: None,
+            env: Vec::new(),
             skip_migrations: false,
             dev_auth: true,
             vars: vec![(
@@ -150,6 +159,17 @@ impl Worker {
         for (name, value) in &options.vars {
             args.push("--var".into());
             args.push(format!("{name}:{value}"));
+        }
+        if let Some(config) = &options.config {
+            args.push("--config".into());
+            args.push(config.display().to_string());
+        }
+        if !options.env.is_empty() {
+            let assignments = options
+                .env
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"));
+            args.splice(0..0, std::iter::once("env".to_owned()).chain(assignments));
         }
         let command: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
         let removal = options.keep_state.is_none().then_some(state.as_path());
