@@ -7,6 +7,8 @@
 //! SQLite file; a D1 full-text table (FTS5, migration 0016) stands for a generated tsvector column
 //! `search` and a GIN index of the table's name on Postgres.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod support;
 
 use std::{

@@ -26,3 +26,24 @@ create table user_identities (
 );
 
 create index user_identities_user on user_identities (user_id);
+
+-- The few SQLite functions the store's SQL uses, for Postgres, so that one text of each
+-- statement serves both stores (src/store/db.rs). Each does exactly what the statements ask of
+-- it, and no more.
+-- `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`: the time now as the API writes times.
+create function strftime(format text, moment text) returns text
+language plpgsql stable as $$
+begin
+  if format <> '%Y-%m-%dT%H:%M:%fZ' or moment <> 'now' then
+    raise exception 'strftime(%, %) is not one the store uses', format, moment;
+  end if;
+  return to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+end $$;
+
+-- `json_object('xp', a, 'coins', b)`: a JSON object as text, as SQLite returns it.
+create function json_object(k1 text, v1 integer, k2 text, v2 integer) returns text
+language sql immutable as $$ select json_build_object(k1, v1, k2, v2)::text $$;
+
+-- `select value from json_each(?)` over a JSON array of strings.
+create function json_each(array_text text) returns table (value text)
+language sql immutable as $$ select json_array_elements_text(array_text::json) $$;

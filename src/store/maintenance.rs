@@ -61,16 +61,17 @@ pub async fn purge(db: &Db, now: Millis, change_log_retention_ms: u64) -> ApiRes
         )?,
         // The oldest entries by sequence are the oldest in time: no index on the time needed.
         // The floor moves first, in the same transaction as the delete it records.
-        statement!("update users set sync_floor = max(sync_floor,
-               (select max(seq) from (select seq, user_id, created_at from change_log order by seq limit ?2) doomed
-                 where doomed.user_id = users.id and doomed.created_at < ?1))
-              where id in (select user_id from (select user_id, created_at from change_log order by seq limit ?2)
+        // Compaction takes the oldest entries, so what it removes is above the floor already.
+        statement!("update users set sync_floor = coalesce(
+               (select max(seq) from (select seq, user_id, created_at from change_log order by seq limit ?2) as doomed
+                 where doomed.user_id = users.id and doomed.created_at < ?1), sync_floor)
+              where id in (select user_id from (select user_id, created_at from change_log order by seq limit ?2) as oldest
                             where created_at < ?1)",
             &log,
             BATCH
         )?,
         statement!("delete from change_log where seq in
-               (select seq from (select seq, created_at from change_log order by seq limit ?2)
+               (select seq from (select seq, created_at from change_log order by seq limit ?2) as oldest
                  where created_at < ?1)",
             &log,
             BATCH

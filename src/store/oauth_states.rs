@@ -57,7 +57,7 @@ pub async fn take(
                 &spent_before
             )?,
             statement!(
-                "insert or ignore into oauth_state_uses (state_hash, used_at) values (?1, ?2)",
+                "insert into oauth_state_uses (state_hash, used_at) values (?1, ?2) on conflict do nothing",
                 state_hash,
                 now.to_rfc3339()
             )?,

@@ -146,7 +146,7 @@ impl Ids<'_> {
             Ids::Listed(_) => "select value from json_each(?2)",
             Ids::Logged { .. } => {
                 "select entity_id from (select entity_id, entity, op from change_log
-                  where user_id = ?1 and seq > ?2 order by seq limit ?3)
+                  where user_id = ?1 and seq > ?2 order by seq limit ?3) as logged
                   where entity = ?4 and op = 'upsert'"
             }
         }
