@@ -120,3 +120,11 @@ deploy: setup build
 
 clean:
 	rm -rf build target/wasm32-unknown-unknown
+
+# Copies D1's data into the Postgres database DATABASE_URL, resumably (docs/moving-to-postgres.md);
+# ARGS holds the command's options: where D1 is (--remote, or --local [--persist-to DIR]), and
+# --user ID, --dry-run, --restart, --page-size N (node scripts/move-to-postgres.mjs --help).
+.PHONY: pg-move
+pg-move:
+	@test -n "$(DATABASE_URL)" || { echo "usage: make pg-move DATABASE_URL=postgres://USER:PASS@HOST/DB ARGS='--remote [--user ID] [--dry-run]'" >&2; exit 2; }
+	@DATABASE_URL="$$DATABASE_URL" node scripts/move-to-postgres.mjs $(ARGS)
