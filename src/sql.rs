@@ -75,15 +75,10 @@ impl<'a> ListPage<'a> {
             filters.push_str(&clause(dialect, self.table, condition, &placeholder));
         }
         let [user, active, after, limit] = [1, 2, 3, 4].map(|n| dialect.placeholder(n));
-        // Postgres cannot type a parameter used only in `is null`: the cursor is text.
-        let after_text = match dialect {
-            Dialect::Sqlite => after.clone(),
-            Dialect::Postgres => format!("{after}::text"),
-        };
         Select {
             sql: format!(
                 "select {columns} from {table} where user_id = {user} and is_active = {active} \
-                 and ({after_text} is null or id > {after}){filters} order by id limit {limit}",
+                 and (cast({after} as text) is null or id > {after}){filters} order by id limit {limit}",
                 table = self.table,
             ),
             arguments,
@@ -164,7 +159,7 @@ mod tests {
         let sqlite = page.select(Dialect::Sqlite, "id");
         assert_eq!(
             sqlite.sql,
-            "select id from quests where user_id = ?1 and is_active = ?2 and (?3 is null or id > ?3) \
+            "select id from quests where user_id = ?1 and is_active = ?2 and (cast(?3 as text) is null or id > ?3) \
              and status = ?5 and rowid in (select rowid from quests_search where quests_search match ?6) \
              order by id limit ?4"
         );

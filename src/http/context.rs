@@ -15,7 +15,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::time::Millis;
 use crate::http::log::RequestFacts;
 use crate::store::audit::{self, AuditEvent};
-use crate::store::db::{D1, Db, Metered};
+use crate::store::db::{Database, Db, Metered};
 
 pub struct RequestContext {
     pub request: Request,
@@ -287,12 +287,12 @@ fn is_json_media_type(content_type: &str) -> bool {
 /// every `Db` of the request, its replayed operations included.
 pub fn request_db(env: &Env, facts: &Rc<RefCell<RequestFacts>>) -> ApiResult<Db> {
     let mut facts = facts.borrow_mut();
-    let session = match &facts.d1_session {
-        Some(session) => Rc::clone(session),
+    let session = match &facts.database {
+        Some(database) => database.clone(),
         None => {
-            let session = Rc::new(D1::session(env, facts.d1_bookmark.as_deref())?);
-            facts.d1_session = Some(Rc::clone(&session));
-            session
+            let database = Database::for_request(env, facts.d1_bookmark.as_deref())?;
+            facts.database = Some(database.clone());
+            database
         }
     };
     Ok(Db::new(

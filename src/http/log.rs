@@ -8,7 +8,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::store::credentials::CredentialCheck;
-use crate::store::db::{D1, D1Usage};
+use crate::store::db::{D1Usage, Database};
 
 thread_local! {
     /// The request being served, for the panic hook: a panic aborts the instance, so the hook is
@@ -32,9 +32,9 @@ pub struct RequestFacts {
     pub object_sockets: Option<u64>,
     /// What the request's D1 statements cost (shared with its `Db`).
     pub d1: Rc<Cell<D1Usage>>,
-    /// The request's D1 session, once it has one (shared with its `Db`s and its replayed
-    /// operations, so they read in one order).
-    pub d1_session: Option<Rc<D1>>,
+    /// The request's database, once it has one (a D1 session is shared with its `Db`s and its
+    /// replayed operations, so they read in one order).
+    pub database: Option<Database>,
     /// The `X-D1-Bookmark` the request brought, where its session starts.
     pub d1_bookmark: Option<String>,
     /// Where the request's credential check stands (shared with its `Db`).

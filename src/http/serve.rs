@@ -62,13 +62,13 @@ pub async fn serve(request: Request, env: Env, ctx: &Context, routes: &Routes) -
         ctx.wait_until(notify_changed(after_env.clone(), user_id));
     }
     let deferred = std::mem::take(&mut facts.after_response);
-    if let Some(session) = &facts.d1_session {
-        if let Some(bookmark) = session.bookmark() {
+    if let Some(database) = &facts.database {
+        if let Some(bookmark) = database.bookmark() {
             let _ = response.headers_mut().set(BOOKMARK_HEADER, &bookmark);
         }
         if !deferred.is_empty() {
             let usage = Rc::default();
-            let db = Db::new(Rc::clone(session), Rc::clone(&usage), Rc::default());
+            let db = Db::new(database.clone(), Rc::clone(&usage), Rc::default());
             ctx.wait_until(run_after_response(db, usage, request_id.clone(), deferred));
         }
     }
@@ -160,7 +160,7 @@ async fn dispatch(
             {
                 let mut facts = facts.borrow_mut();
                 facts.notifies |= route.notifies;
-                if facts.d1_session.is_none() {
+                if facts.database.is_none() {
                     facts.d1_bookmark = bookmark(&request)?;
                 }
             }

@@ -67,7 +67,8 @@ pub async fn create(
         user_id,
         &created_at,
         quota
-    )?;
+    )?
+    .for_user(user_id);
     db.batch(vec![insert, guard]).await?;
     let claim = TokenClaim {
         id: new.id.to_owned(),

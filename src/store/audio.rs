@@ -67,7 +67,8 @@ pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
                 &track.object_key,
                 &track.created_at,
                 quota
-            )?,
+            )?
+            .for_user(&track.user_id),
             log_change(&track.user_id, ENTITY, &track.id, ChangeOp::Upsert, &track.created_at)?,
         ])
         .await?;
@@ -99,7 +100,7 @@ async fn page_where(
     statement!(
         &format!(
             "select {COLUMNS} from audio_tracks
-              where ({condition}) and (?2 is null or id > ?2) order by id limit ?3"
+              where ({condition}) and (cast(?2 as text) is null or id > ?2) order by id limit ?3"
         ),
         user_id,
         after,

@@ -66,7 +66,7 @@ pub struct AuditRow {
 pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<AuditRow>> {
     statement!(
         "select id, actor_id, action, target_id, request_id, detail, created_at from audit_log
-          where (?1 is null or id < ?1) order by id desc limit ?2",
+          where (cast(?1 as text) is null or id < ?1) order by id desc limit ?2",
         before,
         limit
     )?

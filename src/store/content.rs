@@ -17,7 +17,7 @@ use crate::domain::content::filter::Filter;
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::time::Millis;
-use crate::sql::{Dialect, ListPage, Select};
+use crate::sql::{ListPage, Select};
 
 /// A content kind stored in its own table, with the common columns `id`, `user_id`, `metadata`,
 /// `is_active`, `deleted_at`, `created_at` and `updated_at`.
@@ -97,7 +97,8 @@ pub fn log_change(
         op.as_str(),
         now
     )?
-    .after_a_change())
+    .after_a_change()
+    .for_user(user_id))
 }
 
 /// Runs `insert` with its change-log entry and `extra` statements (an idempotency record) in one
@@ -130,7 +131,8 @@ pub fn quota_guard(table: &str, user_id: &str, quota: u32) -> ApiResult<Statemen
         table,
         user_id,
         quota
-    )?)
+    )?
+    .for_user(user_id))
 }
 
 /// Whether `error` is a batch that `quota_guard` failed.
@@ -138,9 +140,11 @@ pub fn is_over_quota(error: &ApiError) -> bool {
     super::db::failed_by(error, "quota_exceeded")
 }
 
-/// Whether `error` is a creation's batch refused because the item's id is stored already.
+/// Whether `error` is a creation's batch refused because the item's id is stored already (in
+/// D1's words, or Postgres's: the primary key's constraint).
 pub fn is_taken_id(error: &ApiError, table: &str) -> bool {
     super::db::failed_by(error, &format!("UNIQUE constraint failed: {table}.id"))
+        || super::db::failed_by(error, &format!("\"{table}_pkey\""))
 }
 
 /// The statement that reads one of the user's items, active or not.
@@ -168,8 +172,8 @@ pub fn prepared(statement: &Select) -> ApiResult<Statement> {
 
 /// The statement that reads a page of a list: the user's active (or deleted) items meeting the
 /// page's conditions, oldest first. Ids are UUIDv7, so new items sort last.
-pub fn select_page<K: Kind>(page: &ListPage) -> ApiResult<Statement> {
-    prepared(&page.select(Dialect::Sqlite, K::COLUMNS))
+pub fn select_page<K: Kind>(db: &Db, page: &ListPage) -> ApiResult<Statement> {
+    prepared(&page.select(db.dialect(), K::COLUMNS))
 }
 
 /// Runs `update` (which must end in `returning {COLUMNS}`) and logs the change in one batch; the
@@ -222,7 +226,7 @@ pub async fn set_active<K: Kind>(
 }
 
 pub async fn list<K: Kind>(db: &Db, page: &ListPage<'_>) -> ApiResult<Vec<K::Item>> {
-    select_page::<K>(page)?
+    select_page::<K>(db, page)?
         .all_in(db)
         .await?
         .results::<K::Item>()
@@ -244,7 +248,7 @@ pub async fn all<K: Kind>(
 ) -> ApiResult<Vec<K::Item>> {
     statement!(
         &format!(
-            "select {} from {} where user_id = ?1 and (?2 is null or id > ?2) order by id limit ?3",
+            "select {} from {} where user_id = ?1 and (cast(?2 as text) is null or id > ?2) order by id limit ?3",
             K::COLUMNS,
             K::TABLE
         ),

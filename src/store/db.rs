@@ -6,6 +6,7 @@
 //!   in the same batch: authentication costs no round trip of its own (see `store::credentials`).
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -15,8 +16,10 @@ use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, Env};
 
 use super::credentials::{self, CredentialCheck};
+use super::postgres::{self, Connection, PgError, Postgres};
 use super::users::UserRow;
 use crate::domain::error::{ApiError, ApiResult};
+use crate::sql::Dialect;
 
 /// What a request's statements cost in D1.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -47,6 +50,8 @@ pub struct Statement {
     /// Runs only when the statement before it (in its batch) changed a row: the change-log entry
     /// of a write that may match nothing.
     after_a_change: bool,
+    /// The user whose writes this statement takes part in (see `for_user`).
+    user: Option<String>,
 }
 
 impl Statement {
@@ -55,6 +60,7 @@ impl Statement {
             sql: sql.into(),
             arguments,
             after_a_change: false,
+            user: None,
         }
     }
 
@@ -71,6 +77,14 @@ impl Statement {
         self
     }
 
+    /// This statement, a write of `user_id`'s that must not interleave with another of theirs
+    /// (a quota's count, the change log's order). D1 runs one batch at a time anyway; on Postgres
+    /// its transaction first takes the user's lock, so one user's writes queue as on D1.
+    pub fn for_user(mut self, user_id: &str) -> Statement {
+        self.user = Some(user_id.to_owned());
+        self
+    }
+
     fn on_d1(&self, d1: &D1) -> ApiResult<D1PreparedStatement> {
         let prepared = if self.after_a_change {
             d1.prepare(&format!("{} where changes() > 0", self.sql))
@@ -79,23 +93,55 @@ impl Statement {
         };
         Ok(prepared.bind(&self.arguments)?)
     }
+
+    /// The statement for Postgres: `$n` for `?n`, the same arguments.
+    fn on_postgres(&self) -> postgres::Statement {
+        let mut sql = String::with_capacity(self.sql.len());
+        let mut chars = self.sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            let numbered = c == '?' && chars.peek().is_some_and(char::is_ascii_digit);
+            sql.push(if numbered { '$' } else { c });
+        }
+        postgres::Statement::of_values(sql, self.arguments.iter().collect())
+    }
 }
 
 /// What one statement returned: its rows, read when asked for, and how many rows it changed.
 pub struct Rows {
-    result: D1Result,
+    result: Returned,
     changes: u64,
+}
+
+enum Returned {
+    D1(D1Result),
+    Postgres(postgres::Outcome),
+    /// An `after_a_change` statement whose predecessor changed nothing.
+    Skipped,
 }
 
 impl Rows {
     fn of_d1(result: D1Result) -> ApiResult<Rows> {
         let changes = result.meta()?.and_then(|meta| meta.changes).unwrap_or(0) as u64;
-        Ok(Rows { result, changes })
+        Ok(Rows {
+            result: Returned::D1(result),
+            changes,
+        })
+    }
+
+    fn of_postgres(outcome: postgres::Outcome) -> Rows {
+        Rows {
+            changes: outcome.row_count(),
+            result: Returned::Postgres(outcome),
+        }
     }
 
     /// The rows as `T`.
     pub fn results<T: DeserializeOwned>(&self) -> ApiResult<Vec<T>> {
-        Ok(self.result.results::<T>()?)
+        match &self.result {
+            Returned::D1(result) => Ok(result.results::<T>()?),
+            Returned::Postgres(outcome) => Ok(outcome.rows::<T>()?),
+            Returned::Skipped => Ok(Vec::new()),
+        }
     }
 
     /// How many rows it inserted, updated or deleted.
@@ -162,6 +208,87 @@ impl D1 {
     }
 }
 
+/// The SQL database a request's statements run on: D1, or Postgres where the worker has the
+/// `CONTENT_DB` Hyperdrive binding (`store::postgres`). The same statements run on either.
+#[derive(Clone)]
+pub enum Database {
+    D1(Rc<D1>),
+    Postgres(Rc<Postgres>),
+}
+
+impl Database {
+    /// The request's database: Postgres when configured, else a D1 session starting at
+    /// `bookmark`.
+    pub fn for_request(env: &Env, bookmark: Option<&str>) -> ApiResult<Database> {
+        Ok(match Postgres::from_env(env)? {
+            Some(postgres) => Database::Postgres(Rc::new(postgres)),
+            None => Database::D1(Rc::new(D1::session(env, bookmark)?)),
+        })
+    }
+
+    /// The database for work outside a request.
+    fn detached(env: &Env) -> ApiResult<Database> {
+        Ok(match Postgres::from_env(env)? {
+            Some(postgres) => Database::Postgres(Rc::new(postgres)),
+            None => Database::D1(Rc::new(D1::Binding(env.d1("DB")?))),
+        })
+    }
+
+    /// The D1 bookmark after everything this request read and wrote (none on Postgres).
+    pub fn bookmark(&self) -> Option<String> {
+        match self {
+            Database::D1(d1) => d1.bookmark(),
+            Database::Postgres(_) => None,
+        }
+    }
+}
+
+/// Runs `statements` on one Postgres connection: one alone, several in one transaction that
+/// first takes the locks of the users they write for (in order, so two never wait on each
+/// other), each `after_a_change` statement only if the one before it changed a row.
+async fn on_postgres(postgres: &Postgres, statements: &[Statement]) -> Result<Vec<Rows>, PgError> {
+    postgres
+        .with(async |connection: &Connection| {
+            if let [statement] = statements
+                && statement.user.is_none()
+            {
+                return Ok(vec![Rows::of_postgres(
+                    connection.run(&statement.on_postgres()).await?,
+                )]);
+            }
+            connection
+                .in_transaction(async |connection: &Connection| {
+                    let users: BTreeSet<&str> = statements
+                        .iter()
+                        .filter_map(|s| s.user.as_deref())
+                        .collect();
+                    for user in users {
+                        connection
+                            .execute(
+                                "select pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                (user,),
+                            )
+                            .await?;
+                    }
+                    let mut rows: Vec<Rows> = Vec::with_capacity(statements.len());
+                    for statement in statements {
+                        let changed = rows.last().is_some_and(|last| last.changes > 0);
+                        rows.push(if statement.after_a_change && !changed {
+                            Rows {
+                                result: Returned::Skipped,
+                                changes: 0,
+                            }
+                        } else {
+                            Rows::of_postgres(connection.run(&statement.on_postgres()).await?)
+                        });
+                    }
+                    Ok(rows)
+                })
+                .await
+        })
+        .await
+}
+
 /// Whether `text` has the shape of a D1 bookmark (hex groups joined by `-`), so a made-up
 /// header is a `400`, never a failure inside D1.
 pub fn is_bookmark(text: &str) -> bool {
@@ -171,23 +298,39 @@ pub fn is_bookmark(text: &str) -> bool {
             .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// A request's D1 database: counting into its `D1Usage`, checking its credential on the way.
+/// A request's database: counting into its `D1Usage`, checking its credential on the way.
 pub struct Db {
-    d1: Rc<D1>,
+    database: Database,
     usage: Rc<Cell<D1Usage>>,
     check: Rc<RefCell<CredentialCheck>>,
 }
 
 impl Db {
-    pub fn new(d1: Rc<D1>, usage: Rc<Cell<D1Usage>>, check: Rc<RefCell<CredentialCheck>>) -> Db {
-        Db { d1, usage, check }
+    pub fn new(
+        database: Database,
+        usage: Rc<Cell<D1Usage>>,
+        check: Rc<RefCell<CredentialCheck>>,
+    ) -> Db {
+        Db {
+            database,
+            usage,
+            check,
+        }
+    }
+
+    /// The SQL its database speaks where the stores' statements differ (a list's search).
+    pub fn dialect(&self) -> Dialect {
+        match self.database {
+            Database::D1(_) => Dialect::Sqlite,
+            Database::Postgres(_) => Dialect::Postgres,
+        }
     }
 
     /// The database for work outside a request's reads (after a response, the cron), counted
     /// nowhere and checking nothing.
     pub fn detached(env: &Env) -> ApiResult<Db> {
         Ok(Db::new(
-            Rc::new(D1::Binding(env.d1("DB")?)),
+            Database::detached(env)?,
             Rc::default(),
             Rc::default(),
         ))
@@ -207,13 +350,24 @@ impl Db {
     }
 
     async fn send(&self, statements: Vec<Statement>) -> ApiResult<Vec<Rows>> {
-        let prepared = statements
-            .iter()
-            .map(|statement| statement.on_d1(&self.d1))
-            .collect::<ApiResult<Vec<_>>>()?;
-        let results = self.d1.batch(prepared).await?;
-        self.count(&results);
-        results.into_iter().map(Rows::of_d1).collect()
+        match &self.database {
+            Database::D1(d1) => {
+                let prepared = statements
+                    .iter()
+                    .map(|statement| statement.on_d1(d1))
+                    .collect::<ApiResult<Vec<_>>>()?;
+                let results = d1.batch(prepared).await?;
+                self.count(&results);
+                results.into_iter().map(Rows::of_d1).collect()
+            }
+            Database::Postgres(postgres) => {
+                let rows = on_postgres(postgres, &statements).await;
+                let mut usage = self.usage.get();
+                usage.round_trips += 1;
+                self.usage.set(usage);
+                Ok(rows?)
+            }
+        }
     }
 
     /// Puts the check of a claimed credential in front of the next batch.

@@ -42,7 +42,7 @@ pub async fn record(db: &Db, entry: &ErrorEntry) -> ApiResult<()> {
 pub async fn page(db: &Db, before: Option<&str>, limit: u32) -> ApiResult<Vec<ErrorEntry>> {
     statement!(
         "select id, request_id, method, path, status, error_type, message, user_id, created_at
-           from error_log where (?1 is null or id < ?1) order by id desc limit ?2",
+           from error_log where (cast(?1 as text) is null or id < ?1) order by id desc limit ?2",
         before,
         limit
     )?

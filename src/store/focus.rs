@@ -94,9 +94,9 @@ pub async fn start(
     let results = db
         .batch(vec![
             statement!("select
-                   (?2 is null or exists (select 1 from habits where id = ?2 and user_id = ?1 and is_active = 1)) as habit,
-                   (?3 is null or exists (select 1 from goals where id = ?3 and user_id = ?1 and is_active = 1)) as goal,
-                   (?4 is null or exists (select 1 from audio_tracks where id = ?4 and (user_id = ?1 or scope = 'library'))) as audio",
+                   (cast(?2 as text) is null or exists (select 1 from habits where id = ?2 and user_id = ?1 and is_active = 1)) as habit,
+                   (cast(?3 as text) is null or exists (select 1 from goals where id = ?3 and user_id = ?1 and is_active = 1)) as goal,
+                   (cast(?4 as text) is null or exists (select 1 from audio_tracks where id = ?4 and (user_id = ?1 or scope = 'library'))) as audio",
                 user_id,
                 links.habit_id,
                 links.goal_id,
@@ -105,9 +105,9 @@ pub async fn start(
             statement!("insert into focus_sessions (id, user_id, mode, planned_minutes, status, started_at, habit_id, goal_id, audio_id, created_at, updated_at)
                  select ?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8, ?5, ?5
                   where not exists (select 1 from focus_sessions where user_id = ?2 and status in ('running', 'paused'))
-                    and (?6 is null or exists (select 1 from habits where id = ?6 and user_id = ?2 and is_active = 1))
-                    and (?7 is null or exists (select 1 from goals where id = ?7 and user_id = ?2 and is_active = 1))
-                    and (?8 is null or exists (select 1 from audio_tracks where id = ?8 and (user_id = ?2 or scope = 'library')))",
+                    and (cast(?6 as text) is null or exists (select 1 from habits where id = ?6 and user_id = ?2 and is_active = 1))
+                    and (cast(?7 as text) is null or exists (select 1 from goals where id = ?7 and user_id = ?2 and is_active = 1))
+                    and (cast(?8 as text) is null or exists (select 1 from audio_tracks where id = ?8 and (user_id = ?2 or scope = 'library')))",
                 &row.id,
                 user_id,
                 mode_str(row.mode),
@@ -199,7 +199,7 @@ pub async fn history(
     statement!(
         &format!(
             "select {COLUMNS} from focus_sessions
-              where user_id = ?1 and (?2 is null or id < ?2)
+              where user_id = ?1 and (cast(?2 as text) is null or id < ?2)
               order by id desc limit ?3"
         ),
         user_id,

@@ -21,7 +21,7 @@ use crate::domain::error::{ApiError, ApiResult};
 use crate::domain::habit::Frequency;
 use crate::domain::settings::Settings;
 use crate::domain::time::Millis;
-use crate::sql::{Dialect, ListPage};
+use crate::sql::ListPage;
 
 pub struct Habits;
 
@@ -166,11 +166,11 @@ pub async fn page_with_days(
     settings: Settings,
     page: &ListPage<'_>,
 ) -> ApiResult<HabitsWithDays> {
-    let ids = page.select(Dialect::Sqlite, "id");
+    let ids = page.select(db.dialect(), "id");
     with_days(
         db,
         settings,
-        content::select_page::<Habits>(page)?,
+        content::select_page::<Habits>(db, page)?,
         &ids.sql,
         ids.arguments.iter().map(value).collect::<ApiResult<_>>()?,
     )

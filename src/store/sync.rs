@@ -208,7 +208,7 @@ pub async fn page<T: DeserializeOwned>(
     statement!(
         &format!(
             "select {columns} from {table}
-              where user_id = ?1 and (?2 is null or id > ?2)
+              where user_id = ?1 and (cast(?2 as text) is null or id > ?2)
               order by id limit ?3"
         ),
         user_id,

@@ -161,10 +161,10 @@ pub async fn search(
     let prefix = prefix.map(str::to_lowercase);
     statement!(
         "select id, email, name, role, disabled, created_at from users
-          where (?1 is null
+          where (cast(?1 as text) is null
                  or substr(lower(email), 1, length(?1)) = ?1
                  or substr(lower(name), 1, length(?1)) = ?1)
-            and (?2 is null or id > ?2)
+            and (cast(?2 as text) is null or id > ?2)
           order by id limit ?3",
         prefix,
         after,

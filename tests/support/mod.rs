@@ -26,6 +26,8 @@ pub struct Worker {
     pub log: PathBuf,
     /// The local state directory (D1, KV, R2, DO), removed when the process exits.
     pub state: PathBuf,
+    /// The database of a worker whose content store is Postgres.
+    pub postgres_url: Option<String>,
     _supervisor: Mutex<Child>,
 }
 
@@ -118,6 +120,17 @@ impl Worker {
         let root = root();
         let port = free_port();
         let unique = format!("{name}-{}-{port}", std::process::id());
+        let options = if postgres_worker::enabled() && options.config.is_none() {
+            let database = format!("worker_{}_{port}", std::process::id());
+            postgres_worker::in_postgres_run(&database, options)
+        } else {
+            options
+        };
+        let postgres_url = options
+            .env
+            .iter()
+            .find(|(name, _)| name == postgres_worker::CONNECTION_STRING_VARIABLE)
+            .map(|(_, url)| url.clone());
         let state = options
             .keep_state
             .clone()
@@ -178,6 +191,7 @@ impl Worker {
             base: format!("http://127.0.0.1:{port}"),
             log,
             state,
+            postgres_url,
             _supervisor: Mutex::new(supervisor),
         };
         worker.wait_until_serving(Duration::from_secs(120));
@@ -274,7 +288,11 @@ impl Worker {
     /// Runs `sql` on the worker's local D1, as an operator would with wrangler; the rows. No
     /// request is in flight meanwhile (two writers of one SQLite file meet `SQLITE_BUSY`), and a
     /// busy database (the worker finishing work after a response) is tried again.
+    /// With Postgres as the content store, `sql` runs there instead (one text serves both).
     pub fn d1(&self, sql: &str) -> Vec<Value> {
+        if let Some(url) = &self.postgres_url {
+            return postgres::rows(url, sql).unwrap_or_else(|error| panic!("psql {sql}: {error}"));
+        }
         burst(|| {
             for _ in 0..20 {
                 let output = Command::new(wrangler())

@@ -144,19 +144,7 @@ impl Postgres {
 
     /// [`Postgres::psql`], the error (Postgres's message) as `Err`.
     pub fn try_psql(&self, query: &str) -> Result<Value, String> {
-        let wrapped = format!(
-            "with q as ({}) select coalesce(json_agg(row_to_json(q)), '[]'::json) from q",
-            query.trim().trim_end_matches(';')
-        );
-        let output = run_psql(
-            &self.url,
-            &[
-                "--tuples-only",
-                "--no-align",
-                &format!("--command={wrapped}"),
-            ],
-        )?;
-        serde_json::from_str(&output).map_err(|e| format!("psql output {output:?}: {e}"))
+        query_rows(&self.url, query)
     }
 
     /// Runs `sql` (statements) in one transaction: all of it commits, or on the first error
@@ -187,6 +175,37 @@ impl Drop for Postgres {
 }
 
 /// psql on `url` with `args`, its standard output or its error.
+fn query_rows(url: &str, query: &str) -> Result<Value, String> {
+    let wrapped = format!(
+        "with q as ({}) select coalesce(json_agg(row_to_json(q)), '[]'::json) from q",
+        query.trim().trim_end_matches(';')
+    );
+    let output = run_psql(
+        url,
+        &[
+            "--tuples-only",
+            "--no-align",
+            &format!("--command={wrapped}"),
+        ],
+    )?;
+    serde_json::from_str(&output).map_err(|e| format!("psql output {output:?}: {e}"))
+}
+
+/// The rows of `sql` on the database `url`, as `Worker::d1` gives D1's: a query's rows as
+/// objects; a statement without `returning` (an update, a delete) runs and gives none.
+pub fn rows(url: &str, sql: &str) -> Result<Vec<Value>, String> {
+    let text = sql.trim().to_ascii_lowercase();
+    let returns_rows =
+        text.starts_with("select") || text.starts_with("with") || text.contains(" returning ");
+    if !returns_rows {
+        return run_psql(url, &[&format!("--command={sql}")]).map(|_| Vec::new());
+    }
+    match query_rows(url, sql)? {
+        Value::Array(rows) => Ok(rows),
+        other => Err(format!("psql gave {other}")),
+    }
+}
+
 fn run_psql(url: &str, args: &[&str]) -> Result<String, String> {
     let output = Command::new("psql")
         .args(["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1"])

@@ -30,24 +30,51 @@ pub const BINDING: &str = "CONTENT_DB";
 /// (fixed in 4.87, which needs Node 22): scripts/hyperdrive-proxy-guard.cjs, preloaded into
 /// wrangler's Node, keeps it serving.
 pub fn start(name: &str, database_url: &str, options: WorkerOptions) -> Worker {
+    Worker::start(name, with_binding(name, database_url, options))
+}
+
+/// The environment variable carrying the binding's local connection string.
+pub const CONNECTION_STRING_VARIABLE: &str =
+    "CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_CONTENT_DB";
+
+/// `options` with the `CONTENT_DB` binding pointed at `database_url` (see `start`).
+pub fn with_binding(name: &str, database_url: &str, options: WorkerOptions) -> WorkerOptions {
     let guard = root().join("scripts/hyperdrive-proxy-guard.cjs");
     let mut env = options.env.clone();
     env.push((
-        format!("CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_{BINDING}"),
+        CONNECTION_STRING_VARIABLE.to_owned(),
         database_url.to_owned(),
     ));
     env.push((
         "NODE_OPTIONS".to_owned(),
         format!("--require {}", guard.display()),
     ));
-    Worker::start(
-        name,
-        WorkerOptions {
-            config: Some(config_with_binding(name)),
-            env,
-            ..options
-        },
-    )
+    WorkerOptions {
+        config: Some(config_with_binding(name)),
+        env,
+        ..options
+    }
+}
+
+/// Whether this run's workers keep their content in Postgres (`PASSION_STORE=postgres`, as
+/// `make test-postgres` runs the end-to-end suites): each worker then gets a fresh database of
+/// one cluster per test binary.
+pub fn enabled() -> bool {
+    std::env::var("PASSION_STORE").is_ok_and(|store| store == "postgres")
+}
+
+/// `options` of a worker in a Postgres run: a fresh database `name` of the binary's cluster,
+/// migrated unless the worker is to start without its migrations.
+pub fn in_postgres_run(name: &str, options: WorkerOptions) -> WorkerOptions {
+    static CLUSTER: std::sync::OnceLock<Cluster> = std::sync::OnceLock::new();
+    let cluster = CLUSTER.get_or_init(|| Cluster::start("e2e"));
+    let applied = if options.skip_migrations {
+        0
+    } else {
+        postgres_migrations().len()
+    };
+    let url = cluster.database(name, applied);
+    with_binding(name, &url, options)
 }
 
 /// wrangler.toml plus the `[[hyperdrive]]` binding, written to target/e2e-config/{name}.toml.

@@ -232,6 +232,16 @@ impl Statement {
     }
 }
 
+impl Statement {
+    /// `sql` with `values` for `$1..$n`, already JavaScript values (the store's statements).
+    pub fn of_values(sql: impl Into<String>, values: Vec<&JsValue>) -> Statement {
+        Statement {
+            sql: sql.into(),
+            params: values.into_iter().collect(),
+        }
+    }
+}
+
 /// What one statement returned.
 pub struct Outcome(JsValue);
 
