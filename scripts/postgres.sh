@@ -105,6 +105,9 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 password_encryption = 'scram-sha-256'
+# wrangler dev's local Hyperdrive opens a connection per worker connection, without the pooling
+# the real one does: the concurrency suites (200 awards at once) need more than the default 100.
+max_connections = 400
 CONF
 }
 

@@ -178,7 +178,7 @@ mod tests {
         assert!(
             postgres
                 .sql
-                .contains("($3::text is null or id > $3) and status = $5")
+                .contains("(cast($3 as text) is null or id > $3) and status = $5")
         );
         assert!(
             postgres

@@ -226,7 +226,7 @@ fn a_large_export_streams_every_page_in_order() {
     worker().d1(&format!(
         "with recursive n(i) as (select 1 union all select i + 1 from n where i < 450)
          insert into goals (id, user_id, title, category, created_at, updated_at)
-         select printf('00000000-0000-7000-8000-%012d', i), '{id}', 'goal ' || i, 'health',
+         select '00000000-0000-7000-8000-' || substr('00000000000' || i, length('00000000000' || i) - 11, 12), '{id}', 'goal ' || i, 'health',
                 '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' from n"
     ));
     let data = me.client.get("/api/me/export").expect_data(200);

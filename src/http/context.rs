@@ -14,6 +14,7 @@ use crate::domain::json_body::{MAX_JSON_BODY_BYTES, body_too_large, parse_json_b
 use crate::domain::page::PageRequest;
 use crate::domain::time::Millis;
 use crate::http::log::RequestFacts;
+use crate::random::random_bytes;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::db::{Database, Db, Metered};
 
@@ -265,14 +266,6 @@ impl RequestContext {
         self.raw_body = body;
         Ok(())
     }
-}
-
-/// Random bytes from the platform's CSPRNG (`crypto.getRandomValues`).
-pub fn random_bytes<const N: usize>() -> ApiResult<[u8; N]> {
-    let mut bytes = [0u8; N];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-    Ok(bytes)
 }
 
 /// `application/json`, or `application/merge-patch+json` (RFC 7396) for settings patches.

@@ -10,8 +10,8 @@ use crate::domain::error::{ApiError, ApiResult, ErrorKind};
 use crate::domain::id::parse_path_id;
 use crate::domain::page::Page;
 use crate::domain::secret::api_token;
-use crate::http::context::random_bytes;
 use crate::http::{RequestContext, created, ok};
+use crate::random::random_bytes;
 use crate::store::api_tokens::{self, NewToken};
 use crate::store::audit::AuditEvent;
 

@@ -54,9 +54,10 @@ pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
     let results = db
         .batch(vec![
             statement!("insert into audio_tracks (id, user_id, scope, title, content_type, size, etag, object_key, created_at)
-                 select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+                 select ?1, ?2, ?3, ?4, ?5, cast(?6 as integer), ?7, ?8, ?9
                   where ?3 = 'library'
-                     or (select coalesce(sum(size), 0) from audio_tracks where user_id = ?2 and scope = 'user') + ?6 <= ?10",
+                     or (select coalesce(sum(size), 0) from audio_tracks where user_id = ?2 and scope = 'user')
+                        + cast(?6 as integer) <= ?10",
                 &track.id,
                 &track.user_id,
                 track.scope.as_str(),

@@ -133,7 +133,7 @@ impl Prelude {
             if let Some(settings) = &self.settings_in_use {
                 statements.push(statement!(
                     "insert into request_guard (refused) select 'settings'
-                      from users where id = ?1 and settings is not ?2",
+                      from users where id = ?1 and settings is distinct from ?2",
                     self.user_id(),
                     settings
                 )?);

@@ -252,9 +252,7 @@ async fn on_postgres(postgres: &Postgres, statements: &[Statement]) -> Result<Ve
             if let [statement] = statements
                 && statement.user.is_none()
             {
-                return Ok(vec![Rows::of_postgres(
-                    connection.run(&statement.on_postgres()).await?,
-                )]);
+                return Ok(vec![Rows::of_postgres(run(connection, statement).await?)]);
             }
             connection
                 .in_transaction(async |connection: &Connection| {
@@ -279,7 +277,7 @@ async fn on_postgres(postgres: &Postgres, statements: &[Statement]) -> Result<Ve
                                 changes: 0,
                             }
                         } else {
-                            Rows::of_postgres(connection.run(&statement.on_postgres()).await?)
+                            Rows::of_postgres(run(connection, statement).await?)
                         });
                     }
                     Ok(rows)
@@ -287,6 +285,16 @@ async fn on_postgres(postgres: &Postgres, statements: &[Statement]) -> Result<Ve
                 .await
         })
         .await
+}
+
+/// Runs one statement; a failure that is no refusal and no outage (a statement Postgres cannot
+/// run: a bug) names the statement in the log, without its arguments.
+async fn run(connection: &Connection, statement: &Statement) -> Result<postgres::Outcome, PgError> {
+    let run = connection.run(&statement.on_postgres()).await;
+    if let Err(error @ PgError::Failed { .. }) = &run {
+        worker::console_warn!("postgres: {error} in: {}", statement.sql);
+    }
+    run
 }
 
 /// Whether `text` has the shape of a D1 bookmark (hex groups joined by `-`), so a made-up

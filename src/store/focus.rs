@@ -6,7 +6,7 @@ use super::db::{Db, Metered};
 use crate::statement;
 use serde::{Deserialize, Serialize};
 
-use super::content::log_change;
+use super::content::{flag, log_change};
 use crate::domain::economy::Skill;
 use crate::domain::entity::{ChangeOp, Entity};
 use crate::domain::error::{ApiError, ApiResult};
@@ -85,11 +85,15 @@ pub async fn start(
     links: &Links<'_>,
     guard: Statement,
 ) -> ApiResult<Option<FocusRow>> {
+    // A condition's value: 0/1 from D1, a boolean from Postgres.
     #[derive(Deserialize)]
     struct Owned {
-        habit: i64,
-        goal: i64,
-        audio: i64,
+        #[serde(deserialize_with = "flag")]
+        habit: bool,
+        #[serde(deserialize_with = "flag")]
+        goal: bool,
+        #[serde(deserialize_with = "flag")]
+        audio: bool,
     }
     let results = db
         .batch(vec![
@@ -134,7 +138,7 @@ pub async fn start(
             (owned.goal, "goal"),
             (owned.audio, "audio track"),
         ] {
-            if found == 0 {
+            if !found {
                 return Err(ApiError::not_found(what));
             }
         }

@@ -104,8 +104,8 @@ fn with_days_statements(
     let completions = Statement::new(
         format!(
             "with wanted(wanted_id) as ({habit_ids_sql})
-             select habit_id, day from wanted cross join habit_completions on habit_id = wanted_id
-              where user_id = ?1 and undone_at is null
+             select habit_id, day from wanted cross join habit_completions
+              where habit_id = wanted_id and user_id = ?1 and undone_at is null
               order by habit_id, day"
         ),
         bind,
@@ -363,9 +363,9 @@ pub async fn complete(
          select ?1, ?2, ?3, ?4, 'award'
           where exists (select 1 from habits where id = ?1 and user_id = ?3 and is_active = 1)
          on conflict (habit_id, day) do update
-           set generation = generation + 1, undone_at = null, created_at = excluded.created_at,
-               award_pending = 'award'
-           where undone_at is not null",
+           set generation = habit_completions.generation + 1, undone_at = null,
+               created_at = excluded.created_at, award_pending = 'award'
+           where habit_completions.undone_at is not null",
         habit_id,
         day.to_string(),
         user_id,

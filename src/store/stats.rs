@@ -23,7 +23,7 @@ pub async fn since(db: &Db, since: &str) -> ApiResult<Stats> {
            (select count(*) from users) as users,
            (select count(*) from (
               select user_id from sessions where last_seen_at >= ?1
-              union select user_id from api_tokens where last_used_at >= ?1)) as active_today,
+              union select user_id from api_tokens where last_used_at >= ?1) as active) as active_today,
            (select count(*) from habit_completions where created_at >= ?1 and undone_at is null)
            + (select count(*) from goals where completed_at >= ?1)
            + (select count(*) from quests where completed_at >= ?1)

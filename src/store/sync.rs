@@ -3,6 +3,8 @@
 
 use super::db::{Db, Metered};
 use super::db::{Rows, Statement};
+use crate::domain::secret::sha256_hex_bytes;
+use crate::random::random_bytes;
 use crate::statement;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -43,8 +45,9 @@ struct Head {
 fn key_statements(user_id: &str) -> ApiResult<Vec<Statement>> {
     Ok(vec![
         statement!(
-            "update users set sync_key = lower(hex(randomblob(32))) where id = ?1 and sync_key is null",
-            user_id
+            "update users set sync_key = ?2 where id = ?1 and sync_key is null",
+            user_id,
+            sha256_hex_bytes(&random_bytes::<32>()?)
         )?,
         statement!(
             "select sync_key, sync_floor from users where id = ?1",
@@ -182,8 +185,8 @@ pub fn by_ids(user_id: &str, table: &str, columns: &str, ids: Ids) -> ApiResult<
     Ok(Statement::new(
         format!(
             "with wanted(wanted_id) as ({})
-             select {columns} from wanted cross join {table} on id = wanted_id
-              where user_id = ?1",
+             select {columns} from wanted cross join {table}
+              where id = wanted_id and user_id = ?1",
             ids.subquery()
         ),
         ids.bindings(user_id),

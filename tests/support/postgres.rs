@@ -195,8 +195,10 @@ fn query_rows(url: &str, query: &str) -> Result<Value, String> {
 /// objects; a statement without `returning` (an update, a delete) runs and gives none.
 pub fn rows(url: &str, sql: &str) -> Result<Vec<Value>, String> {
     let text = sql.trim().to_ascii_lowercase();
-    let returns_rows =
-        text.starts_with("select") || text.starts_with("with") || text.contains(" returning ");
+    let writes = text
+        .split_whitespace()
+        .any(|word| ["insert", "update", "delete"].contains(&word));
+    let returns_rows = !writes || text.contains(" returning ");
     if !returns_rows {
         return run_psql(url, &[&format!("--command={sql}")]).map(|_| Vec::new());
     }

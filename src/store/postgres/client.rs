@@ -125,15 +125,6 @@ impl Connection {
         self.run(&Statement::new(sql, params)?).await?.rows()
     }
 
-    /// The first row of `sql`, if there is one.
-    pub async fn query_first<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        params: impl Serialize,
-    ) -> Result<Option<T>, PgError> {
-        self.run(&Statement::new(sql, params)?).await?.first()
-    }
-
     /// Runs `sql`; the number of rows it inserted, updated, deleted or returned.
     pub async fn execute(&self, sql: &str, params: impl Serialize) -> Result<u64, PgError> {
         Ok(self.run(&Statement::new(sql, params)?).await?.row_count())
@@ -147,22 +138,6 @@ impl Connection {
             .map_err(classify)?;
         let result = JsFuture::from(pending).await.map_err(classify)?;
         Ok(Outcome(result))
-    }
-
-    /// Runs `statements` in order in one transaction: all of them commit, or (on the first error,
-    /// which is returned) none does. One outcome per statement.
-    ///
-    /// A connection lost while `commit` was on its way is `Unavailable` though the transaction
-    /// may have committed: writes retried after a `503` must be idempotent (chosen ids, keys).
-    pub async fn transaction(&self, statements: &[Statement]) -> Result<Vec<Outcome>, PgError> {
-        self.in_transaction(async |connection: &Connection| {
-            let mut outcomes = Vec::with_capacity(statements.len());
-            for statement in statements {
-                outcomes.push(connection.run(statement).await?);
-            }
-            Ok(outcomes)
-        })
-        .await
     }
 
     /// Runs `work` between `begin` and `commit`, for a transaction whose later statements depend
@@ -250,17 +225,6 @@ impl Outcome {
     pub fn rows<T: DeserializeOwned>(&self) -> Result<Vec<T>, PgError> {
         serde_wasm_bindgen::from_value(self.field("rows"))
             .map_err(|error| PgError::failed(format!("decode rows: {error}")))
-    }
-
-    /// The first row, decoded, if there is one.
-    pub fn first<T: DeserializeOwned>(&self) -> Result<Option<T>, PgError> {
-        let rows: Array = self.field("rows").unchecked_into();
-        if rows.length() == 0 {
-            return Ok(None);
-        }
-        serde_wasm_bindgen::from_value(rows.get(0))
-            .map(Some)
-            .map_err(|error| PgError::failed(format!("decode row: {error}")))
     }
 
     /// Rows inserted, updated, deleted or returned (`0` for statements that count none).
