@@ -7,7 +7,7 @@ WASM := build/index_bg.wasm
 APP_SOURCES := $(shell find web/src clients/js/src -type f) web/index.html web/icon.svg web/build.mjs
 APP := target/assets/app.js
 
-.PHONY: setup build dev test lint deploy-check test-native test-wasm test-client test-browser fuzz size deploy clean bench bench-far soak profile mutants pg-migrate
+.PHONY: setup build dev test lint deploy-check test-native test-postgres test-wasm test-client test-browser fuzz size deploy clean bench bench-far soak profile mutants pg-migrate
 
 # Also PostgreSQL 15+ for the Postgres store's tests (tests/postgres_schema.rs), from Debian's
 # packages where missing.
@@ -31,7 +31,7 @@ dev: setup build
 	@$(ENV) wrangler d1 migrations apply DB --local
 	@$(ENV) wrangler dev --ip 127.0.0.1 --port 8787 --var DEV_AUTH:on --var ENVIRONMENT:development
 
-test: setup build lint deploy-check test-native test-wasm test-client test-browser fuzz
+test: setup build lint deploy-check test-native test-postgres test-wasm test-client test-browser fuzz
 
 # Also fails when clients/js/src/schema.d.ts is not what openapi.yaml generates, or the client
 # or the web app does not type-check.
@@ -51,6 +51,16 @@ deploy-check:
 # Unit and property tests of the pure code, then the end-to-end suites against workerd.
 test-native:
 	@$(ENV) cargo test
+
+# The end-to-end suites again with Postgres as the SQL database (PASSION_STORE=postgres: one
+# private cluster per test binary, a fresh database per worker), so both stores pass the same
+# suite. Not here: the suites about D1 itself (its round trips, its migrations, the move from it)
+# and those that hold both stores already (list_queries, postgres_schema, postgres_health).
+POSTGRES_SUITES := account admin audio auth chosen_ids config content crash economy economy_restart \
+  economy_reversals focus foundation goals guessing habits list_filters openapi_document \
+  production_defaults quotas session_expiry settings sync tokens web_app
+test-postgres: setup build
+	@$(ENV) PASSION_STORE=postgres cargo test $(addprefix --test ,$(POSTGRES_SUITES))
 
 # The same domain tests on wasm32, in Node through wasm-bindgen-test-runner.
 test-wasm:

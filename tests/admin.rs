@@ -366,9 +366,9 @@ fn server_errors_are_logged_with_their_request_ids() {
     let mut user = Owner::on(worker(), &unique_email("admin-errors"));
     let goal = user.create("/api/goals", &json!({"title": "g", "category": "health"}));
     let goal_id = goal["id"].as_str().expect("id").to_owned();
-    // A row the code cannot read (bytes where a title belongs), as a bad manual fix might leave.
+    // A row the code cannot read (a category that is no skill), as a bad manual fix might leave.
     worker().d1(&format!(
-        "update goals set title = x'ff00' where id = '{goal_id}'"
+        "update goals set category = 'cooking' where id = '{goal_id}'"
     ));
     let failed = user.client.get(&format!("/api/goals/{goal_id}"));
     assert_eq!(failed.status, 500, "{}", failed.text);

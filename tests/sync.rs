@@ -398,8 +398,8 @@ fn a_push_reaches_neither_sign_out_nor_tokens_through_dot_segments() {
         me.client.get("/api/tokens").expect_data(200)["items"],
         json!([])
     );
-    let stored =
-        support::worker().d1("select body from idempotent_responses where instr(body, 'pat_') > 0");
+    let stored = support::worker()
+        .d1(r"select body from idempotent_responses where body like '%pat\_%' escape '\'");
     assert!(stored.is_empty(), "no token at rest: {stored:?}");
 }
 

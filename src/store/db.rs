@@ -8,12 +8,13 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use worker::d1::serde_wasm_bindgen;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, Env};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, Delay, Env};
 
 use super::credentials::{self, CredentialCheck};
 use super::postgres::{self, Connection, PgError, Postgres};
@@ -243,46 +244,79 @@ impl Database {
     }
 }
 
-/// Runs `statements` on one Postgres connection: one alone, several in one transaction that
-/// first takes the locks of the users they write for (in order, so two never wait on each
-/// other), each `after_a_change` statement only if the one before it changed a row.
-async fn on_postgres(postgres: &Postgres, statements: &[Statement]) -> Result<Vec<Rows>, PgError> {
+/// Runs `statements` on one Postgres connection: a lone read alone; anything else in one
+/// transaction that first takes the advisory locks of the users it is for (`user`, the
+/// request's, and those its statements write for), in order, so two never wait on each other.
+/// D1 runs one batch at a time; with one user's batches queued behind their lock, every
+/// statement of a batch (read committed: each sees what committed before it) reads what D1
+/// would: none of that user's changes land between them. Each `after_a_change` statement runs
+/// only if the one before it changed a row. A deadlock (users locked by another path) is run
+/// again.
+async fn on_postgres(
+    postgres: &Postgres,
+    user: Option<&str>,
+    statements: &[Statement],
+) -> Result<Vec<Rows>, PgError> {
     postgres
         .with(async |connection: &Connection| {
+            // A lone read is consistent by itself and needs no transaction's round trips.
             if let [statement] = statements
                 && statement.user.is_none()
+                && statement.sql.trim_start().starts_with("select")
             {
                 return Ok(vec![Rows::of_postgres(run(connection, statement).await?)]);
             }
-            connection
-                .in_transaction(async |connection: &Connection| {
-                    let users: BTreeSet<&str> = statements
-                        .iter()
-                        .filter_map(|s| s.user.as_deref())
-                        .collect();
-                    for user in users {
-                        connection
-                            .execute(
-                                "select pg_advisory_xact_lock(hashtextextended($1, 0))",
-                                (user,),
-                            )
-                            .await?;
+            let users: BTreeSet<&str> = statements
+                .iter()
+                .filter_map(|s| s.user.as_deref())
+                .chain(user)
+                .collect();
+            let mut attempt = 1;
+            loop {
+                match in_transaction(connection, &users, statements).await {
+                    Err(error) if error.is_serialization_failure() && attempt < ATTEMPTS => {
+                        attempt += 1;
+                        Delay::from(Duration::from_millis(u64::from(attempt) * 5)).await;
                     }
-                    let mut rows: Vec<Rows> = Vec::with_capacity(statements.len());
-                    for statement in statements {
-                        let changed = rows.last().is_some_and(|last| last.changes > 0);
-                        rows.push(if statement.after_a_change && !changed {
-                            Rows {
-                                result: Returned::Skipped,
-                                changes: 0,
-                            }
-                        } else {
-                            Rows::of_postgres(run(connection, statement).await?)
-                        });
+                    outcome => return outcome,
+                }
+            }
+        })
+        .await
+}
+
+/// How often a batch that deadlocked runs before its failure is the answer (a `503`, to be
+/// retried later).
+const ATTEMPTS: u32 = 4;
+
+async fn in_transaction(
+    connection: &Connection,
+    users: &BTreeSet<&str>,
+    statements: &[Statement],
+) -> Result<Vec<Rows>, PgError> {
+    connection
+        .in_transaction(async |connection: &Connection| {
+            for user in users {
+                connection
+                    .execute(
+                        "select pg_advisory_xact_lock(hashtextextended($1, 0))",
+                        (user,),
+                    )
+                    .await?;
+            }
+            let mut rows: Vec<Rows> = Vec::with_capacity(statements.len());
+            for statement in statements {
+                let changed = rows.last().is_some_and(|last| last.changes > 0);
+                rows.push(if statement.after_a_change && !changed {
+                    Rows {
+                        result: Returned::Skipped,
+                        changes: 0,
                     }
-                    Ok(rows)
-                })
-                .await
+                } else {
+                    Rows::of_postgres(run(connection, statement).await?)
+                });
+            }
+            Ok(rows)
         })
         .await
 }
@@ -369,12 +403,23 @@ impl Db {
                 results.into_iter().map(Rows::of_d1).collect()
             }
             Database::Postgres(postgres) => {
-                let rows = on_postgres(postgres, &statements).await;
+                let user = self.credential_user();
+                let rows = on_postgres(postgres, user.as_deref(), &statements).await;
                 let mut usage = self.usage.get();
                 usage.round_trips += 1;
                 self.usage.set(usage);
                 Ok(rows?)
             }
+        }
+    }
+
+    /// The user the request's credential claims or proved, if it has one.
+    fn credential_user(&self) -> Option<String> {
+        match &*self.check.borrow() {
+            CredentialCheck::Pending(prelude) | CredentialCheck::Confirmed(prelude, _) => {
+                Some(prelude.user_id().to_owned())
+            }
+            CredentialCheck::Nothing | CredentialCheck::Refused => None,
         }
     }
 

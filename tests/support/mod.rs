@@ -120,8 +120,27 @@ impl Worker {
         let root = root();
         let port = free_port();
         let unique = format!("{name}-{}-{port}", std::process::id());
+        let state = options
+            .keep_state
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("passion-edge-e2e-{unique}")));
+        std::fs::create_dir_all(&state).expect("state dir");
+        // A worker started again on its state (a restart) finds its database again too.
         let options = if postgres_worker::enabled() && options.config.is_none() {
-            let database = format!("worker_{}_{port}", std::process::id());
+            let database: String = format!(
+                "w_{}",
+                state.file_name().unwrap_or_default().to_string_lossy()
+            )
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(63)
+            .collect();
             postgres_worker::in_postgres_run(&database, options)
         } else {
             options
@@ -131,11 +150,6 @@ impl Worker {
             .iter()
             .find(|(name, _)| name == postgres_worker::CONNECTION_STRING_VARIABLE)
             .map(|(_, url)| url.clone());
-        let state = options
-            .keep_state
-            .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join(format!("passion-edge-e2e-{unique}")));
-        std::fs::create_dir_all(&state).expect("state dir");
         if !options.skip_migrations {
             let status = Command::new(wrangler())
                 .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])

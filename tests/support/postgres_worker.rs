@@ -73,7 +73,9 @@ pub fn in_postgres_run(name: &str, options: WorkerOptions) -> WorkerOptions {
     } else {
         postgres_migrations().len()
     };
-    let url = cluster.database(name, applied);
+    let url = cluster
+        .existing(name)
+        .unwrap_or_else(|| cluster.database(name, applied));
     with_binding(name, &url, options)
 }
 
@@ -193,6 +195,18 @@ impl Cluster {
             String::from_utf8_lossy(&output.stderr)
         );
         let _ = supervisor.wait();
+    }
+
+    /// The URL of the database `name`, if the cluster holds it.
+    pub fn existing(&self, name: &str) -> Option<String> {
+        let found = psql(
+            &format!("{}/postgres", self.server),
+            &format!("select 1 from pg_database where datname = '{name}'"),
+        )
+        .unwrap_or_else(|error| panic!("look for database {name}: {error}"));
+        found
+            .contains("(1 row)")
+            .then(|| format!("{}/{name}", self.server))
     }
 
     /// Makes the database `name` and applies the first `applied` migrations of

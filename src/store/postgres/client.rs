@@ -140,9 +140,8 @@ impl Connection {
         Ok(Outcome(result))
     }
 
-    /// Runs `work` between `begin` and `commit`, for a transaction whose later statements depend
-    /// on what earlier ones read. When `work` fails the transaction is rolled back and its error
-    /// returned.
+    /// Runs `work` between `begin` and `commit`. When `work` fails the transaction is rolled back
+    /// and its error returned.
     pub async fn in_transaction<T, E: From<PgError>>(
         &self,
         work: impl AsyncFnOnce(&Connection) -> Result<T, E>,

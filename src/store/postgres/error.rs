@@ -86,6 +86,13 @@ impl PgError {
         }
     }
 
+    /// Whether the transaction lost to a concurrent one (a serialization failure or a deadlock)
+    /// and, run again, may pass.
+    pub fn is_serialization_failure(&self) -> bool {
+        matches!(self, PgError::Unavailable { detail }
+            if detail.starts_with("40001") || detail.starts_with("40P01"))
+    }
+
     /// The violation, when a constraint refused the statement.
     pub fn violation(&self) -> Option<&Violation> {
         match self {
