@@ -154,6 +154,51 @@ fn the_quota_refuses_an_upload_and_deleting_frees_it() {
         .expect_error(404, "not_found");
 }
 
+/// Uploads sent at once, twice as many as the quota holds: the quota is checked inside the
+/// write, so the stored bytes never pass it, and every refusal is `quota_exceeded`.
+#[test]
+fn concurrent_uploads_never_overrun_the_quota() {
+    let me = user("audio-quota-race");
+    let size = QUOTA / 5;
+    let bytes = sample(FORMATS[1].1, size);
+    let replies: Vec<Reply> = support::burst(|| {
+        std::thread::scope(|scope| {
+            let uploads: Vec<_> = (0..10)
+                .map(|n| {
+                    let (mut tab, csrf, bytes) = (me.client.burst_tab(), me.csrf.clone(), &bytes);
+                    scope.spawn(move || {
+                        tab.send(
+                            "POST",
+                            &format!("/api/audio?title=race{n}"),
+                            &[("content-type", "audio/ogg"), ("x-csrf-token", &csrf)],
+                            Some(bytes.as_slice()),
+                        )
+                    })
+                })
+                .collect();
+            uploads
+                .into_iter()
+                .map(|u| u.join().expect("upload"))
+                .collect()
+        })
+    });
+    let stored = replies.iter().filter(|r| r.status == 201).count();
+    for refused in replies.iter().filter(|r| r.status != 201) {
+        refused.expect_error(409, "quota_exceeded");
+    }
+    assert_eq!(stored, QUOTA / size, "as many as fit, and no more");
+    let mut me = me;
+    let listed = me.client.get("/api/audio?limit=50").expect_data(200);
+    let used: u64 = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|track| track["scope"] == "user")
+        .map(|track| track["size"].as_u64().expect("size"))
+        .sum();
+    assert!(used <= QUOTA as u64, "{used} bytes stored of {QUOTA}");
+}
+
 #[test]
 fn ranges_and_etags_serve_parts_and_nothing_new() {
     let mut me = user("audio-ranges");

@@ -68,7 +68,7 @@ pub async fn create(
         &created_at,
         quota
     )?
-    .for_user(user_id);
+    .queued_behind(user_id);
     db.batch(vec![insert, guard]).await?;
     let claim = TokenClaim {
         id: new.id.to_owned(),

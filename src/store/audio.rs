@@ -69,7 +69,7 @@ pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
                 &track.created_at,
                 quota
             )?
-            .for_user(&track.user_id),
+            .queued_behind(&track.user_id),
             log_change(&track.user_id, ENTITY, &track.id, ChangeOp::Upsert, &track.created_at)?,
         ])
         .await?;

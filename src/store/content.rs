@@ -98,7 +98,7 @@ pub fn log_change(
         now
     )?
     .after_a_change()
-    .for_user(user_id))
+    .queued_behind(user_id))
 }
 
 /// Runs `insert` with its change-log entry and `extra` statements (an idempotency record) in one
@@ -132,7 +132,7 @@ pub fn quota_guard(table: &str, user_id: &str, quota: u32) -> ApiResult<Statemen
         user_id,
         quota
     )?
-    .for_user(user_id))
+    .queued_behind(user_id))
 }
 
 /// Whether `error` is a batch that `quota_guard` failed.

@@ -51,8 +51,8 @@ pub struct Statement {
     /// Runs only when the statement before it (in its batch) changed a row: the change-log entry
     /// of a write that may match nothing.
     after_a_change: bool,
-    /// The user whose writes this statement takes part in (see `for_user`).
-    user: Option<String>,
+    /// What this statement's batch queues behind (see `queued_behind`).
+    queue: Option<String>,
 }
 
 impl Statement {
@@ -61,7 +61,7 @@ impl Statement {
             sql: sql.into(),
             arguments,
             after_a_change: false,
-            user: None,
+            queue: None,
         }
     }
 
@@ -78,11 +78,12 @@ impl Statement {
         self
     }
 
-    /// This statement, a write of `user_id`'s that must not interleave with another of theirs
-    /// (a quota's count, the change log's order). D1 runs one batch at a time anyway; on Postgres
-    /// its transaction first takes the user's lock, so one user's writes queue as on D1.
-    pub fn for_user(mut self, user_id: &str) -> Statement {
-        self.user = Some(user_id.to_owned());
+    /// This statement, in a batch that must not interleave with another batch queued behind
+    /// `key`: a user's id for their writes (a quota's count, the change log's order), a name for
+    /// an invariant across users. D1 runs one batch at a time anyway; on Postgres the batch's
+    /// transaction first takes `key`'s lock, so those batches queue as on D1.
+    pub fn queued_behind(mut self, key: &str) -> Statement {
+        self.queue = Some(key.to_owned());
         self
     }
 
@@ -245,8 +246,8 @@ impl Database {
 }
 
 /// Runs `statements` on one Postgres connection: a lone read alone; anything else in one
-/// transaction that first takes the advisory locks of the users it is for (`user`, the
-/// request's, and those its statements write for), in order, so two never wait on each other.
+/// transaction that first takes the advisory locks of what it queues behind (`user`, the
+/// request's, and its statements' `queued_behind`), in order, so two never wait on each other.
 /// D1 runs one batch at a time; with one user's batches queued behind their lock, every
 /// statement of a batch (read committed: each sees what committed before it) reads what D1
 /// would: none of that user's changes land between them. Each `after_a_change` statement runs
@@ -261,14 +262,14 @@ async fn on_postgres(
         .with(async |connection: &Connection| {
             // A lone read is consistent by itself and needs no transaction's round trips.
             if let [statement] = statements
-                && statement.user.is_none()
+                && statement.queue.is_none()
                 && statement.sql.trim_start().starts_with("select")
             {
                 return Ok(vec![Rows::of_postgres(run(connection, statement).await?)]);
             }
             let users: BTreeSet<&str> = statements
                 .iter()
-                .filter_map(|s| s.user.as_deref())
+                .filter_map(|s| s.queue.as_deref())
                 .chain(user)
                 .collect();
             let mut attempt = 1;

@@ -123,6 +123,10 @@ pub async fn find_by_id(db: &Db, id: &str) -> ApiResult<Option<UserRow>> {
     .await
 }
 
+/// What changes of role and of the disabled flag queue behind: whether an admin stays is a
+/// question about every user.
+const ADMINS: &str = "admins";
+
 /// Sets a user's role and disabled flag; `None` for a user that does not exist.
 pub async fn update(
     db: &Db,
@@ -145,6 +149,7 @@ pub async fn update(
         disabled.map(i64::from),
         now.to_rfc3339()
     )?
+    .queued_behind(ADMINS)
     .first_in::<UserRow>(db)
     .await
 }
