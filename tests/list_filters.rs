@@ -5,20 +5,10 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::Owner;
-
-fn in_seconds(seconds: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default();
-    chrono::DateTime::from_timestamp_millis(now + seconds * 1000)
-        .expect("time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
+use support::{Owner, in_seconds};
 
 fn id(item: &Value) -> String {
     item["id"].as_str().expect("id").to_owned()

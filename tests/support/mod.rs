@@ -477,6 +477,17 @@ pub fn unique_ip() -> String {
 }
 
 /// A fresh e-mail address, unique within this test process.
+/// The instant `seconds` from now, as the API writes instants.
+pub fn in_seconds(seconds: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp_millis(now + seconds * 1000)
+        .expect("time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 pub fn unique_email(label: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
