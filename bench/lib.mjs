@@ -1,14 +1,28 @@
 // Shared by the benchmark scripts: start the built worker in workerd (bench/serve.mjs) on a free
-// loopback port with a fresh state directory, sign users in, and measure request latencies.
+// loopback port with a fresh state directory, on D1 or (given a cluster of startPostgres) on a
+// fresh Postgres database, sign users in, and measure request latencies.
 // Benchmarks print figures; they assert nothing about time.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 
 const root = new URL("..", import.meta.url).pathname;
 const wrangler = join(root, "node_modules/.bin/wrangler");
+
+// Ctrl-C (and a plain kill) end the bench through process.exit, so the "exit" handlers below
+// (a worker's state directory) run; the worker and the cluster also end by themselves once the
+// bench's end of their stdin closes, however the bench ends.
+let exitOnSignal = false;
+function endOnSignals() {
+  if (exitOnSignal) return;
+  exitOnSignal = true;
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]]) {
+    process.once(signal, () => { console.error(`bench: ${signal}, stopping`); process.exit(code); });
+  }
+}
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -20,22 +34,31 @@ async function freePort() {
 }
 
 /** Starts the worker (bench/serve.mjs), with `far` ({ d1, object } milliseconds) added to every
- * D1 and object call if given, and workerd's inspector on `inspectPort` if given; returns { base, driver (the object driver's URL), hello (a
- * JavaScript hello world's), lines, stop, pid, state, coldStartMs (process start to the first 200) }. */
-export async function startWorker(vars = {}, far = null, inspectPort = null) {
+ * D1 and object call if given, workerd's inspector on `inspectPort` if given, and with a fresh
+ * migrated database of `postgres` (a cluster of startPostgres) as its SQL store (the `CONTENT_DB`
+ * Hyperdrive binding) if given; returns { base, driver (the object driver's URL), hello (a
+ * JavaScript hello world's), lines, stop, pid, state, store ("d1" or "postgres"), databaseUrl
+ * (Postgres only), coldStartMs (process start to the first 200) }. */
+export async function startWorker(vars = {}, far = null, inspectPort = null, postgres = null) {
+  if (far && postgres) throw new Error("`far` slows D1's binding only; it has no meaning on Postgres");
+  endOnSignals();
   const state = mkdtempSync(join(tmpdir(), "passion-edge-bench-"));
   const env = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
+  const databaseUrl = postgres ? await postgres.database() : null;
   const served = {
     ...env,
     ...(far ? { FAR_D1_MS: String(far.d1), FAR_OBJECT_MS: String(far.object) } : {}),
     ...(inspectPort ? { INSPECT_PORT: String(inspectPort) } : {}),
+    ...(databaseUrl ? { CONTENT_DB_URL: databaseUrl } : {}),
   };
+  // D1's schema either way: with Postgres bound no statement reaches it, but the binding exists.
   spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
   const port = await freePort();
   const args = [join(root, "bench/serve.mjs"), state, String(port), "DEV_AUTH=on", "ENVIRONMENT=development"];
   for (const [name, value] of Object.entries(vars)) args.push(`${name}=${value}`);
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { cwd: root, env: served, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  // stdin is a pipe serve.mjs watches: it ends workerd and itself when the bench is gone.
+  const child = spawn(process.execPath, args, { cwd: root, env: served, detached: true, stdio: ["pipe", "pipe", "pipe"] });
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) {
     let rest = "";
@@ -57,7 +80,8 @@ export async function startWorker(vars = {}, far = null, inspectPort = null) {
     try {
       if ((await fetch(`${base}/api/health`)).ok) {
         const url = (name) => lines.find((line) => line.startsWith(`${name} `))?.slice(name.length + 1).replace(/\/$/, "");
-        return { base, driver: url("driver"), hello: url("hello"), direct: url("direct"), lines, stop, pid: child.pid, state, coldStartMs: Math.round(performance.now() - spawnedAt) };
+        return { base, driver: url("driver"), hello: url("hello"), direct: url("direct"), lines, stop, pid: child.pid, state,
+          store: databaseUrl ? "postgres" : "d1", databaseUrl, coldStartMs: Math.round(performance.now() - spawnedAt) };
       }
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
@@ -76,6 +100,89 @@ export function d1(state, sql) {
     if (attempt < 20 && /SQLITE_BUSY/.test(result.stderr)) { spawnSync("sleep", ["0.25"]); continue; }
     throw new Error(`d1: ${result.error ?? result.stderr}`);
   }
+}
+
+/** Runs SQL on a Postgres database (a worker's `databaseUrl`); the rows as D1's JSON gives them,
+ * `[{ results }]`. */
+export async function postgresQuery(url, sql) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query(sql);
+    return [{ results: result.rows ?? [] }];
+  } finally {
+    await client.end();
+  }
+}
+
+/** A loopback port free now, below Linux's ephemeral range (32768..), as scripts/postgres.sh
+ * asks. */
+async function freePortBelow32768() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    const free = await new Promise((resolve) => {
+      const server = createServer().once("error", () => resolve(false)).listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error("no free loopback port in 20000..32768");
+}
+
+/**
+ * A private Postgres cluster for this bench run (`scripts/postgres.sh run`, PostgreSQL installed
+ * first by `scripts/postgres.sh install` where missing), in a directory of its own that goes with
+ * it. It runs under tests/support/supervise.mjs, which ends it and removes the directory when
+ * `stop` is called or the bench's end of its stdin closes (the bench ended in any way: Ctrl-C, a
+ * kill, a crash). Returns { url (the server, no database), database() (a fresh migrated
+ * database's URL), stop() (resolves once the cluster and its directory are gone), pid }.
+ */
+export async function startPostgres() {
+  endOnSignals();
+  const install = spawnSync(join(root, "scripts/postgres.sh"), ["install"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+  if (install.status !== 0) throw new Error("scripts/postgres.sh install failed (PostgreSQL 15+ is needed)");
+  const dir = mkdtempSync(join(tmpdir(), "passion-edge-bench-postgres-"));
+  // As root the cluster runs as the postgres user, who must enter the directory.
+  chmodSync(dir, 0o755);
+  const port = await freePortBelow32768();
+  const log = join(dir, "run.log");
+  const supervisor = spawn(process.execPath, [
+    join(root, "tests/support/supervise.mjs"), "--log", log, "--remove", dir, "--",
+    join(root, "scripts/postgres.sh"), "run", dir, String(port),
+  ], { cwd: root, stdio: ["pipe", "ignore", "inherit"] });
+  const exited = new Promise((resolve) => supervisor.once("exit", resolve));
+  let gone = false;
+  exited.then(() => { gone = true; });
+  const stop = async () => {
+    if (!gone) supervisor.stdin.end();
+    await exited;
+  };
+  const started = Date.now();
+  let server = null;
+  while (!server) {
+    if (gone) throw new Error(`Postgres exited:\n${existsSync(log) ? readFileSync(log, "utf8") : ""}`);
+    if (Date.now() - started > 60_000) {
+      const text = existsSync(log) ? readFileSync(log, "utf8") : "";
+      await stop();
+      throw new Error(`Postgres did not start:\n${text}`);
+    }
+    try {
+      const url = readFileSync(join(dir, "url"), "utf8").trim();
+      await postgresQuery(url, "select 1");
+      server = url.slice(0, url.lastIndexOf("/"));
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  let databases = 0;
+  const database = async () => {
+    const name = `bench_${process.pid}_${++databases}`;
+    await postgresQuery(`${server}/postgres`, `create database ${name}`);
+    const url = `${server}/${name}`;
+    const migrated = spawnSync(join(root, "scripts/postgres.sh"), ["migrate", url], { cwd: root, encoding: "utf8" });
+    if (migrated.status !== 0) throw new Error(`migrate ${name}: ${migrated.stdout}${migrated.stderr}`);
+    return url;
+  };
+  return { url: server, database, stop, pid: supervisor.pid, dir };
 }
 
 /** The peak resident memory (VmHWM, bytes) of the workerd processes under `pid`. */

@@ -10,13 +10,50 @@
 // wrapped (Miniflare's wrapped bindings, evaluated in the worker's own isolate) so every D1 call
 // and every object call waits that long first: what a user far from the D1 primary and near their
 // object feels. The worker under test is the same build. With INSPECT_PORT, workerd's inspector
-// listens there (bench/profile.mjs).
+// listens there (bench/profile.mjs). With CONTENT_DB_URL (postgres://...), the worker gets the
+// `CONTENT_DB` Hyperdrive binding to that database (Miniflare's local Hyperdrive, which opens a
+// database connection per worker connection and does not pool), so its SQL goes to Postgres;
+// scripts/hyperdrive-proxy-guard.cjs keeps that proxy up through a reset connection.
+// It ends (workerd with it, and STATE removed) when its stdin, if a pipe, closes: the bench that
+// started it is gone.
 //   node bench/serve.mjs STATE PORT [NAME=VALUE ...]
 // prints "ready URL", "driver URL" and "hello URL" (a JavaScript hello world), then the log.
 import { Log, LogLevel, Miniflare } from "miniflare";
+import { fstatSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import wrangler from "wrangler";
 
 const root = new URL("..", import.meta.url).pathname;
+const contentDb = process.env.CONTENT_DB_URL;
+if (contentDb) {
+  const require = createRequire(import.meta.url);
+  // The local Hyperdrive proxy pipes workerd's socket to Postgres over sockets with Nagle's
+  // algorithm on: the driver writes a statement's Parse and its Bind/Execute/Sync apart, the
+  // second waits for Postgres to acknowledge the first, and Postgres delays that acknowledgement
+  // (it owes no reply before Sync), so every statement waited about 40 ms (seen in Postgres's
+  // statement log, between each parse and its bind). No delay on this process's sockets, as the
+  // driver asks of its own (pg's setNoDelay) and as Postgres and workerd do.
+  const net = require("node:net");
+  const connect = net.connect;
+  net.connect = net.createConnection = function (...args) {
+    const socket = connect.apply(this, args);
+    socket.setNoDelay(true);
+    return socket;
+  };
+  const createServer = net.createServer;
+  net.createServer = function (...args) {
+    const at = args.findIndex((arg) => typeof arg === "function");
+    if (at >= 0) {
+      const onConnection = args[at];
+      args[at] = function (socket, ...rest) {
+        socket.setNoDelay(true);
+        return onConnection.call(this, socket, ...rest);
+      };
+    }
+    return createServer.apply(this, args);
+  };
+  require(`${root}scripts/hyperdrive-proxy-guard.cjs`);
+}
 const [state, port, ...vars] = process.argv.slice(2);
 const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
 const bindings = { ...workerOptions.bindings };
@@ -114,6 +151,7 @@ const miniflare = new Miniflare({
       // worker in front, so the two no-I/O paths are compared like for like.
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       ...farBindings,
+      ...(contentDb ? { hyperdrives: { CONTENT_DB: contentDb } } : {}),
     },
     {
       name: "bench-driver",
@@ -138,4 +176,23 @@ console.log(`ready ${await miniflare.ready}`);
 console.log(`driver ${await miniflare.unsafeGetDirectURL("bench-driver")}`);
 console.log(`hello ${await miniflare.unsafeGetDirectURL("hello")}`);
 console.log(`direct ${await miniflare.unsafeGetDirectURL("passion-edge")}`);
-process.on("SIGTERM", () => miniflare.dispose().finally(() => process.exit(0)));
+let ending = false;
+const end = () => {
+  if (ending) return;
+  ending = true;
+  // Disposing ends workerd; should it hang, this process group (workerd included) is killed.
+  setTimeout(() => { try { process.kill(-process.pid, "SIGKILL"); } catch {} process.exit(1); }, 5000).unref();
+  miniflare.dispose().finally(() => process.exit(0));
+};
+process.on("SIGTERM", end);
+const input = fstatSync(0);
+if (input.isFIFO() || input.isSocket()) {
+  // The bench is gone (killed before its own clean-up could run): its state goes with it.
+  const orphaned = () => {
+    process.on("exit", () => rmSync(state, { recursive: true, force: true }));
+    end();
+  };
+  process.stdin.on("end", orphaned);
+  process.stdin.on("error", orphaned);
+  process.stdin.resume();
+}
