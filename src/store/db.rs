@@ -122,14 +122,6 @@ enum Returned {
 }
 
 impl Rows {
-    fn of_d1(result: D1Result) -> ApiResult<Rows> {
-        let changes = result.meta()?.and_then(|meta| meta.changes).unwrap_or(0) as u64;
-        Ok(Rows {
-            result: Returned::D1(result),
-            changes,
-        })
-    }
-
     fn of_postgres(outcome: postgres::Outcome) -> Rows {
         Rows {
             changes: outcome.row_count(),
@@ -379,17 +371,32 @@ impl Db {
         ))
     }
 
-    fn count<'a>(&self, results: impl IntoIterator<Item = &'a D1Result>) {
+    /// The batch's results, their meta read once: for the request's usage and each result's
+    /// changes.
+    fn count(&self, results: Vec<D1Result>) -> Vec<Rows> {
         let mut usage = self.usage.get();
         usage.round_trips += 1;
-        for meta in results
+        let rows = results
             .into_iter()
-            .filter_map(|result| result.meta().ok().flatten())
-        {
-            usage.rows_read += meta.rows_read.unwrap_or(0) as u64;
-            usage.rows_written += meta.rows_written.unwrap_or(0) as u64;
-        }
+            .map(|result| {
+                let meta = result.meta().ok().flatten();
+                let (read, written, changes) = meta.map_or((0, 0, 0), |meta| {
+                    (
+                        meta.rows_read.unwrap_or(0),
+                        meta.rows_written.unwrap_or(0),
+                        meta.changes.unwrap_or(0),
+                    )
+                });
+                usage.rows_read += read as u64;
+                usage.rows_written += written as u64;
+                Rows {
+                    result: Returned::D1(result),
+                    changes: changes as u64,
+                }
+            })
+            .collect();
         self.usage.set(usage);
+        rows
     }
 
     async fn send(&self, statements: Vec<Statement>) -> ApiResult<Vec<Rows>> {
@@ -399,9 +406,7 @@ impl Db {
                     .iter()
                     .map(|statement| statement.on_d1(d1))
                     .collect::<ApiResult<Vec<_>>>()?;
-                let results = d1.batch(prepared).await?;
-                self.count(&results);
-                results.into_iter().map(Rows::of_d1).collect()
+                Ok(self.count(d1.batch(prepared).await?))
             }
             Database::Postgres(postgres) => {
                 let user = self.credential_user();
