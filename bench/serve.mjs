@@ -13,7 +13,7 @@
 // listens there (bench/profile.mjs). With CONTENT_DB_URL (postgres://...), the worker gets the
 // `CONTENT_DB` Hyperdrive binding to that database (Miniflare's local Hyperdrive, which opens a
 // database connection per worker connection and does not pool), so its SQL goes to Postgres;
-// scripts/hyperdrive-proxy-guard.cjs keeps that proxy up through a reset connection.
+// scripts/local-hyperdrive.cjs keeps that proxy up through a reset connection and its Nagle off.
 // It ends (workerd with it, and STATE removed) when its stdin, if a pipe, closes: the bench that
 // started it is gone.
 //   node bench/serve.mjs STATE PORT [NAME=VALUE ...]
@@ -26,33 +26,7 @@ import wrangler from "wrangler";
 const root = new URL("..", import.meta.url).pathname;
 const contentDb = process.env.CONTENT_DB_URL;
 if (contentDb) {
-  const require = createRequire(import.meta.url);
-  // The local Hyperdrive proxy pipes workerd's socket to Postgres over sockets with Nagle's
-  // algorithm on: the driver writes a statement's Parse and its Bind/Execute/Sync apart, the
-  // second waits for Postgres to acknowledge the first, and Postgres delays that acknowledgement
-  // (it owes no reply before Sync), so every statement waited about 40 ms (seen in Postgres's
-  // statement log, between each parse and its bind). No delay on this process's sockets, as the
-  // driver asks of its own (pg's setNoDelay) and as Postgres and workerd do.
-  const net = require("node:net");
-  const connect = net.connect;
-  net.connect = net.createConnection = function (...args) {
-    const socket = connect.apply(this, args);
-    socket.setNoDelay(true);
-    return socket;
-  };
-  const createServer = net.createServer;
-  net.createServer = function (...args) {
-    const at = args.findIndex((arg) => typeof arg === "function");
-    if (at >= 0) {
-      const onConnection = args[at];
-      args[at] = function (socket, ...rest) {
-        socket.setNoDelay(true);
-        return onConnection.call(this, socket, ...rest);
-      };
-    }
-    return createServer.apply(this, args);
-  };
-  require(`${root}scripts/hyperdrive-proxy-guard.cjs`);
+  createRequire(import.meta.url)(`${root}scripts/local-hyperdrive.cjs`);
 }
 const [state, port, ...vars] = process.argv.slice(2);
 const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
