@@ -277,10 +277,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    use crate::domain::secret::hex;
 
     #[test]
     fn a_poll_names_its_cursor_even_when_null() {

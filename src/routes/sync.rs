@@ -235,7 +235,7 @@ async fn poll_page(
     let (read_ahead, counts) = match ahead {
         Some((after, limit)) => {
             let (counts, statements) =
-                flatten(page_item_statements(&db, &caller.user_id, after, limit)?);
+                flatten(page_item_statements(&caller.user_id, after, limit)?);
             let read = sync::ReadAhead {
                 after,
                 limit,
@@ -359,7 +359,6 @@ type PageItems = BTreeMap<Entity, Vec<Rows>>;
 /// The statements reading every entity's items upserted in the log page after `after`, entity
 /// by entity.
 fn page_item_statements(
-    _db: &Db,
     user_id: &str,
     after: u64,
     limit: u32,

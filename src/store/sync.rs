@@ -3,7 +3,7 @@
 
 use super::db::{Db, Metered};
 use super::db::{Rows, Statement};
-use crate::domain::secret::sha256_hex_bytes;
+use crate::domain::secret::hex;
 use crate::random::random_bytes;
 use crate::statement;
 use serde::Deserialize;
@@ -47,7 +47,7 @@ fn key_statements(user_id: &str) -> ApiResult<Vec<Statement>> {
         statement!(
             "update users set sync_key = ?2 where id = ?1 and sync_key is null",
             user_id,
-            sha256_hex_bytes(&random_bytes::<32>()?)
+            hex(&random_bytes::<32>()?)
         )?,
         statement!(
             "select sync_key, sync_floor from users where id = ?1",
