@@ -18,7 +18,11 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use support::{Owner, Worker, postgres::Postgres, root, unique_email, worker};
+use support::{
+    Owner, Worker,
+    postgres::{Postgres, postgres_migrations},
+    root, unique_email, worker,
+};
 
 /// The worker's D1 once both users have written everything, and their ids.
 struct Fixture {
@@ -512,11 +516,10 @@ fn a_move_stopped_midway_resumes_to_the_same_rows_and_a_rerun_copies_nothing() {
 #[test]
 fn a_postgres_schema_missing_a_migration_is_refused() {
     let pg = Postgres::start("move-refused");
-    let last = std::fs::read_dir(root().join("migrations/postgres"))
-        .expect("migrations/postgres")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".sql"))
-        .max()
+    let migrations = postgres_migrations();
+    let last = migrations
+        .last()
+        .and_then(|path| path.file_name()?.to_str())
         .expect("a migration");
     pg.execute(&format!(
         "delete from schema_migrations where name = '{last}'"

@@ -17,14 +17,7 @@ fn health_reports_the_version_and_a_current_schema() {
             .as_str()
             .is_some_and(|v| v.starts_with(env!("CARGO_PKG_VERSION")))
     );
-    let migrations = std::fs::read_dir(support::root().join("migrations"))
-        .expect("migrations dir")
-        .filter(|entry| {
-            entry
-                .as_ref()
-                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
-        })
-        .count();
+    let migrations = support::migrations("migrations").len();
     assert_eq!(data["schema"]["expected"], migrations);
     assert_eq!(data["schema"]["applied"], migrations);
 }

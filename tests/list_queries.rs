@@ -15,7 +15,7 @@ use passion_edge::domain::time::Millis;
 use passion_edge::sql::{Dialect, ListPage, Select};
 use serde_json::Value;
 use support::postgres::postgres;
-use support::root;
+use support::{migrations, root, sqlite_bound, sqlite_edit};
 
 const KINDS: [(&str, &[Filter]); 5] = [
     ("goals", filter::GOAL_FILTERS),
@@ -107,62 +107,23 @@ fn d1_schema(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(format!("{name}.sqlite"));
     let _ = std::fs::remove_file(&path);
-    let mut migrations: Vec<PathBuf> = std::fs::read_dir(root().join("migrations"))
-        .expect("migrations")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    migrations.sort();
-    let script = migrations
+    let script = migrations("migrations")
         .iter()
         .map(|path| std::fs::read_to_string(path).expect("read migration"))
         .collect::<Vec<_>>()
         .join("\n");
-    python(&path, &["apply", &script]);
+    sqlite_edit(&path, &script).expect("D1's migrations apply");
     path
 }
 
 /// SQLite's plan of `statement`, one detail line per step.
 fn sqlite_plan(path: &Path, statement: &Select) -> Vec<String> {
-    let arguments = serde_json::to_string(&statement.arguments).expect("json");
-    python(path, &["explain", &statement.sql, &arguments])
-        .lines()
-        .map(str::to_owned)
+    let explain = format!("explain query plan {}", statement.sql);
+    sqlite_bound(path, &explain, &statement.arguments)
+        .expect("SQLite plans the statement")
+        .iter()
+        .map(|step| step[3].as_str().expect("a plan step's detail").to_owned())
         .collect()
-}
-
-fn python(path: &Path, args: &[&str]) -> String {
-    // `?N` placeholders take their arguments by number, as D1 binds them. `explain` prints the
-    // plan's steps, `ids` the first column of each row.
-    let script = r#"
-import json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-if sys.argv[2] == "apply":
-    db.executescript(sys.argv[3])
-    db.commit()
-else:
-    args = json.loads(sys.argv[4])
-    sql = sys.argv[3]
-    for i in range(len(args), 0, -1):
-        sql = sql.replace("?" + str(i), ":" + str(i))
-    named = {str(i + 1): a for i, a in enumerate(args)}
-    explain = sys.argv[2] == "explain"
-    for row in db.execute(("explain query plan " if explain else "") + sql, named):
-        print(row[3] if explain else row[0])
-"#;
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(path)
-        .args(args)
-        .output()
-        .expect("run python3");
-    assert!(
-        output.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// `statement` with its arguments written in as literals (Postgres plans a prepared statement's
@@ -419,7 +380,7 @@ fn both_stores_find_the_same_items_for_the_same_words() {
     }))
     .collect();
     let d1 = d1_schema("words");
-    python(&d1, &["apply", &inserts.join(";\n")]);
+    sqlite_edit(&d1, &inserts.join(";\n")).expect("insert into SQLite");
     for insert in &inserts {
         postgres().execute(insert).expect("insert into Postgres");
     }
@@ -436,13 +397,11 @@ fn both_stores_find_the_same_items_for_the_same_words() {
         }
         .select(dialect, "id");
         match dialect {
-            Dialect::Sqlite => {
-                let arguments = serde_json::to_string(&statement.arguments).expect("json");
-                python(&d1, &["ids", &statement.sql, &arguments])
-                    .lines()
-                    .map(str::to_owned)
-                    .collect()
-            }
+            Dialect::Sqlite => sqlite_bound(&d1, &statement.sql, &statement.arguments)
+                .expect("SQLite runs the statement")
+                .iter()
+                .map(|row| row[0].as_str().expect("id").to_owned())
+                .collect(),
             Dialect::Postgres => postgres()
                 .psql(&with_literals(&statement))
                 .as_array()

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::WorkerOptions;
-use support::postgres_worker::{self, Cluster, postgres_migrations};
+use support::postgres::{Cluster, postgres_migrations};
+use support::postgres_worker;
 
 /// An unreachable database must be answered well before the client's own timeout (30 s).
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::postgres::rows;
-use support::postgres_worker::{self, Cluster, postgres_migrations};
+use support::postgres::{Cluster, postgres_migrations};
+use support::postgres_worker;
 use support::{Owner, WorkerOptions, unique_email};
 
 const CREATIONS: usize = 60;

@@ -387,28 +387,54 @@ impl Worker {
     }
 }
 
+/// The SQL files of the migrations folder `dir` (`migrations`, D1's, or `migrations/postgres`),
+/// in the order they apply.
+pub fn migrations(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap_or_else(|error| panic!("{dir}: {error}"))
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Rows of `sql` on the SQLite file `path` (read with Python's sqlite3, beside the running
 /// worker), each a JSON array; an error (a missing table) is `Err` with its message.
 pub fn sqlite(path: &Path, sql: &str) -> Result<Vec<Value>, String> {
-    run_sqlite(path, sql, "ro")
+    sqlite_bound(path, sql, &[])
 }
 
-/// Runs `sql` (statements, committed) on the SQLite file `path` of a stopped worker.
+/// [`sqlite`] of a statement with `?N` placeholders, bound by number to `arguments` as D1 binds
+/// them.
+pub fn sqlite_bound(path: &Path, sql: &str, arguments: &[Value]) -> Result<Vec<Value>, String> {
+    run_sqlite(path, sql, "ro", arguments)
+}
+
+/// Runs `sql` (statements, committed) on the SQLite file `path` of a stopped worker, creating
+/// the file where missing.
 pub fn sqlite_edit(path: &Path, sql: &str) -> Result<(), String> {
-    run_sqlite(path, sql, "rw").map(drop)
+    run_sqlite(path, sql, "rwc", &[]).map(drop)
 }
 
-fn run_sqlite(path: &Path, sql: &str, mode: &str) -> Result<Vec<Value>, String> {
+fn run_sqlite(
+    path: &Path,
+    sql: &str,
+    mode: &str,
+    arguments: &[Value],
+) -> Result<Vec<Value>, String> {
     let script = "import json, sqlite3, sys\n\
-        db = sqlite3.connect('file:' + sys.argv[1] + '?mode=' + sys.argv[3], uri=True)\n\
-        db.executescript(sys.argv[2]) if sys.argv[3] == 'rw' else None\n\
+        path, sql, mode, arguments = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])\n\
+        db = sqlite3.connect('file:' + path + '?mode=' + mode, uri=True)\n\
+        db.executescript(sql) if mode == 'rwc' else None\n\
         db.commit()\n\
-        print(json.dumps([] if sys.argv[3] == 'rw' else [list(r) for r in db.execute(sys.argv[2])]))";
+        print(json.dumps([] if mode == 'rwc' else [list(r) for r in db.execute(sql, arguments)]))";
     let output = Command::new("python3")
         .args(["-c", script])
         .arg(path)
         .arg(sql)
         .arg(mode)
+        .arg(serde_json::to_string(arguments).expect("arguments as JSON"))
         .output()
         .expect("run python3");
     if !output.status.success() {

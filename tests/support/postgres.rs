@@ -1,9 +1,6 @@
-//! A private Postgres for one test binary: `scripts/postgres.sh run` under the supervisor on a
-//! free loopback port below 32768 with a fresh directory, a fresh database in it with
-//! `migrations/postgres/` applied through the script, and psql to query it.
-//!
-//! The supervisor stops the cluster and removes its directory when this process exits, however
-//! it exits, so a cluster held in a `static` goes too; one owned by a test stops on drop.
+//! Private Postgres clusters for the tests: `scripts/postgres.sh run` under the supervisor, fresh
+//! databases in them with `migrations/postgres/` applied through the script, and psql to query
+//! them.
 
 use std::{
     collections::hash_map::RandomState,
@@ -17,18 +14,13 @@ use std::{
 
 use serde_json::Value;
 
-use super::{root, supervise};
+use super::{migrations, root, supervise};
 
+/// A fresh migrated database of a cluster of its own, and psql to query it.
 pub struct Postgres {
     /// `postgres://USER:PASS@127.0.0.1:PORT/DB` of the fresh database, password included.
     pub url: String,
-    /// The cluster's directory (data, password), removed when the cluster stops.
-    pub dir: PathBuf,
-    /// The cluster's output: initdb's and the server's log.
-    pub log: PathBuf,
-    /// How long the cluster took to accept connections, for the record.
-    pub started_in: Duration,
-    supervisor: Mutex<Child>,
+    pub cluster: Cluster,
 }
 
 /// The cluster shared by the tests of one binary, its database migrated.
@@ -37,102 +29,12 @@ pub fn postgres() -> &'static Postgres {
     POSTGRES.get_or_init(|| Postgres::start("default"))
 }
 
-/// The database of each cluster; the cluster is private, so one name does.
-const DATABASE: &str = "passion_test";
-
 impl Postgres {
-    /// Starts a cluster, makes the database and applies the migrations. A port another process
-    /// took meanwhile is retried on another one.
+    /// Starts a cluster, makes the database and applies every migration.
     pub fn start(name: &str) -> Postgres {
-        let mut failures = Vec::new();
-        for _ in 0..3 {
-            match Self::try_start(name) {
-                Ok(mut postgres) => {
-                    postgres.create_and_migrate();
-                    return postgres;
-                }
-                Err(failure) => failures.push(failure),
-            }
-        }
-        panic!(
-            "Postgres did not start (scripts/postgres.sh run):\n{}",
-            failures.join("\n---\n")
-        );
-    }
-
-    fn try_start(name: &str) -> Result<Postgres, String> {
-        let port = free_port_below_32768();
-        let unique = format!("postgres-{name}-{}-{port}", std::process::id());
-        let dir = std::env::temp_dir().join(format!("passion-edge-{unique}"));
-        let script = root().join("scripts/postgres.sh");
-        let port_text = port.to_string();
-        let command = [
-            script.as_os_str(),
-            "run".as_ref(),
-            dir.as_os_str(),
-            port_text.as_ref(),
-        ];
-        // A log of a previous run under the same name would hide this one's.
-        let _ = std::fs::remove_file(root().join(format!("target/e2e-logs/{unique}.log")));
-        let (supervisor, log) = supervise(&unique, Some(&dir), &command);
-        let started = Instant::now();
-        let mut postgres = Postgres {
-            url: String::new(),
-            dir,
-            log,
-            started_in: Duration::ZERO,
-            supervisor: Mutex::new(supervisor),
-        };
-        let limit = Duration::from_secs(60);
-        while started.elapsed() < limit {
-            let exited = postgres
-                .supervisor
-                .get_mut()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .try_wait()
-                .ok()
-                .flatten();
-            if let Some(status) = exited {
-                return Err(format!("{status}; log:\n{}", postgres.log_text()));
-            }
-            if let Ok(url) = std::fs::read_to_string(postgres.dir.join("url")) {
-                let url = url.trim().to_owned();
-                if run_psql(&url, &["--command=select 1"]).is_ok() {
-                    postgres.started_in = started.elapsed();
-                    postgres.url = url;
-                    return Ok(postgres);
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Err(format!(
-            "no connection within {limit:?}; log:\n{}",
-            postgres.log_text()
-        ))
-    }
-
-    fn create_and_migrate(&mut self) {
-        run_psql(
-            &self.url,
-            &[&format!("--command=create database {DATABASE}")],
-        )
-        .unwrap_or_else(|error| panic!("create database: {error}"));
-        let (server, _) = self
-            .url
-            .rsplit_once('/')
-            .expect("a URL ends with its database");
-        self.url = format!("{server}/{DATABASE}");
-        let output = Command::new(root().join("scripts/postgres.sh"))
-            .arg("migrate")
-            .arg(&self.url)
-            .output()
-            .expect("run scripts/postgres.sh migrate");
-        assert!(
-            output.status.success(),
-            "the Postgres migrations failed:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let cluster = Cluster::start(name);
+        let url = cluster.database("passion_test", postgres_migrations().len());
+        Postgres { url, cluster }
     }
 
     /// The rows of `query` (one SELECT, or a statement with `returning`, no trailing `;`), each
@@ -156,22 +58,193 @@ impl Postgres {
         )
         .map(drop)
     }
+}
 
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+/// A private cluster (`scripts/postgres.sh run`) on a free loopback port below 32768, that can
+/// be stopped and started again with the same port, password and data (an outage). A janitor
+/// removes its directory when this process exits, however it exits, so a cluster held in a
+/// `static` goes too; one owned by a test stops on drop.
+pub struct Cluster {
+    pub dir: PathBuf,
+    pub port: u16,
+    /// `postgres://USER:PASS@127.0.0.1:PORT` (no database).
+    server: String,
+    name: String,
+    running: Mutex<Option<Child>>,
+    /// Removes `dir` when this process exits (a supervisor of `sleep`).
+    janitor: Mutex<Child>,
+}
+
+impl Cluster {
+    /// Starts a cluster. A port another process took meanwhile is retried on another one.
+    pub fn start(name: &str) -> Cluster {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let mut cluster = Cluster::at_a_free_port(name);
+            match cluster.run() {
+                Ok(()) => {
+                    let url = std::fs::read_to_string(cluster.dir.join("url")).expect("url");
+                    let (server, _) = url
+                        .trim()
+                        .rsplit_once('/')
+                        .expect("a URL ends with its database");
+                    cluster.server = server.to_owned();
+                    return cluster;
+                }
+                Err(failure) => failures.push(failure),
+            }
+        }
+        panic!(
+            "Postgres did not start (scripts/postgres.sh run):\n{}",
+            failures.join("\n---\n")
+        );
+    }
+
+    fn at_a_free_port(name: &str) -> Cluster {
+        let port = free_port_below_32768();
+        let name = format!("postgres-{name}-{}-{port}", std::process::id());
+        let dir = std::env::temp_dir().join(format!("passion-edge-{name}"));
+        std::fs::create_dir_all(&dir).expect("cluster dir");
+        // A log of a previous run under the same name would hide this one's.
+        let _ = std::fs::remove_file(root().join(format!("target/e2e-logs/{name}.log")));
+        let sleep = [std::ffi::OsStr::new("sleep"), "infinity".as_ref()];
+        let (janitor, _) = supervise(&format!("{name}-janitor"), Some(&dir), &sleep);
+        Cluster {
+            dir,
+            port,
+            server: String::new(),
+            name,
+            running: Mutex::new(None),
+            janitor: Mutex::new(janitor),
+        }
+    }
+
+    /// Runs the cluster (again) and waits until it accepts connections.
+    pub fn start_again(&self) {
+        self.run()
+            .unwrap_or_else(|failure| panic!("Postgres did not start again: {failure}"));
+    }
+
+    fn run(&self) -> Result<(), String> {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        assert!(running.is_none(), "the cluster is running");
+        let script = root().join("scripts/postgres.sh");
+        let port = self.port.to_string();
+        let command = [
+            script.as_os_str(),
+            "run".as_ref(),
+            self.dir.as_os_str(),
+            port.as_ref(),
+        ];
+        let (mut supervisor, log) = supervise(&self.name, None, &command);
+        let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+        let started = Instant::now();
+        let limit = Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = supervisor.try_wait() {
+                return Err(format!("{status}; log:\n{}", log_text()));
+            }
+            let url = std::fs::read_to_string(self.dir.join("url")).unwrap_or_default();
+            if !url.is_empty() && run_psql(url.trim(), &["--command=select 1"]).is_ok() {
+                break;
+            }
+            if started.elapsed() > limit {
+                drop(supervisor.stdin.take());
+                let _ = supervisor.wait();
+                return Err(format!(
+                    "no connection within {limit:?}; log:\n{}",
+                    log_text()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        *running = Some(supervisor);
+        Ok(())
+    }
+
+    /// Stops the cluster (`pg_ctl stop --mode=fast`: sessions are ended, new connections refused)
+    /// and waits until it is gone.
+    pub fn stop(&self) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut supervisor = running.take().expect("the cluster is running");
+        let output = Command::new(root().join("scripts/postgres.sh"))
+            .arg("stop")
+            .arg(&self.dir)
+            .output()
+            .expect("run scripts/postgres.sh stop");
+        assert!(
+            output.status.success(),
+            "postgres.sh stop: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let _ = supervisor.wait();
+    }
+
+    /// The URL of the database `name`, if the cluster holds it.
+    pub fn existing(&self, name: &str) -> Option<String> {
+        let found = query_rows(
+            &format!("{}/postgres", self.server),
+            &format!("select 1 as found from pg_database where datname = '{name}'"),
+        )
+        .unwrap_or_else(|error| panic!("look for database {name}: {error}"));
+        (found != Value::Array(Vec::new())).then(|| format!("{}/{name}", self.server))
+    }
+
+    /// Makes the database `name` and applies the first `applied` migrations of
+    /// migrations/postgres/ with `scripts/postgres.sh migrate` (run from a copy holding only
+    /// those); its URL.
+    pub fn database(&self, name: &str, applied: usize) -> String {
+        run_psql(
+            &format!("{}/postgres", self.server),
+            &[&format!("--command=create database {name}")],
+        )
+        .unwrap_or_else(|error| panic!("create database {name}: {error}"));
+        let url = format!("{}/{name}", self.server);
+        let copy = self.dir.join(format!("migrate-{name}"));
+        std::fs::create_dir_all(copy.join("scripts")).expect("copy dir");
+        std::fs::create_dir_all(copy.join("migrations/postgres")).expect("copy dir");
+        std::fs::copy(
+            root().join("scripts/postgres.sh"),
+            copy.join("scripts/postgres.sh"),
+        )
+        .expect("copy postgres.sh");
+        for file in postgres_migrations().iter().take(applied) {
+            let name = file.file_name().expect("a file name");
+            std::fs::copy(file, copy.join("migrations/postgres").join(name))
+                .expect("copy a migration");
+        }
+        let output = Command::new(copy.join("scripts/postgres.sh"))
+            .arg("migrate")
+            .arg(&url)
+            .output()
+            .expect("run scripts/postgres.sh migrate");
+        assert!(
+            output.status.success(),
+            "migrate {name}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        url
     }
 }
 
-impl Drop for Postgres {
-    /// Stops the cluster and waits until the supervisor has removed its directory.
+impl Drop for Cluster {
+    /// Stops the cluster, then lets the janitor remove its directory.
     fn drop(&mut self) {
-        let supervisor = self
-            .supervisor
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        drop(supervisor.stdin.take());
-        let _ = supervisor.wait();
+        let running = self.running.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut supervisor) = running.take() {
+            drop(supervisor.stdin.take());
+            let _ = supervisor.wait();
+        }
+        let janitor = self.janitor.get_mut().unwrap_or_else(|p| p.into_inner());
+        drop(janitor.stdin.take());
+        let _ = janitor.wait();
     }
+}
+
+/// The files of migrations/postgres/, in order.
+pub fn postgres_migrations() -> Vec<PathBuf> {
+    migrations("migrations/postgres")
 }
 
 /// psql on `url` with `args`, its standard output or its error.
