@@ -1,7 +1,7 @@
 //! Instants as Unix milliseconds, written as RFC 3339 UTC with `Z`. The clock lives at the edge.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// An instant, in milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,7 +31,14 @@ impl Millis {
     }
 }
 
-/// An instant sent by a client: RFC 3339 with any offset, from 1970 on.
+/// An instant as the API and the stores write it: `to_rfc3339`.
+impl Serialize for Millis {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+/// An instant sent by a client or read from a store: RFC 3339 with any offset, from 1970 on.
 impl<'de> Deserialize<'de> for Millis {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -55,6 +62,15 @@ mod tests {
             Millis(1_795_620_600_123).to_rfc3339(),
             "2026-11-25T15:30:00.123Z"
         );
+    }
+
+    #[test]
+    fn a_stored_instant_decodes_to_millis_and_writes_back_the_same_text() {
+        let stored = "\"2026-11-25T15:30:00.123Z\"";
+        let instant: Millis = serde_json::from_str(stored).expect("an instant");
+        assert_eq!(instant, Millis(1_795_620_600_123));
+        assert_eq!(serde_json::to_string(&instant).expect("text"), stored);
+        assert!(serde_json::from_str::<Millis>("\"x\"").is_err());
     }
 
     #[test]

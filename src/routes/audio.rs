@@ -167,7 +167,7 @@ async fn store(
         size: object.size(),
         etag: object.http_etag(),
         object_key,
-        created_at: cx.now().to_rfc3339(),
+        created_at: cx.now(),
     };
     match audio::insert(&cx.db()?, &track, upload.quota).await {
         Ok(true) => Ok(track),
@@ -320,6 +320,6 @@ pub async fn delete(cx: RequestContext) -> ApiResult<Response> {
         Scope::User => {}
     }
     bucket(&cx)?.delete(&track.object_key).await?;
-    audio::delete(&cx.db()?, &track, &cx.now().to_rfc3339()).await?;
+    audio::delete(&cx.db()?, &track, cx.now()).await?;
     Ok(Response::empty()?.with_status(204))
 }

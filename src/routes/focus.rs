@@ -154,21 +154,20 @@ async fn start_session(
         ));
     }
     let clock = FocusClock::start(body.planned_minutes.0, now);
-    let started_at = now.to_rfc3339();
     let row = FocusRow {
         id: cx.new_id()?,
         mode: body.mode.unwrap_or(FocusMode::Focus),
         planned_minutes: clock.planned_minutes,
         status: clock.status,
-        started_at: started_at.clone(),
+        started_at: now,
         paused_at: None,
         paused_ms: 0,
         ended_at: None,
         habit_id: body.habit_id.map(|id| id.0),
         goal_id: body.goal_id.map(|id| id.0),
         audio_id: body.audio_id.map(|id| id.0),
-        created_at: started_at.clone(),
-        updated_at: started_at,
+        created_at: now,
+        updated_at: now,
     };
     let links = Links {
         habit_id: row.habit_id.as_deref(),

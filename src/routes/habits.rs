@@ -68,10 +68,9 @@ impl Loaded {
     }
 
     fn stats(&self, record: &HabitRecord, days: &BTreeSet<NaiveDate>) -> HabitStats {
-        let created = Millis::parse_rfc3339(&record.created_at).unwrap_or(Millis(0));
         habit::Habit {
             frequency: record.schedule(),
-            created_on: self.calendar.day_of(created),
+            created_on: self.calendar.day_of(record.created_at),
             completions: days,
             vacation: self.loaded.settings.vacation(),
         }

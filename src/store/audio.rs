@@ -3,6 +3,7 @@
 //! pays for (the object of a refused row is removed).
 
 use super::db::{Db, Metered};
+use crate::domain::time::Millis;
 use crate::statement;
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +32,7 @@ pub struct Track {
     pub etag: String,
     #[serde(skip_serializing)]
     pub object_key: String,
-    pub created_at: String,
+    pub created_at: Millis,
 }
 
 /// Bytes the user's own tracks hold.
@@ -70,7 +71,7 @@ pub async fn insert(db: &Db, track: &Track, quota: u64) -> ApiResult<bool> {
                 quota
             )?
             .queued_behind(&track.user_id),
-            log_change(&track.user_id, ENTITY, &track.id, ChangeOp::Upsert, &track.created_at)?,
+            log_change(&track.user_id, ENTITY, &track.id, ChangeOp::Upsert, track.created_at)?,
         ])
         .await?;
     Ok(results.first().is_some_and(|result| result.changes() > 0))
@@ -130,7 +131,7 @@ pub async fn list(
 }
 
 /// Removes a track's row, logged for its owner.
-pub async fn delete(db: &Db, track: &Track, now: &str) -> ApiResult<()> {
+pub async fn delete(db: &Db, track: &Track, now: Millis) -> ApiResult<()> {
     db.batch(vec![
         statement!("delete from audio_tracks where id = ?1", &track.id)?,
         log_change(&track.user_id, ENTITY, &track.id, ChangeOp::Delete, now)?,

@@ -3,6 +3,7 @@
 use super::db::Db;
 use super::db::Statement;
 use crate::statement;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::content::{self, Kind, flag, stored_metadata};
@@ -39,20 +40,19 @@ pub struct Book {
     pub status: BookStatus,
     pub rating: Option<u32>,
     pub pages: Option<u32>,
-    pub started_on: Option<String>,
-    pub finished_on: Option<String>,
+    pub started_on: Option<NaiveDate>,
+    pub finished_on: Option<NaiveDate>,
     #[serde(deserialize_with = "stored_metadata")]
     pub metadata: Metadata,
     #[serde(deserialize_with = "flag")]
     pub is_active: bool,
-    pub deleted_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub deleted_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
 }
 
 /// The book `create` will write, as the response shows it.
 pub fn new_book(id: &str, book: &NewBook, now: Millis) -> Book {
-    let now = now.to_rfc3339();
     Book {
         id: id.to_owned(),
         title: book.title.as_str().to_owned(),
@@ -64,12 +64,12 @@ pub fn new_book(id: &str, book: &NewBook, now: Millis) -> Book {
         status: book.status.unwrap_or(BookStatus::WantToRead),
         rating: book.rating.map(|r| r.0),
         pages: book.pages.map(|p| p.0),
-        started_on: book.started_on.map(|d| d.to_string()),
-        finished_on: book.finished_on.map(|d| d.to_string()),
+        started_on: book.started_on,
+        finished_on: book.finished_on,
         metadata: book.metadata.clone().unwrap_or_default(),
         is_active: true,
         deleted_at: None,
-        created_at: now.clone(),
+        created_at: now,
         updated_at: now,
     }
 }
@@ -89,7 +89,7 @@ pub async fn create(db: &Db, user_id: &str, book: &Book, extra: Vec<Statement>) 
         book.metadata.to_stored(),
         &book.created_at
     )?;
-    content::create::<Books>(db, user_id, &book.id, insert, &book.created_at, extra).await
+    content::create::<Books>(db, user_id, &book.id, insert, book.created_at, extra).await
 }
 
 /// Applies a patch to an active book; `None` when there is none. The dates are checked in the
@@ -102,7 +102,6 @@ pub async fn update(
     patch: &BookPatch,
     now: Millis,
 ) -> ApiResult<Option<Book>> {
-    let now = now.to_rfc3339();
     let day = |d: Option<Option<chrono::NaiveDate>>| d.map(|d| d.map(|d| d.to_string()));
     let (started_on, finished_on) = (day(patch.started_on), day(patch.finished_on));
     let statement = statement!(
@@ -139,5 +138,5 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Books>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
+    content::write::<Books>(db, user_id, id, ChangeOp::Upsert, statement, now).await
 }

@@ -86,7 +86,7 @@ pub fn log_change(
     entity: Entity,
     id: &str,
     op: ChangeOp,
-    now: &str,
+    now: Millis,
 ) -> ApiResult<Statement> {
     Ok(statement!(
         "insert into change_log (user_id, entity, entity_id, op, created_at)
@@ -108,7 +108,7 @@ pub async fn create<K: Kind>(
     user_id: &str,
     id: &str,
     insert: Statement,
-    now: &str,
+    now: Millis,
     extra: Vec<Statement>,
 ) -> ApiResult<()> {
     let mut statements = vec![
@@ -184,7 +184,7 @@ pub async fn write<K: Kind>(
     id: &str,
     op: ChangeOp,
     update: Statement,
-    now: &str,
+    now: Millis,
 ) -> ApiResult<Option<K::Item>> {
     let results = db
         .batch(vec![update, log_change(user_id, K::ENTITY, id, op, now)?])
@@ -204,7 +204,6 @@ pub async fn set_active<K: Kind>(
     active: bool,
     now: Millis,
 ) -> ApiResult<Option<K::Item>> {
-    let now = now.to_rfc3339();
     let statement = statement!(&format!(
             "update {} set is_active = ?3, deleted_at = case when ?3 = 1 then null else ?4 end, updated_at = ?4
              where id = ?1 and user_id = ?2 and is_active = 1 - ?3
@@ -222,7 +221,7 @@ pub async fn set_active<K: Kind>(
     } else {
         ChangeOp::Delete
     };
-    write::<K>(db, user_id, id, op, statement, &now).await
+    write::<K>(db, user_id, id, op, statement, now).await
 }
 
 pub async fn list<K: Kind>(db: &Db, page: &ListPage<'_>) -> ApiResult<Vec<K::Item>> {

@@ -25,20 +25,16 @@ pub struct FocusRow {
     pub mode: FocusMode,
     pub planned_minutes: u32,
     pub status: FocusStatus,
-    pub started_at: String,
-    pub paused_at: Option<String>,
+    pub started_at: Millis,
+    pub paused_at: Option<Millis>,
     #[serde(skip_serializing)]
     pub paused_ms: u64,
-    pub ended_at: Option<String>,
+    pub ended_at: Option<Millis>,
     pub habit_id: Option<String>,
     pub goal_id: Option<String>,
     pub audio_id: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-fn instant(text: &str) -> Millis {
-    Millis::parse_rfc3339(text).unwrap_or(Millis(0))
+    pub created_at: Millis,
+    pub updated_at: Millis,
 }
 
 impl FocusRow {
@@ -46,10 +42,10 @@ impl FocusRow {
         FocusClock {
             status: self.status,
             planned_minutes: self.planned_minutes,
-            started_at: instant(&self.started_at),
-            paused_at: self.paused_at.as_deref().map(instant),
+            started_at: self.started_at,
+            paused_at: self.paused_at,
             paused_ms: self.paused_ms,
-            ended_at: self.ended_at.as_deref().map(instant),
+            ended_at: self.ended_at,
         }
     }
 }
@@ -121,7 +117,7 @@ pub async fn start(
                 links.goal_id,
                 links.audio_id
             )?,
-            log_change(user_id, ENTITY, &row.id, ChangeOp::Upsert, &row.started_at)?,
+            log_change(user_id, ENTITY, &row.id, ChangeOp::Upsert, row.started_at)?,
             statement!(&format!("select {COLUMNS} from focus_sessions where id = ?1 and user_id = ?2"),
                 &row.id,
                 user_id
@@ -164,7 +160,6 @@ pub async fn transition(
     next: &FocusClock,
     now: Millis,
 ) -> ApiResult<Option<FocusRow>> {
-    let now = now.to_rfc3339();
     let results = db
         .batch(vec![
             statement!(&format!(
@@ -184,7 +179,7 @@ pub async fn transition(
                 &now,
                 &current.updated_at
             )?,
-            log_change(user_id, ENTITY, &current.id, ChangeOp::Upsert, &now)?,
+            log_change(user_id, ENTITY, &current.id, ChangeOp::Upsert, now)?,
         ])
         .await?;
     Ok(match results.first() {

@@ -3,6 +3,7 @@
 use super::db::Db;
 use super::db::Statement;
 use crate::statement;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::content::{self, Kind, flag, stored_metadata};
@@ -40,20 +41,19 @@ pub struct Goal {
     pub description: String,
     pub category: Skill,
     pub status: GoalStatus,
-    pub target_date: Option<String>,
+    pub target_date: Option<NaiveDate>,
     #[serde(deserialize_with = "stored_metadata")]
     pub metadata: Metadata,
     #[serde(deserialize_with = "flag")]
     pub is_active: bool,
-    pub deleted_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub deleted_at: Option<Millis>,
+    pub completed_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
 }
 
 /// The goal `create` will write, as the response shows it.
 pub fn new_goal(id: &str, goal: &NewGoal, now: Millis) -> Goal {
-    let now = now.to_rfc3339();
     Goal {
         id: id.to_owned(),
         title: goal.title.as_str().to_owned(),
@@ -67,12 +67,12 @@ pub fn new_goal(id: &str, goal: &NewGoal, now: Millis) -> Goal {
             .status
             .map(GoalStatus::from)
             .unwrap_or(GoalStatus::Active),
-        target_date: goal.target_date.map(|d| d.to_string()),
+        target_date: goal.target_date,
         metadata: goal.metadata.clone().unwrap_or_default(),
         is_active: true,
         deleted_at: None,
         completed_at: None,
-        created_at: now.clone(),
+        created_at: now,
         updated_at: now,
     }
 }
@@ -91,7 +91,7 @@ pub async fn create(db: &Db, user_id: &str, goal: &Goal, extra: Vec<Statement>) 
         goal.metadata.to_stored(),
         &goal.created_at
     )?;
-    content::create::<Goals>(db, user_id, &goal.id, insert, &goal.created_at, extra).await
+    content::create::<Goals>(db, user_id, &goal.id, insert, goal.created_at, extra).await
 }
 
 /// Applies a patch to an active goal; `None` when the user has no such active goal.
@@ -102,7 +102,6 @@ pub async fn update(
     patch: &GoalPatch,
     now: Millis,
 ) -> ApiResult<Option<Goal>> {
-    let now = now.to_rfc3339();
     let target_date = patch.target_date.map(|d| d.map(|d| d.to_string()));
     let statement = statement!(
         &format!(
@@ -129,7 +128,7 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Goals>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
+    content::write::<Goals>(db, user_id, id, ChangeOp::Upsert, statement, now).await
 }
 
 /// Marks an active goal completed; `None` if it was not active (already completed, abandoned
@@ -140,7 +139,6 @@ pub async fn mark_completed(
     id: &str,
     now: Millis,
 ) -> ApiResult<Option<Goal>> {
-    let now = now.to_rfc3339();
     let statement = statement!(
         &format!(
             "update goals set status = 'completed', completed_at = ?3, updated_at = ?3
@@ -152,5 +150,5 @@ pub async fn mark_completed(
         user_id,
         &now
     )?;
-    content::write::<Goals>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
+    content::write::<Goals>(db, user_id, id, ChangeOp::Upsert, statement, now).await
 }

@@ -54,9 +54,9 @@ pub struct HabitRecord {
     pub metadata: Metadata,
     #[serde(deserialize_with = "flag")]
     pub is_active: bool,
-    pub deleted_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub deleted_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
 }
 
 impl HabitRecord {
@@ -191,7 +191,6 @@ pub async fn with_days_of(
 
 /// The habit `create` will write.
 pub fn new_habit(id: &str, habit: &NewHabit, frequency: Frequency, now: Millis) -> HabitRecord {
-    let now = now.to_rfc3339();
     let (frequency, target_per_week) = FrequencyName::of(frequency);
     HabitRecord {
         id: id.to_owned(),
@@ -207,7 +206,7 @@ pub fn new_habit(id: &str, habit: &NewHabit, frequency: Frequency, now: Millis) 
         metadata: habit.metadata.clone().unwrap_or_default(),
         is_active: true,
         deleted_at: None,
-        created_at: now.clone(),
+        created_at: now,
         updated_at: now,
     }
 }
@@ -230,7 +229,7 @@ pub async fn create(
         habit.metadata.to_stored(),
         &habit.created_at
     )?;
-    content::create::<Habits>(db, user_id, &habit.id, insert, &habit.created_at, extra).await
+    content::create::<Habits>(db, user_id, &habit.id, insert, habit.created_at, extra).await
 }
 
 /// Applies a patch (with the schedule already merged with the stored one) to an active habit.
@@ -242,7 +241,6 @@ pub async fn update(
     frequency: Frequency,
     now: Millis,
 ) -> ApiResult<Option<HabitRecord>> {
-    let now = now.to_rfc3339();
     let (frequency, target_per_week) = FrequencyName::of(frequency);
     let statement = statement!(
         &format!(
@@ -268,7 +266,7 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Habits>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
+    content::write::<Habits>(db, user_id, id, ChangeOp::Upsert, statement, now).await
 }
 
 #[derive(Deserialize)]
@@ -318,7 +316,7 @@ async fn write_completion(
     day: NaiveDate,
     write: Statement,
     settings: Settings,
-    now: &str,
+    now: Millis,
 ) -> ApiResult<(Option<Completion>, HabitsWithDays)> {
     let results = db
         .batch(vec![
@@ -357,7 +355,6 @@ pub async fn complete(
     settings: Settings,
     now: Millis,
 ) -> ApiResult<(Completion, HabitsWithDays)> {
-    let now = now.to_rfc3339();
     let upsert = statement!(
         "insert into habit_completions (habit_id, day, user_id, created_at, award_pending)
          select ?1, ?2, ?3, ?4, 'award'
@@ -372,7 +369,7 @@ pub async fn complete(
         &now
     )?;
     let (completion, loaded) =
-        write_completion(db, user_id, habit_id, day, upsert, settings, &now).await?;
+        write_completion(db, user_id, habit_id, day, upsert, settings, now).await?;
     let completion = completion
         .filter(|completion| !completion.undone)
         .ok_or_else(|| ApiError::not_found("habit"))?;
@@ -426,7 +423,6 @@ pub async fn undone(
     settings: Settings,
     now: Millis,
 ) -> ApiResult<HabitsWithDays> {
-    let now = now.to_rfc3339();
     let update = statement!(
         "update habit_completions set undone_at = ?5, award_pending = null
           where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
@@ -437,7 +433,7 @@ pub async fn undone(
         generation,
         &now
     )?;
-    let (_, loaded) = write_completion(db, user_id, habit_id, day, update, settings, &now).await?;
+    let (_, loaded) = write_completion(db, user_id, habit_id, day, update, settings, now).await?;
     Ok(loaded)
 }
 

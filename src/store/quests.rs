@@ -55,7 +55,7 @@ pub struct Quest {
     pub title: String,
     pub description: String,
     pub category: Skill,
-    pub deadline: String,
+    pub deadline: Millis,
     pub status: QuestStatus,
     #[serde(deserialize_with = "stored_json")]
     pub reward: QuestReward,
@@ -63,10 +63,10 @@ pub struct Quest {
     pub metadata: Metadata,
     #[serde(deserialize_with = "flag")]
     pub is_active: bool,
-    pub deleted_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub deleted_at: Option<Millis>,
+    pub completed_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
 }
 
 /// The quest `create` will write, as the response shows it.
@@ -75,7 +75,6 @@ pub fn new_quest(id: &str, quest: &NewQuest, now: Millis) -> Quest {
         .status
         .map(StoredQuestStatus::from)
         .unwrap_or(StoredQuestStatus::Open);
-    let now_text = now.to_rfc3339();
     Quest {
         id: id.to_owned(),
         title: quest.title.as_str().to_owned(),
@@ -85,15 +84,15 @@ pub fn new_quest(id: &str, quest: &NewQuest, now: Millis) -> Quest {
             .map(|d| d.as_str().to_owned())
             .unwrap_or_default(),
         category: quest.category,
-        deadline: quest.deadline.to_rfc3339(),
+        deadline: quest.deadline,
         status: status.at(quest.deadline, now),
         reward: quest.reward,
         metadata: quest.metadata.clone().unwrap_or_default(),
         is_active: true,
         deleted_at: None,
         completed_at: None,
-        created_at: now_text.clone(),
-        updated_at: now_text,
+        created_at: now,
+        updated_at: now,
     }
 }
 
@@ -118,7 +117,7 @@ pub async fn create(
         quest.metadata.to_stored(),
         &quest.created_at
     )?;
-    content::create::<Quests>(db, user_id, &quest.id, insert, &quest.created_at, extra).await
+    content::create::<Quests>(db, user_id, &quest.id, insert, quest.created_at, extra).await
 }
 
 /// Applies a patch to an active quest that is not completed; `None` when there is none.
@@ -129,7 +128,6 @@ pub async fn update(
     patch: &QuestPatch,
     now: Millis,
 ) -> ApiResult<Option<Quest>> {
-    let now = now.to_rfc3339();
     let statement = statement!(
         &format!(
             "update quests set
@@ -158,7 +156,7 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Quests>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
+    content::write::<Quests>(db, user_id, id, ChangeOp::Upsert, statement, now).await
 }
 
 /// Completes an open quest before its deadline; `None` if it is not one.
@@ -168,7 +166,6 @@ pub async fn mark_completed(
     id: &str,
     now: Millis,
 ) -> ApiResult<Option<Quest>> {
-    let now = now.to_rfc3339();
     let statement = statement!(
         &format!(
             "update quests set status = 'completed', completed_at = ?3, updated_at = ?3
@@ -181,5 +178,5 @@ pub async fn mark_completed(
         user_id,
         &now
     )?;
-    content::write::<Quests>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
+    content::write::<Quests>(db, user_id, id, ChangeOp::Upsert, statement, now).await
 }

@@ -39,14 +39,14 @@ pub struct Workout {
     pub duration_minutes: u32,
     pub intensity: Intensity,
     pub calories: Option<u32>,
-    pub performed_at: String,
+    pub performed_at: Millis,
     #[serde(deserialize_with = "stored_metadata")]
     pub metadata: Metadata,
     #[serde(deserialize_with = "flag")]
     pub is_active: bool,
-    pub deleted_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub deleted_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
     /// The key of the award the workout stands with (`award_key`); never shown.
     #[serde(default, skip_serializing)]
     pub award_key: Option<String>,
@@ -70,7 +70,6 @@ pub async fn restore(
     award_key: &str,
     now: Millis,
 ) -> ApiResult<Option<Workout>> {
-    let now = now.to_rfc3339();
     let statement = statement!(
         &format!(
             "update workouts set is_active = 1, deleted_at = null, award_key = ?3, updated_at = ?4
@@ -83,24 +82,23 @@ pub async fn restore(
         award_key,
         &now
     )?;
-    content::write::<Workouts>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
+    content::write::<Workouts>(db, user_id, id, ChangeOp::Upsert, statement, now).await
 }
 
 /// The workout `create` will write, as the response shows it.
 pub fn new_workout(id: &str, workout: &NewWorkout, now: Millis) -> Workout {
-    let now_text = now.to_rfc3339();
     Workout {
         id: id.to_owned(),
         name: workout.name.as_str().to_owned(),
         duration_minutes: workout.duration_minutes.0,
         intensity: workout.intensity.unwrap_or(Intensity::Moderate),
         calories: workout.calories.map(|c| c.0),
-        performed_at: workout.performed_at.unwrap_or(now).to_rfc3339(),
+        performed_at: workout.performed_at.unwrap_or(now),
         metadata: workout.metadata.clone().unwrap_or_default(),
         is_active: true,
         deleted_at: None,
-        created_at: now_text.clone(),
-        updated_at: now_text,
+        created_at: now,
+        updated_at: now,
         award_key: None,
     }
 }
@@ -123,7 +121,7 @@ pub async fn create(
         workout.metadata.to_stored(),
         &workout.created_at
     )?;
-    content::create::<Workouts>(db, user_id, &workout.id, insert, &workout.created_at, extra).await
+    content::create::<Workouts>(db, user_id, &workout.id, insert, workout.created_at, extra).await
 }
 
 pub async fn update(
@@ -133,7 +131,6 @@ pub async fn update(
     patch: &WorkoutPatch,
     now: Millis,
 ) -> ApiResult<Option<Workout>> {
-    let now = now.to_rfc3339();
     let statement = statement!(
         &format!(
             "update workouts set
@@ -159,5 +156,5 @@ pub async fn update(
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
-    content::write::<Workouts>(db, user_id, id, ChangeOp::Upsert, statement, &now).await
+    content::write::<Workouts>(db, user_id, id, ChangeOp::Upsert, statement, now).await
 }
