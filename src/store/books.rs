@@ -102,8 +102,7 @@ pub async fn update(
     patch: &BookPatch,
     now: Millis,
 ) -> ApiResult<Option<Book>> {
-    let day = |d: Option<Option<chrono::NaiveDate>>| d.map(|d| d.map(|d| d.to_string()));
-    let (started_on, finished_on) = (day(patch.started_on), day(patch.finished_on));
+    let (started_on, finished_on) = (patch.started_on, patch.finished_on);
     let statement = statement!(
         &format!(
             "update books set

@@ -172,9 +172,9 @@ pub async fn transition(
                 user_id,
                 current.status.as_str(),
                 next.status.as_str(),
-                next.paused_at.map(Millis::to_rfc3339),
+                next.paused_at,
                 next.paused_ms,
-                next.ended_at.map(Millis::to_rfc3339),
+                next.ended_at,
                 next.ended_at.map(|at| next.focused_ms(at) / 1000),
                 &now,
                 &current.updated_at
@@ -219,7 +219,7 @@ pub async fn completed_since(db: &Db, user_id: &str, since: Millis) -> ApiResult
               order by started_at"
         ),
         user_id,
-        since.to_rfc3339()
+        since
     )?
     .all_in(db)
     .await?

@@ -102,7 +102,7 @@ pub async fn update(
     patch: &GoalPatch,
     now: Millis,
 ) -> ApiResult<Option<Goal>> {
-    let target_date = patch.target_date.map(|d| d.map(|d| d.to_string()));
+    let target_date = patch.target_date;
     let statement = statement!(
         &format!(
             "update goals set

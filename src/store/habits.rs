@@ -301,7 +301,7 @@ fn read_completion(user_id: &str, habit_id: &str, day: NaiveDate) -> ApiResult<S
         "select generation, undone_at, award_pending from habit_completions
           where habit_id = ?1 and day = ?2 and user_id = ?3",
         habit_id,
-        day.to_string(),
+        day,
         user_id
     )?)
 }
@@ -364,7 +364,7 @@ pub async fn complete(
                created_at = excluded.created_at, award_pending = 'award'
            where habit_completions.undone_at is not null",
         habit_id,
-        day.to_string(),
+        day,
         user_id,
         &now
     )?;
@@ -390,7 +390,7 @@ pub async fn begin_undo(
           where habit_id = ?1 and day = ?2 and user_id = ?3 and undone_at is null
             and exists (select 1 from habits where id = ?1 and user_id = ?3 and is_active = 1)",
         habit_id,
-        day.to_string(),
+        day,
         user_id
     )?;
     let results = db
@@ -428,7 +428,7 @@ pub async fn undone(
           where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
             and award_pending = 'undo'",
         habit_id,
-        day.to_string(),
+        day,
         user_id,
         generation,
         &now
@@ -451,7 +451,7 @@ pub fn settled(
           where habit_id = ?1 and day = ?2 and user_id = ?3 and generation = ?4
             and award_pending = ?5",
         habit_id,
-        day.to_string(),
+        day,
         user_id,
         generation,
         pending
@@ -478,7 +478,7 @@ pub async fn pending(db: &Db, before: Millis, limit: u32) -> ApiResult<Vec<Pendi
            from habit_completions c join users u on u.id = c.user_id
           where c.award_pending is not null and c.created_at < ?1
           order by c.created_at limit ?2",
-        before.to_rfc3339(),
+        before,
         limit
     )?
     .all_in(db)

@@ -149,7 +149,7 @@ pub async fn update(
         patch.title.as_ref().map(|t| t.as_str()),
         patch.description.as_ref().map(|d| d.as_str()),
         patch.category.map(|c| c.as_str()),
-        patch.deadline.map(Millis::to_rfc3339),
+        patch.deadline,
         patch.status.map(|s| StoredQuestStatus::from(s).as_str()),
         patch.reward.map(|r| r.xp.0),
         patch.reward.map(|r| r.coins.0),

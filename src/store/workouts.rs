@@ -152,7 +152,7 @@ pub async fn update(
         patch.intensity.map(Intensity::as_str),
         patch.calories.is_some(),
         patch.calories.flatten().map(|c| c.0),
-        patch.performed_at.map(Millis::to_rfc3339),
+        patch.performed_at,
         patch.metadata.as_ref().map(Metadata::to_stored),
         &now
     )?;
