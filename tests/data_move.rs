@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use support::{
     Owner, Worker,
     postgres::{Postgres, postgres_migrations},
-    root, unique_email, worker,
+    root, succeeded, unique_email, worker,
 };
 
 /// The worker's D1 once both users have written everything, and their ids.
@@ -211,18 +211,11 @@ for name, _ in tables:
     out[name] = {'columns': columns, 'rows': [dict(zip(columns, r)) for r in cursor]}
 print(json.dumps(out))
 "#;
-    let output = Command::new("python3")
-        .args(["-c", SCRIPT])
-        .arg(d1)
-        .output()
-        .expect("run python3");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeeded(
+        Command::new("python3").args(["-c", SCRIPT]).arg(d1),
+        "python3 (the D1 dump)",
     );
-    let dump: BTreeMap<String, Value> =
-        serde_json::from_slice(&output.stdout).expect("the dump as JSON");
+    let dump: BTreeMap<String, Value> = serde_json::from_slice(&output).expect("the dump as JSON");
     dump.into_iter()
         .map(|(name, table)| {
             let columns = serde_json::from_value(table["columns"].clone()).expect("columns");

@@ -15,7 +15,7 @@ use passion_edge::domain::time::Millis;
 use passion_edge::sql::{Dialect, ListPage, Select};
 use serde_json::Value;
 use support::postgres::postgres;
-use support::{migrations, root, sqlite_bound, sqlite_edit};
+use support::{migrations, root, sqlite_bound, sqlite_edit, succeeded};
 
 const KINDS: [(&str, &[Filter]); 5] = [
     ("goals", filter::GOAL_FILTERS),
@@ -220,28 +220,24 @@ fn seeded_postgres() -> &'static support::postgres::Postgres {
 }
 
 fn postgres_plan(statement: &Select) -> Vec<Value> {
-    let output = Command::new("psql")
-        .args([
-            "--no-psqlrc",
-            "--quiet",
-            "--tuples-only",
-            "--no-align",
-            "--set=ON_ERROR_STOP=1",
-        ])
-        .arg("--command=set enable_seqscan = off")
-        .arg(format!(
-            "--command=explain (format json) {}",
-            with_literals(statement)
-        ))
-        .arg(&seeded_postgres().url)
-        .output()
-        .expect("run psql");
-    assert!(
-        output.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeeded(
+        Command::new("psql")
+            .args([
+                "--no-psqlrc",
+                "--quiet",
+                "--tuples-only",
+                "--no-align",
+                "--set=ON_ERROR_STOP=1",
+            ])
+            .arg("--command=set enable_seqscan = off")
+            .arg(format!(
+                "--command=explain (format json) {}",
+                with_literals(statement)
+            ))
+            .arg(&seeded_postgres().url),
+        "psql (the plan)",
     );
-    let explained: Value = serde_json::from_slice(&output.stdout).expect("a JSON plan");
+    let explained: Value = serde_json::from_slice(&output).expect("a JSON plan");
     let mut all = Vec::new();
     nodes(&explained[0]["Plan"], &mut all);
     all

@@ -23,7 +23,7 @@ use passion_edge::domain::schema::MIGRATIONS;
 use serde_json::Value;
 use support::{
     postgres::{Postgres, postgres},
-    root, sqlite,
+    root, sqlite, succeeded,
 };
 
 /// One store's schema in words both stores share, each line a fact about one table.
@@ -57,19 +57,14 @@ fn d1() -> &'static Schema {
             std::process::id()
         ));
         let _removed = RemovedOnDrop(state.clone());
-        let output = Command::new(root().join("node_modules/.bin/wrangler"))
-            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(&state)
-            .env("CI", "1")
-            .env("WRANGLER_SEND_METRICS", "false")
-            .current_dir(root())
-            .output()
-            .expect("run wrangler d1 migrations apply");
-        assert!(
-            output.status.success(),
-            "wrangler d1 migrations apply: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+        succeeded(
+            Command::new(root().join("node_modules/.bin/wrangler"))
+                .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+                .arg(&state)
+                .env("CI", "1")
+                .env("WRANGLER_SEND_METRICS", "false")
+                .current_dir(root()),
+            "wrangler d1 migrations apply",
         );
         // Beside miniflare's `metadata.sqlite`, the database itself.
         let file: Vec<PathBuf> = sqlite_files(&state.join("v3/d1"))

@@ -387,6 +387,22 @@ impl Worker {
     }
 }
 
+/// Runs `command` (`what` names it), failing the test with its output unless it succeeds; its
+/// standard output.
+pub fn succeeded(command: &mut Command, what: &str) -> Vec<u8> {
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("run {what}: {error}"));
+    assert!(
+        output.status.success(),
+        "{what} failed ({}): {}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// The SQL files of the migrations folder `dir` (`migrations`, D1's, or `migrations/postgres`),
 /// in the order they apply.
 pub fn migrations(dir: &str) -> Vec<PathBuf> {

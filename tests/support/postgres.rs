@@ -14,13 +14,14 @@ use std::{
 
 use serde_json::Value;
 
-use super::{migrations, root, supervise};
+use super::{migrations, root, succeeded, supervise};
 
 /// A fresh migrated database of a cluster of its own, and psql to query it.
 pub struct Postgres {
     /// `postgres://USER:PASS@127.0.0.1:PORT/DB` of the fresh database, password included.
     pub url: String,
-    pub cluster: Cluster,
+    /// Held so the cluster runs as long as the database is in use (it stops on drop).
+    _cluster: Cluster,
 }
 
 /// The cluster shared by the tests of one binary, its database migrated.
@@ -34,7 +35,10 @@ impl Postgres {
     pub fn start(name: &str) -> Postgres {
         let cluster = Cluster::start(name);
         let url = cluster.database("passion_test", postgres_migrations().len());
-        Postgres { url, cluster }
+        Postgres {
+            url,
+            _cluster: cluster,
+        }
     }
 
     /// The rows of `query` (one SELECT, or a statement with `returning`, no trailing `;`), each
@@ -167,15 +171,11 @@ impl Cluster {
     pub fn stop(&self) {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let mut supervisor = running.take().expect("the cluster is running");
-        let output = Command::new(root().join("scripts/postgres.sh"))
-            .arg("stop")
-            .arg(&self.dir)
-            .output()
-            .expect("run scripts/postgres.sh stop");
-        assert!(
-            output.status.success(),
-            "postgres.sh stop: {}",
-            String::from_utf8_lossy(&output.stderr)
+        succeeded(
+            Command::new(root().join("scripts/postgres.sh"))
+                .arg("stop")
+                .arg(&self.dir),
+            "scripts/postgres.sh stop",
         );
         let _ = supervisor.wait();
     }
@@ -213,16 +213,11 @@ impl Cluster {
             std::fs::copy(file, copy.join("migrations/postgres").join(name))
                 .expect("copy a migration");
         }
-        let output = Command::new(copy.join("scripts/postgres.sh"))
-            .arg("migrate")
-            .arg(&url)
-            .output()
-            .expect("run scripts/postgres.sh migrate");
-        assert!(
-            output.status.success(),
-            "migrate {name}: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+        succeeded(
+            Command::new(copy.join("scripts/postgres.sh"))
+                .arg("migrate")
+                .arg(&url),
+            &format!("scripts/postgres.sh migrate ({name})"),
         );
         url
     }
