@@ -449,7 +449,15 @@ fn api_tokens_are_shown_once_listed_without_secret_and_revoked_at_once() {
     script
         .send("GET", "/api/goals", &[("authorization", &bearer)], None)
         .expect_data(200);
-    let listed = browser.get("/api/tokens").expect_data(200);
+    // The use is recorded after the response is sent.
+    let mut listed = browser.get("/api/tokens").expect_data(200);
+    for _ in 0..50 {
+        if listed["items"][0]["last_used_at"].is_string() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        listed = browser.get("/api/tokens").expect_data(200);
+    }
     let items = listed["items"].as_array().expect("items");
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], id);
